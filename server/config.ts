@@ -1,0 +1,90 @@
+/**
+ * The one place the server reads its settings. Every setting comes from the
+ * environment and is checked once, at start: a bad value stops the process
+ * with a message naming the variable, before any port is opened.
+ */
+
+export interface Config {
+  /** TCP port; 0 picks a free one (tests). */
+  readonly port: number;
+  /** Interface to bind; undefined means every interface, IPv4 and IPv6. */
+  readonly host: string | undefined;
+  /** PEM certificate and key paths; when set, the port speaks TLS only. */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
+  /** Largest accepted message, per message (also per streamed message). */
+  readonly readMaxBytes: number;
+  /** Largest deadline a client may ask for; longer ones get INVALID_ARGUMENT. */
+  readonly maxTimeoutMs: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS announced to each client. */
+  readonly http2MaxConcurrentStreams: number;
+  /** A connection with no open call is closed after this long. */
+  readonly idleTimeoutMs: number;
+  /** Time a new connection has to send its preface or request headers. */
+  readonly headersTimeoutMs: number;
+  /** Time in-flight calls get to finish after SIGTERM/SIGINT. */
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+  /** "pretty" for people at a terminal, "json" for log collectors. */
+  readonly logFormat: "pretty" | "json";
+}
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** A setting that cannot be used; its message names the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process.stdout.isTTY)): Config {
+  const read = new EnvReader(env);
+  const certFile = read.string("TLS_CERT");
+  const keyFile = read.string("TLS_KEY");
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError("TLS_CERT and TLS_KEY must be set together (paths to PEM files), or neither");
+  }
+  return {
+    port: read.integer("PORT", 8080, 0, 65535),
+    host: read.string("HOST"),
+    tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
+    readMaxBytes: read.integer("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
+    maxTimeoutMs: read.integer("MAX_TIMEOUT_MS", 5 * 60_000, 1, 24 * 60 * 60_000),
+    http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 250, 1, 0xffffffff),
+    idleTimeoutMs: read.integer("IDLE_TIMEOUT_MS", 120_000, 1_000, 24 * 60 * 60_000),
+    headersTimeoutMs: read.integer("HEADERS_TIMEOUT_MS", 10_000, 100, 10 * 60_000),
+    shutdownGraceMs: read.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 10 * 60_000),
+    logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
+    logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
+  };
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  string(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === "" ? undefined : value;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const raw = this.string(name);
+    if (raw === undefined) return fallback;
+    const match = allowed.find((candidate) => candidate === raw.toLowerCase());
+    if (match === undefined) {
+      throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+    }
+    return match;
+  }
+}

@@ -1,0 +1,79 @@
+import { ValidationError } from "./errors.js";
+
+export const maxNameLength = 10;
+export const maxReplyDelayMs = 5_000;
+export const maxGreetingNames = 1_000;
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+
+/** Length as a person counts it: "なんしー" is 4, "👍🏽" is 1. */
+export function visibleLength(text: string): number {
+  let count = 0;
+  for (const _ of graphemes.segment(text)) count++;
+  return count;
+}
+
+/** Returns the name ready to use in a greeting, or throws a ValidationError. */
+export function checkName(name: string, field = "name"): string {
+  if (name.trim() === "") {
+    throw new ValidationError(field, "required", `${field} must not be empty`);
+  }
+  const length = visibleLength(name);
+  if (length > maxNameLength) {
+    throw new ValidationError(
+      field,
+      "max_length",
+      `${field} cannot be more than ${maxNameLength} characters, got ${length}`,
+    );
+  }
+  return name;
+}
+
+export function hello(name: string): string {
+  return `Hello, ${checkName(name)}!`;
+}
+
+export function helloAgain(name: string): string {
+  return `Hello again, ${checkName(name)}!`;
+}
+
+export function helloInJapanese(name: string): string {
+  return `こんにちは, ${checkName(name)}`;
+}
+
+export interface Greeting {
+  readonly language: string;
+  readonly message: string;
+}
+
+const greetingsByLanguage: ReadonlyArray<readonly [string, (name: string) => string]> = [
+  ["en", (name) => `Hello, ${name}!`],
+  ["fr", (name) => `Bonjour, ${name} !`],
+  ["es", (name) => `¡Hola, ${name}!`],
+  ["de", (name) => `Hallo, ${name}!`],
+  ["ja", (name) => `こんにちは、${name}さん！`],
+  ["ko", (name) => `안녕하세요, ${name}님!`],
+  ["ru", (name) => `Привет, ${name}!`],
+];
+
+/** One greeting per language, in a fixed order. */
+export function greetingsFor(name: string): Greeting[] {
+  const checked = checkName(name);
+  return greetingsByLanguage.map(([language, greet]) => ({ language, message: greet(checked) }));
+}
+
+export function checkReplyDelay(delayMs: number): number {
+  if (delayMs > maxReplyDelayMs) {
+    throw new ValidationError("delay_ms", "max", `delay_ms cannot be more than ${maxReplyDelayMs}, got ${delayMs}`);
+  }
+  return delayMs;
+}
+
+/** "Hello, Alice!", "Hello, Alice and Bob!", "Hello, Alice, Bob, and Carol!" */
+export function helloEveryone(names: readonly string[]): string {
+  if (names.length === 0) {
+    throw new ValidationError("name", "required", "send at least one name before closing the stream");
+  }
+  const list = new Intl.ListFormat("en", { style: "long", type: "conjunction" }).format(names);
+  return `Hello, ${list}!`;
+}

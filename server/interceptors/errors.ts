@@ -1,0 +1,32 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { DomainError, type DomainErrorKind } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import { observeCall } from "./observe.js";
+
+const codeByKind: Record<DomainErrorKind, Code> = {
+  invalid: Code.InvalidArgument,
+  "out-of-range": Code.OutOfRange,
+  "not-found": Code.NotFound,
+  "already-exists": Code.AlreadyExists,
+  conflict: Code.Aborted,
+  unavailable: Code.Unavailable,
+};
+
+/**
+ * The one translation from what handlers throw to what clients see. Domain
+ * errors keep their message and get their status code; a call that was
+ * cancelled or ran out of time reports that; anything unexpected is logged
+ * with its stack and reaches the client as a bare INTERNAL, so no internals
+ * leak.
+ */
+export function toConnectError(error: unknown, signal: AbortSignal, logger: Logger): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof DomainError) return new ConnectError(error.message, codeByKind[error.kind], undefined, undefined, error);
+  if (signal.aborted) return ConnectError.from(signal.reason, Code.Canceled);
+  logger.error({ err: error }, "unexpected error in handler");
+  return new ConnectError("internal error", Code.Internal);
+}
+
+export function errorMappingInterceptor(logger: Logger): Interceptor {
+  return observeCall({ onError: (error, signal) => toConnectError(error, signal, logger) });
+}

@@ -1,0 +1,161 @@
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import type { RequestHandler } from "../app.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { sniffProtocol, type WireProtocol } from "./sniff.js";
+
+/**
+ * One port, every client: HTTP/1.1 (browsers, curl) and HTTP/2 (gRPC) on the
+ * same listener. In cleartext the first bytes of a connection pick the
+ * protocol; with TLS, ALPN does. Either way the connection is handed to one of
+ * two servers that share the same request handler, timeouts and bookkeeping.
+ */
+export interface Listener {
+  readonly port: number;
+  readonly tls: boolean;
+  /** Stops accepting and asks every client to finish: GOAWAY on HTTP/2, `Connection: close` on HTTP/1.1. */
+  drain(): void;
+  /** Resolves once no request is in flight. */
+  idle(): Promise<void>;
+  /** Closes every connection at once. */
+  destroy(): void;
+}
+
+export type ListenerConfig = Pick<
+  Config,
+  "port" | "host" | "tls" | "http2MaxConcurrentStreams" | "idleTimeoutMs" | "headersTimeoutMs"
+>;
+
+export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
+  const requests = new InFlight();
+  let draining = false;
+
+  const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+    requests.add(res);
+    if (draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    handler(req, res);
+  };
+
+  const h1 = http.createServer(
+    {
+      keepAliveTimeout: config.idleTimeoutMs,
+      headersTimeout: config.headersTimeoutMs,
+      // Streams (server streaming over Connect or gRPC-Web) may last as long
+      // as the client wants; deadlines are the RPC layer's business.
+      requestTimeout: 0,
+    },
+    handle,
+  );
+  const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
+
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  h2.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    closeWhenIdle(session, config.idleTimeoutMs);
+    if (draining) session.close();
+  });
+  requests.onSettled = () => {
+    if (draining) h1.closeIdleConnections();
+  };
+
+  const dispatch = (socket: net.Socket, protocol: WireProtocol) => {
+    (protocol === "h2" ? h2 : h1).emit("connection", socket);
+  };
+
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", (error) => logger.debug({ err: error }, "connection error"));
+  };
+
+  let acceptor: net.Server;
+  if (config.tls) {
+    acceptor = tls.createServer(
+      {
+        cert: readFileSync(config.tls.certFile),
+        key: readFileSync(config.tls.keyFile),
+        ALPNProtocols: ["h2", "http/1.1"],
+        handshakeTimeout: config.headersTimeoutMs,
+      },
+      (socket) => dispatch(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1"),
+    );
+    acceptor.on("connection", track);
+    acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+  } else {
+    acceptor = net.createServer(async (socket) => {
+      track(socket);
+      const protocol = await sniffProtocol(socket, config.headersTimeoutMs);
+      if (protocol !== undefined) dispatch(socket, protocol);
+    });
+  }
+
+  acceptor.listen({ port: config.port, host: config.host });
+  await once(acceptor, "listening");
+  const address = acceptor.address() as net.AddressInfo;
+
+  return {
+    port: address.port,
+    tls: config.tls !== undefined,
+    drain() {
+      draining = true;
+      acceptor.close();
+      for (const session of sessions) session.close();
+      h1.closeIdleConnections();
+    },
+    idle: () => requests.settled(),
+    destroy() {
+      for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+/** Counts requests whose response has not closed yet. */
+class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+  onSettled: () => void = () => {};
+
+  add(res: http.ServerResponse | http2.Http2ServerResponse): void {
+    this.count++;
+    res.once("close", () => {
+      this.count--;
+      this.onSettled();
+      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  settled(): Promise<void> {
+    return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
+  }
+}
+
+/**
+ * Closes an HTTP/2 session that has had no open stream for `timeoutMs`.
+ * Node's own session timeout counts frames, so it would cut a quiet but live
+ * stream (a watch with nothing to report); this counts streams instead.
+ */
+function closeWhenIdle(session: http2.ServerHttp2Session, timeoutMs: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    timer = setTimeout(() => session.close(), timeoutMs);
+    timer.unref();
+  };
+  session.on("stream", (stream: http2.ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once("close", () => {
+      if (--open === 0) arm();
+    });
+  });
+  session.once("close", () => clearTimeout(timer));
+  arm();
+}

@@ -1,0 +1,88 @@
+import { Writable } from "node:stream";
+import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import type { Transport } from "@connectrpc/connect";
+import { loadConfig, type Config } from "../../server/config.js";
+import { createLogger } from "../../server/logger.js";
+import { startServer } from "../../server/server.js";
+
+/** A log line the server wrote, as JSON. */
+export type LogRecord = Record<string, unknown> & { msg: string };
+
+export interface TestServer {
+  readonly port: number;
+  readonly baseUrl: string;
+  /** Everything the server logged so far. */
+  readonly logs: LogRecord[];
+  /** Log lines of finished calls to one procedure, e.g. "/greeter.v1.GreeterService/SayHello". */
+  callLogs(procedure: string): LogRecord[];
+  /** Waits for the call log line of `procedure` number `count` (1-based). */
+  waitForCallLog(procedure: string, count?: number): Promise<LogRecord>;
+  shutdown(): Promise<void>;
+}
+
+/** Starts the real server, in this process, on a free port, logging JSON into memory. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", ...env }, false);
+  const logs: LogRecord[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogRecord);
+      done();
+    },
+  });
+  const server = await startServer(config, createLogger({ logLevel: "info", logFormat: "json" }, sink));
+  const callLogs = (procedure: string) => logs.filter((record) => record.procedure === procedure);
+  return {
+    port: server.port,
+    baseUrl: `http://127.0.0.1:${server.port}`,
+    logs,
+    callLogs,
+    async waitForCallLog(procedure, count = 1) {
+      for (let waited = 0; waited < 5_000; waited += 10) {
+        const found = callLogs(procedure)[count - 1];
+        if (found) return found;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new Error(`no log line for call ${count} to ${procedure}`);
+    },
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/** A client transport per protocol and HTTP version that the server must serve. */
+export interface ProtocolCase {
+  readonly name: string;
+  /** The protocol the server should log for calls made with this transport. */
+  readonly protocol: "grpc" | "grpc-web" | "connect";
+  readonly http: "1.1" | "2.0";
+  /** True when side-effect-free unary calls go out as HTTP GET. */
+  readonly get: boolean;
+  readonly transport: Transport;
+}
+
+/**
+ * gRPC over h2c, gRPC-Web over HTTP/1.1, Connect JSON over HTTP/1.1, Connect
+ * binary over HTTP/2, and Connect GET. Call `close` to end HTTP/2 sessions.
+ */
+export function protocolCases(baseUrl: string): { cases: ProtocolCase[]; close(): void } {
+  const sessions: Http2SessionManager[] = [];
+  const h2 = () => {
+    const manager = new Http2SessionManager(baseUrl);
+    sessions.push(manager);
+    return manager;
+  };
+  const cases: ProtocolCase[] = [
+    { name: "gRPC (h2c)", protocol: "grpc", http: "2.0", get: false, transport: createGrpcTransport({ baseUrl, sessionManager: h2() }) },
+    { name: "gRPC-Web (HTTP/1.1)", protocol: "grpc-web", http: "1.1", get: false, transport: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }) },
+    { name: "Connect JSON (HTTP/1.1)", protocol: "connect", http: "1.1", get: false, transport: createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
+    {
+      name: "Connect binary (HTTP/2)",
+      protocol: "connect",
+      http: "2.0",
+      get: false,
+      transport: createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager: h2() }),
+    },
+    { name: "Connect GET (HTTP/1.1)", protocol: "connect", http: "1.1", get: true, transport: createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true }) },
+  ];
+  return { cases, close: () => sessions.forEach((manager) => manager.abort()) };
+}

@@ -6,12 +6,14 @@ import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import type { Logger } from "./logger.js";
 import { routes } from "./routes.js";
+import { withCors } from "./web/cors.js";
+import { createPageHandler } from "./web/static.js";
 
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
 export interface AppOptions {
-  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs">;
+  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "allowedOrigins">;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
@@ -19,7 +21,7 @@ export interface AppOptions {
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal }: AppOptions): RequestHandler {
-  return connectNodeAdapter({
+  const rpc = connectNodeAdapter({
     routes,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
@@ -31,9 +33,8 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end("Not Found\n");
-    },
+    // Not an RPC: the web page's files, or a plain 404.
+    fallback: createPageHandler(logger),
   });
+  return withCors(rpc, config.allowedOrigins);
 }

@@ -26,6 +26,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** "pretty" for people at a terminal, "json" for log collectors. */
   readonly logFormat: "pretty" | "json";
+  /**
+   * Origins (like "https://app.example.com") whose pages may call the API from
+   * a browser, or ["*"] for any. Empty: only the page this server serves.
+   */
+  readonly allowedOrigins: readonly string[];
 }
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -57,6 +62,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     shutdownGraceMs: read.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 10 * 60_000),
     logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
     logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
+    allowedOrigins: read.origins("ALLOWED_ORIGINS"),
   };
 }
 
@@ -78,6 +84,25 @@ class EnvReader {
     return value;
   }
 
+  /** A comma-separated list of web origins, or "*" alone for any origin. */
+  origins(name: string): string[] {
+    const raw = this.string(name);
+    if (raw === undefined) return [];
+    const entries = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+    if (entries.includes("*")) {
+      if (entries.length > 1) throw new ConfigError(`${name}: "*" allows every origin and cannot be combined with others`);
+      return ["*"];
+    }
+    for (const entry of entries) {
+      if (!isOrigin(entry)) {
+        throw new ConfigError(
+          `${name}: "${entry}" is not an origin; write scheme://host[:port] without a path, e.g. "https://app.example.com"`,
+        );
+      }
+    }
+    return entries;
+  }
+
   oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
     const raw = this.string(name);
     if (raw === undefined) return fallback;
@@ -87,4 +112,11 @@ class EnvReader {
     }
     return match;
   }
+}
+
+/** True for "http(s)://host[:port]" exactly as a browser sends it in the Origin header. */
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false;
+  const url = new URL(text);
+  return (url.protocol === "http:" || url.protocol === "https:") && url.origin === text;
 }

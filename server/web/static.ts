@@ -1,0 +1,77 @@
+import { existsSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { fileURLToPath } from "node:url";
+import sirv from "sirv";
+import type { RequestHandler } from "../app.js";
+import type { Logger } from "../logger.js";
+
+type Response = Parameters<RequestHandler>[1];
+
+/** Where `npm run build` puts the page: dist/web, beside the compiled dist/server. */
+export const builtPageDir = fileURLToPath(new URL("../../web/", import.meta.url));
+
+/**
+ * What the page may load: its own scripts, styles and images, and calls to
+ * this server. Nothing inline, nothing from elsewhere, no framing.
+ */
+export const contentSecurityPolicy = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+/** Sent with every file of the page and with the 404; RPC responses never get them. */
+export const pageHeaders: Readonly<Record<string, string>> = {
+  "content-security-policy": contentSecurityPolicy,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+};
+
+/** Vite names the files under assets/ by their content hash, so they never change. */
+const immutable = "public, max-age=31536000, immutable";
+/** Everything else (index.html, the icon) may change with the next build: revalidate each time. */
+const revalidate = "no-cache";
+
+/**
+ * Serves the built web page for requests that are not RPCs: GET and HEAD of
+ * files that exist in the build, `/` as index.html. Anything else is a plain
+ * 404 (never the page, so a mistyped RPC path is not answered with HTML). The
+ * set of files is read once at start, so no request can reach a file outside it.
+ */
+export function createPageHandler(logger: Logger, dir: string = builtPageDir): RequestHandler {
+  if (!existsSync(dir)) {
+    logger.warn({ dir }, "web page not built, only RPCs are served: run `npm run build`");
+    return (_req, res) => notFound(res);
+  }
+  const serve = sirv(dir, {
+    etag: true,
+    // Only exact files: no directory listings, no single-page fallback.
+    extensions: [],
+    dotfiles: false,
+    setHeaders: (res, pathname) => {
+      res.setHeader("cache-control", pathname.startsWith("/assets/") ? immutable : revalidate);
+    },
+  });
+  return (req, res) => {
+    if (req.method !== "GET" && req.method !== "HEAD") return notFound(res);
+    for (const [name, value] of Object.entries(pageHeaders)) res.setHeader(name, value);
+    const path = req.url?.split("?", 1)[0];
+    if (path === "/") req.url = "/index.html" + (req.url?.slice(1) ?? "");
+    // sirv is typed for HTTP/1 only; it uses the part of the API both versions share.
+    serve(req as IncomingMessage, res as ServerResponse, () => notFound(res));
+  };
+}
+
+function notFound(res: Response): void {
+  res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+  res.end("Not Found\n");
+}

@@ -1,0 +1,332 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { OrderChangeType, OrderService, type Order, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
+import { client, onProtocolChange } from "../api.js";
+import { byId, debounce, formatDateTime, h, randomUuid, sleep } from "../dom.js";
+import { clearError, codeName, isCancel, showError, showProblem } from "../errors.js";
+
+/** Reconnect delays grow from the first to the last, with jitter so many pages do not retry in step. */
+const firstRetryMs = 500;
+const lastRetryMs = 15_000;
+/** A stream that stayed up this long was healthy: the next failure starts the backoff over. */
+const healthyAfterMs = 30_000;
+
+type ConnectionState =
+  | { readonly kind: "connecting" }
+  | { readonly kind: "live" }
+  | { readonly kind: "reconnecting"; readonly at: number; readonly attempt: number; readonly reason: string };
+
+/** One table row, kept across refreshes so a rename in progress survives live updates. */
+interface Row {
+  order: Order;
+  readonly element: HTMLTableRowElement;
+  readonly done: HTMLInputElement;
+  readonly nameCell: HTMLTableCellElement;
+  readonly dateCell: HTMLTableCellElement;
+  readonly updatedCell: HTMLTableCellElement;
+  readonly renameButton: HTMLButtonElement;
+  editing: boolean;
+}
+
+const changeVerb: Record<OrderChangeType, string> = {
+  [OrderChangeType.UNSPECIFIED]: "Changed",
+  [OrderChangeType.CREATED]: "Created",
+  [OrderChangeType.UPDATED]: "Updated",
+  [OrderChangeType.DELETED]: "Deleted",
+};
+
+function when(timestamp: Order["date"]): string {
+  return timestamp === undefined ? "—" : formatDateTime(timestampDate(timestamp));
+}
+
+export function setUpOrders(): void {
+  const connection = byId("orders-connection", HTMLDivElement);
+  const connectionText = byId("orders-connection-text", HTMLSpanElement);
+  const retryButton = byId("orders-retry", HTMLButtonElement);
+  const createForm = byId("order-create", HTMLFormElement);
+  const nameInput = byId("order-name", HTMLInputElement);
+  const filter = byId("order-filter", HTMLSelectElement);
+  const pageSize = byId("order-page-size", HTMLSelectElement);
+  const activity = byId("order-activity", HTMLParagraphElement);
+  const error = byId("order-error", HTMLParagraphElement);
+  const body = byId("order-rows", HTMLTableSectionElement);
+  const empty = byId("order-empty", HTMLParagraphElement);
+  const prev = byId("order-prev", HTMLButtonElement);
+  const next = byId("order-next", HTMLButtonElement);
+  const pageLabel = byId("order-page", HTMLSpanElement);
+
+  // ---- the table, one page at a time -------------------------------------
+
+  /** Page tokens: [0] is "" (first page); [i] is the token that fetched page i + 1. */
+  let pageTokens: string[] = [""];
+  let nextPageToken = "";
+  const rows = new Map<string, Row>();
+  /** Ids changed by a live event, highlighted when they are next drawn. */
+  const changed = new Set<string>();
+
+  const completedFilter = (): boolean | undefined =>
+    filter.value === "completed" ? true : filter.value === "open" ? false : undefined;
+
+  let refreshing: Promise<void> | undefined;
+  let refreshAgain = false;
+
+  /** Fetches the current page again; calls made while one is running coalesce into one more. */
+  const refresh = async (): Promise<void> => {
+    if (refreshing) {
+      refreshAgain = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        refreshAgain = false;
+        await loadPage();
+      } while (refreshAgain);
+    })().finally(() => (refreshing = undefined));
+    return refreshing;
+  };
+
+  const loadPage = async () => {
+    try {
+      const pageIndex = pageTokens.length - 1;
+      const response = await client(OrderService).listOrders({
+        pageSize: Number(pageSize.value),
+        pageToken: pageTokens[pageIndex] ?? "",
+        completed: completedFilter(),
+      });
+      if (response.orders.length === 0 && pageIndex > 0) {
+        // The last orders of this page are gone: show the page before it.
+        pageTokens = pageTokens.slice(0, -1);
+        return loadPage();
+      }
+      nextPageToken = response.nextPageToken;
+      draw(response.orders);
+      clearError(error);
+    } catch (failure) {
+      showError(error, failure);
+    }
+  };
+
+  const draw = (orders: readonly Order[]) => {
+    const seen = new Set<string>();
+    orders.forEach((order, index) => {
+      seen.add(order.id);
+      const row = rows.get(order.id) ?? makeRow(order);
+      updateRow(row, order);
+      if (body.children[index] !== row.element) body.insertBefore(row.element, body.children[index] ?? null);
+      if (changed.delete(order.id)) flash(row.element);
+    });
+    for (const [id, row] of rows) {
+      if (!seen.has(id)) {
+        row.element.remove();
+        rows.delete(id);
+      }
+    }
+    empty.hidden = orders.length > 0;
+    const page = pageTokens.length;
+    pageLabel.textContent = `Page ${page}`;
+    prev.disabled = page === 1;
+    next.disabled = nextPageToken === "";
+  };
+
+  const flash = (element: HTMLElement) => {
+    element.classList.remove("flash");
+    void element.offsetWidth; // restart the animation
+    element.classList.add("flash");
+  };
+
+  const makeRow = (order: Order): Row => {
+    const done = h("input", { type: "checkbox" });
+    const nameCell = h("td", { class: "name" });
+    const dateCell = h("td", { class: "when" });
+    const updatedCell = h("td", { class: "when" });
+    const renameButton = h("button", { type: "button", class: "small" }, "Rename");
+    const deleteButton = h("button", { type: "button", class: "small danger" }, "Delete");
+    const element = h(
+      "tr",
+      { "data-id": order.id },
+      h("td", { class: "done" }, done),
+      nameCell,
+      dateCell,
+      updatedCell,
+      h("td", { class: "actions" }, renameButton, deleteButton),
+    );
+    const row: Row = { order, element, done, nameCell, dateCell, updatedCell, renameButton, editing: false };
+    rows.set(order.id, row);
+
+    done.addEventListener("change", () => void mutate(() => client(OrderService).updateOrder({ id: row.order.id, completed: done.checked, etag: row.order.etag })));
+    deleteButton.addEventListener("click", () => void mutate(() => client(OrderService).deleteOrder({ id: row.order.id, etag: row.order.etag })));
+    renameButton.addEventListener("click", () => startRename(row));
+    return row;
+  };
+
+  const updateRow = (row: Row, order: Order) => {
+    row.order = order;
+    row.element.classList.toggle("completed", order.completed);
+    row.done.checked = order.completed;
+    row.done.setAttribute("aria-label", `Completed: ${order.name}`);
+    if (!row.editing) row.nameCell.replaceChildren(order.name);
+    row.renameButton.setAttribute("aria-label", `Rename ${order.name}`);
+    row.element.querySelector(".danger")?.setAttribute("aria-label", `Delete ${order.name}`);
+    row.dateCell.textContent = when(order.date);
+    row.updatedCell.textContent = when(order.updateTime);
+  };
+
+  const startRename = (row: Row) => {
+    row.editing = true;
+    const input = h("input", { value: row.order.name, "aria-label": `New name for ${row.order.name}`, autocomplete: "off" });
+    const save = h("button", { type: "submit", class: "small primary" }, "Save");
+    const cancel = h("button", { type: "button", class: "small" }, "Cancel");
+    const form = h("form", { class: "rename" }, input, save, cancel);
+    const stop = () => {
+      row.editing = false;
+      row.nameCell.replaceChildren(row.order.name);
+      row.renameButton.focus();
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const name = input.value;
+      void mutate(() => client(OrderService).updateOrder({ id: row.order.id, name, etag: row.order.etag })).then((ok) => {
+        if (!ok) return;
+        row.editing = false;
+        row.nameCell.replaceChildren(name.trim());
+        row.renameButton.focus();
+      });
+    });
+    cancel.addEventListener("click", stop);
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") stop();
+    });
+    row.nameCell.replaceChildren(form);
+    input.select();
+  };
+
+  /** Runs a change, then redraws the page; a stale etag means someone else was faster. */
+  const mutate = async (change: () => Promise<unknown>): Promise<boolean> => {
+    clearError(error);
+    try {
+      await change();
+      await refresh();
+      return true;
+    } catch (failure) {
+      if (ConnectError.from(failure).code === Code.Aborted) {
+        showProblem(error, `${codeName(Code.Aborted)} The order was changed elsewhere in the meantime; the table now shows its latest state.`);
+        await refresh();
+      } else {
+        showError(error, failure);
+      }
+      return false;
+    }
+  };
+
+  createForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearError(error);
+    const name = nameInput.value;
+    if (name.trim() === "") return showProblem(error, "Enter what was ordered.");
+    // One key per order: if this request is retried, the server creates the order once.
+    const idempotencyKey = randomUuid();
+    const created = await mutate(() => client(OrderService).createOrder({ name, idempotencyKey }));
+    if (created) nameInput.value = "";
+  });
+
+  const firstPage = () => {
+    pageTokens = [""];
+    void refresh();
+  };
+  filter.addEventListener("change", firstPage);
+  pageSize.addEventListener("change", firstPage);
+  prev.addEventListener("click", () => {
+    if (pageTokens.length > 1) pageTokens = pageTokens.slice(0, -1);
+    void refresh();
+  });
+  next.addEventListener("click", () => {
+    if (nextPageToken === "") return;
+    pageTokens = [...pageTokens, nextPageToken];
+    void refresh();
+  });
+
+  // ---- the live stream -------------------------------------------------------
+
+  let state: ConnectionState = { kind: "connecting" };
+  let countdown: ReturnType<typeof setInterval> | undefined;
+
+  const showState = (next: ConnectionState) => {
+    state = next;
+    connection.dataset.state = next.kind;
+    clearInterval(countdown);
+    retryButton.hidden = next.kind !== "reconnecting";
+    if (next.kind === "connecting") connectionText.textContent = "Connecting…";
+    if (next.kind === "live") connectionText.textContent = "Live";
+    if (next.kind === "reconnecting") {
+      const tick = () => {
+        const seconds = Math.max(0, Math.ceil((next.at - Date.now()) / 1000));
+        connectionText.textContent = `Disconnected (${next.reason}); retrying in ${seconds} s`;
+      };
+      tick();
+      countdown = setInterval(tick, 1000);
+    }
+  };
+
+  const describe = (change: WatchOrdersResponse) =>
+    `${changeVerb[change.type]} “${change.order?.name ?? "?"}” at ${new Date().toLocaleTimeString()}`;
+
+  const applyChange = debounce(() => void refresh(), 100);
+
+  let watching: AbortController | undefined;
+  let wakeUp: AbortController | undefined;
+
+  /** Keeps one WatchOrders stream open for as long as the page is, reconnecting with backoff. */
+  const watch = async (signal: AbortSignal) => {
+    let attempt = 0;
+    while (!signal.aborted) {
+      showState({ kind: "connecting" });
+      const opened = Date.now();
+      let reason = "the stream ended";
+      try {
+        const changes = client(OrderService).watchOrders({}, { signal, onHeader: () => showState({ kind: "live" }) })[Symbol.asyncIterator]();
+        const first = changes.next();
+        // The server sends headers with the first change, so "live" is known
+        // once the stream is open and the server has answered a resync; the
+        // resync also picks up what happened while disconnected.
+        await sleep(0);
+        void refresh().then(() => {
+          if (!signal.aborted && state.kind === "connecting" && error.hidden) showState({ kind: "live" });
+        });
+        for (let result = await first; !result.done; result = await changes.next()) {
+          attempt = 0;
+          if (state.kind !== "live") showState({ kind: "live" });
+          const change = result.value;
+          if (change.order !== undefined) changed.add(change.order.id);
+          activity.textContent = describe(change);
+          applyChange();
+        }
+      } catch (failure) {
+        if (signal.aborted) return;
+        if (isCancel(failure) && signal.aborted) return;
+        reason = codeName(ConnectError.from(failure).code).toLowerCase().replace(/_/g, " ");
+      }
+      if (signal.aborted) return;
+      if (Date.now() - opened > healthyAfterMs) attempt = 0;
+      attempt++;
+      const ceiling = Math.min(lastRetryMs, firstRetryMs * 2 ** (attempt - 1));
+      const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+      showState({ kind: "reconnecting", at: Date.now() + delay, attempt, reason });
+      wakeUp = new AbortController();
+      await sleep(delay, AbortSignal.any([signal, wakeUp.signal])).catch(() => undefined);
+    }
+  };
+
+  const restartWatch = () => {
+    watching?.abort();
+    watching = new AbortController();
+    void watch(watching.signal);
+  };
+
+  retryButton.addEventListener("click", () => wakeUp?.abort());
+  window.addEventListener("online", () => wakeUp?.abort());
+  onProtocolChange(() => {
+    restartWatch();
+  });
+
+  restartWatch();
+}

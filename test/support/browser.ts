@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
 /** Debian's Chromium (apt-get install chromium); the tests never download a browser. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -56,4 +56,40 @@ export async function screenshot(page: Page, name: string, selector?: string): P
   const path = resolve(screenshotDir, `${name}.png`);
   if (selector === undefined) await page.screenshot({ path, fullPage: true });
   else await page.locator(selector).screenshot({ path });
+}
+
+/** Waits until the element's visible text matches, and returns it; fails with what was shown instead. */
+export async function waitForText(locator: Locator, expected: string | RegExp, timeoutMs = 10_000): Promise<string> {
+  const matches = (text: string) => (typeof expected === "string" ? text.includes(expected) : expected.test(text));
+  const deadline = Date.now() + timeoutMs;
+  let text = "";
+  for (;;) {
+    text = (await locator.count()) > 0 ? await locator.first().innerText() : "(element absent)";
+    if (matches(text)) return text;
+    if (Date.now() > deadline) assert.fail(`expected ${String(expected)} on the page, saw: ${JSON.stringify(text)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Waits until `condition` holds, polling; fails with `what` after the timeout. */
+export async function waitUntil(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The protocol switch's settings, and what the server should log for each. */
+export const pageProtocols = [
+  { label: "Connect JSON", slug: "connect-json", serverProtocol: "connect", usesGet: true },
+  { label: "Connect binary", slug: "connect-binary", serverProtocol: "connect", usesGet: true },
+  { label: "gRPC-Web", slug: "grpc-web", serverProtocol: "grpc-web", usesGet: false },
+] as const;
+
+/** Picks a protocol with the switch at the top of the page, as a person would. */
+export async function chooseProtocol(page: Page, label: string): Promise<void> {
+  const radio = page.getByRole("radio", { name: label, exact: true });
+  await radio.check();
+  assert.equal(await radio.isChecked(), true);
 }

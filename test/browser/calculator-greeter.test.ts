@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import {
+  browserUnavailable,
+  chooseProtocol,
+  launchBrowser,
+  pageProtocols,
+  screenshot,
+  waitForText,
+  waitUntil,
+  watchForPageProblems,
+} from "../support/browser.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+const skip = browserUnavailable();
+
+describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let page: Page;
+  let problems: ReturnType<typeof watchForPageProblems>;
+
+  before(async () => {
+    server = await startTestServer();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
+    problems = watchForPageProblems(page);
+    await page.goto(`${server.baseUrl}/`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.shutdown();
+  });
+
+  for (const protocol of pageProtocols) {
+    describe(protocol.label, () => {
+      before(() => chooseProtocol(page, protocol.label));
+
+      test("square root, and errors shown inline with their code", async () => {
+        const calculator = page.locator("#calculator");
+        const result = calculator.locator("output");
+        const error = calculator.getByRole("alert");
+
+        const squareRoots = server.callLogs("/calculator.v1.CalculatorService/SquareRoot").length;
+        await calculator.getByLabel("First number").fill("2");
+        await calculator.getByLabel("Operation").selectOption({ label: "√ square root" });
+        assert.equal(await calculator.getByLabel("Second number").isVisible(), false, "a square root has one operand");
+        await calculator.getByRole("button", { name: "Calculate" }).click();
+        await waitForText(result, `√2 = ${Math.SQRT2}`);
+        assert.equal(await error.isVisible(), false);
+
+        const logged = await server.waitForCallLog("/calculator.v1.CalculatorService/SquareRoot", squareRoots + 1);
+        assert.equal(logged.protocol, protocol.serverProtocol);
+        assert.equal(logged.method, protocol.usesGet ? "GET" : "POST");
+        // The status line at the top tells the developer what happened.
+        await waitForText(page.locator("#last-call"), new RegExp(`ok CalculatorService/SquareRoot · ${protocol.label} · ${protocol.usesGet ? "GET" : "POST"} · [\\d.]+ ms`));
+
+        await calculator.getByLabel("First number").fill("-4");
+        await calculator.getByRole("button", { name: "Calculate" }).click();
+        await waitForText(error, /INVALID_ARGUMENT .*negative.*-4/);
+        assert.equal(await result.innerText(), "", "no stale result next to an error");
+
+        await calculator.getByLabel("First number").fill("1");
+        await calculator.getByLabel("Operation").selectOption({ label: "÷ divide" });
+        await calculator.getByLabel("Second number").fill("0");
+        await calculator.getByRole("button", { name: "Calculate" }).click();
+        await waitForText(error, /INVALID_ARGUMENT .*divide by zero/);
+
+        await calculator.getByLabel("Second number").fill("8");
+        await calculator.getByRole("button", { name: "Calculate" }).click();
+        await waitForText(result, "1 ÷ 8 = 0.125");
+        assert.equal(await error.isVisible(), false, "the error goes away once a call succeeds");
+
+        await calculator.getByLabel("Second number").fill("0");
+        await calculator.getByRole("button", { name: "Calculate" }).click();
+        await waitForText(error, /divide by zero/);
+        await screenshot(page, `calculator-${protocol.slug}`, "#calculator");
+      });
+
+      test("greet, and the 10-character rule from the server", async () => {
+        const greeter = page.locator("#greeter");
+        await greeter.getByLabel("Name", { exact: true }).fill("Ada");
+        await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
+        await waitForText(greeter.locator("output"), "Hello, Ada!");
+        await greeter.getByRole("button", { name: "Say hello again" }).click();
+        await waitForText(greeter.locator("output"), "Hello again, Ada!");
+
+        await greeter.getByLabel("Name", { exact: true }).fill("Bartholomew!");
+        await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
+        await waitForText(greeter.getByRole("alert"), /INVALID_ARGUMENT .*cannot be more than 10 characters, got 12/);
+        assert.equal(await greeter.locator("output").innerText(), "");
+      });
+
+      test("streamed greetings arrive one by one", async () => {
+        const greeter = page.locator("#greeter");
+        const items = greeter.getByRole("list", { name: "Streamed greetings" }).getByRole("listitem");
+        await greeter.getByLabel("Name", { exact: true }).fill("なんしー");
+        await greeter.getByLabel("Pause between greetings").selectOption({ label: "0.25 s" });
+        await greeter.getByRole("button", { name: "Stream greetings" }).click();
+
+        // Sample what a person would see while the stream runs.
+        const seen = new Set<number>();
+        await waitUntil(async () => {
+          seen.add(await items.count());
+          return /^Done/.test(await greeter.locator("#greet-status").innerText());
+        }, "the stream to finish");
+        const counts = [...seen].filter((count) => count > 0 && count < 7);
+        assert.ok(counts.length >= 3, `expected to see the list grow step by step, saw counts ${[...seen].join(", ")}`);
+
+        assert.equal(await items.count(), 7);
+        await waitForText(greeter.locator("#greet-status"), "Done: 7 greetings");
+        assert.match(await items.nth(0).innerText(), /en\s+Hello, なんしー!/i);
+        assert.match(await items.nth(4).innerText(), /ja\s+こんにちは、なんしーさん！/i);
+        // Each greeting shows when it arrived; the server paused 250 ms between them.
+        const arrivals = (await greeter.locator(".greetings .at").allInnerTexts()).map(toMs);
+        for (let i = 1; i < arrivals.length; i++) {
+          assert.ok(arrivals[i]! - arrivals[i - 1]! >= 150, `greeting ${i + 1} came ${arrivals[i]! - arrivals[i - 1]!} ms after the one before`);
+        }
+        await screenshot(page, `greeter-${protocol.slug}`, "#greeter");
+      });
+
+      test("cancel really ends the stream", async () => {
+        const procedure = "/greeter.v1.GreeterService/LotsOfReplies";
+        const before = server.callLogs(procedure).length;
+        const greeter = page.locator("#greeter");
+        const items = greeter.getByRole("list", { name: "Streamed greetings" }).getByRole("listitem");
+        await greeter.getByLabel("Name", { exact: true }).fill("Grace");
+        await greeter.getByLabel("Pause between greetings").selectOption({ label: "1 s" });
+        await greeter.getByRole("button", { name: "Stream greetings" }).click();
+        await waitUntil(async () => (await items.count()) >= 2, "two greetings");
+        await greeter.getByRole("button", { name: "Cancel" }).click();
+        await waitForText(greeter.locator("#greet-status"), /Cancelled after [23] greetings/);
+        const shown = await items.count();
+
+        // The server saw the call end as cancelled, not run to its end.
+        const logged = await server.waitForCallLog(procedure, before + 1);
+        assert.equal(logged.code, "canceled");
+        assert.equal(logged.protocol, protocol.serverProtocol);
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        assert.equal(await items.count(), shown, "no greeting arrives after cancel");
+        assert.equal(await greeter.getByRole("button", { name: "Cancel" }).isDisabled(), true);
+      });
+    });
+  }
+
+  test("the call log shows every call with protocol, HTTP method, status and duration", async () => {
+    const rows = page.locator("#call-log tr");
+    assert.ok((await rows.count()) > 10);
+    const texts = await rows.allInnerTexts();
+    assert.ok(texts.some((row) => /CalculatorService\/Divide\s+gRPC-Web\s+POST\s+INVALID_ARGUMENT\s+[\d.]+ ms/.test(row)), texts.join("\n"));
+    assert.ok(texts.some((row) => /CalculatorService\/Divide\s+Connect binary\s+GET\s+ok\s+[\d.]+ ms/.test(row)), texts.join("\n"));
+    assert.ok(texts.some((row) => /GreeterService\/LotsOfReplies\s+Connect JSON\s+POST\s+ok · 7 messages\s+[\d.]+ s/.test(row)), texts.join("\n"));
+    await screenshot(page, "call-log", "#call-log-card");
+    problems.assertNone();
+  });
+});
+
+function toMs(text: string): number {
+  const match = /\+([\d.]+) (ms|s)/.exec(text);
+  assert.ok(match, `not a time: ${text}`);
+  return Number(match[1]) * (match[2] === "s" ? 1000 : 1);
+}

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
@@ -20,6 +21,8 @@ const flushMs = 1_000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const shutdownController = new AbortController();
+  // Every running call listens to this signal; many concurrent calls are normal, not a leak.
+  setMaxListeners(0, shutdownController.signal);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal });
   const listener = await listen(app, config, logger);
   logger.info(

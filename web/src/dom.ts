@@ -41,13 +41,14 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Calls `fn` once `ms` after the last of a burst of calls. */
-export function debounce(fn: () => void, ms: number): () => void {
+/** Calls `fn` once `ms` after the last of a burst of calls, unless cancelled first. */
+export function debounce(fn: () => void, ms: number): (() => void) & { cancel(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return () => {
+  const schedule = () => {
     clearTimeout(timer);
     timer = setTimeout(fn, ms);
   };
+  return Object.assign(schedule, { cancel: () => clearTimeout(timer) });
 }
 
 export function formatDuration(ms: number): string {

@@ -201,6 +201,7 @@ export function setUpMovies(): void {
   directorFilter.addEventListener("input", reload);
   filterForm.addEventListener("submit", (event) => {
     event.preventDefault();
+    reload.cancel();
     void load();
   });
 

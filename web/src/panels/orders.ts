@@ -3,18 +3,18 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { OrderChangeType, OrderService, type Order, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
 import { byId, debounce, formatDateTime, h, randomUuid, sleep } from "../dom.js";
-import { clearError, codeName, isCancel, showError, showProblem } from "../errors.js";
+import { clearError, codeName, showError, showProblem } from "../errors.js";
 
 /** Reconnect delays grow from the first to the last, with jitter so many pages do not retry in step. */
 const firstRetryMs = 500;
 const lastRetryMs = 15_000;
 /** A stream that stayed up this long was healthy: the next failure starts the backoff over. */
-const healthyAfterMs = 30_000;
+const healthyAfterMs = 10_000;
 
 type ConnectionState =
   | { readonly kind: "connecting" }
   | { readonly kind: "live" }
-  | { readonly kind: "reconnecting"; readonly at: number; readonly attempt: number; readonly reason: string };
+  | { readonly kind: "reconnecting"; readonly at: number; readonly reason: string };
 
 /** One table row, kept across refreshes so a rename in progress survives live updates. */
 interface Row {
@@ -247,11 +247,9 @@ export function setUpOrders(): void {
 
   // ---- the live stream -------------------------------------------------------
 
-  let state: ConnectionState = { kind: "connecting" };
   let countdown: ReturnType<typeof setInterval> | undefined;
 
   const showState = (next: ConnectionState) => {
-    state = next;
     connection.dataset.state = next.kind;
     clearInterval(countdown);
     retryButton.hidden = next.kind !== "reconnecting";
@@ -283,26 +281,22 @@ export function setUpOrders(): void {
       const opened = Date.now();
       let reason = "the stream ended";
       try {
-        const changes = client(OrderService).watchOrders({}, { signal, onHeader: () => showState({ kind: "live" }) })[Symbol.asyncIterator]();
-        const first = changes.next();
-        // The server sends headers with the first change, so "live" is known
-        // once the stream is open and the server has answered a resync; the
-        // resync also picks up what happened while disconnected.
-        await sleep(0);
-        void refresh().then(() => {
-          if (!signal.aborted && state.kind === "connecting" && error.hidden) showState({ kind: "live" });
-        });
-        for (let result = await first; !result.done; result = await changes.next()) {
-          attempt = 0;
-          if (state.kind !== "live") showState({ kind: "live" });
-          const change = result.value;
-          if (change.order !== undefined) changed.add(change.order.id);
+        const changes = client(OrderService).watchOrders({}, { signal });
+        for await (const change of changes) {
+          if (change.order === undefined) {
+            // The stream's first message: the server now listens, so every
+            // later change will arrive here. Reading the page now picks up
+            // what happened before, including while disconnected.
+            showState({ kind: "live" });
+            void refresh();
+            continue;
+          }
+          changed.add(change.order.id);
           activity.textContent = describe(change);
           applyChange();
         }
       } catch (failure) {
         if (signal.aborted) return;
-        if (isCancel(failure) && signal.aborted) return;
         reason = codeName(ConnectError.from(failure).code).toLowerCase().replace(/_/g, " ");
       }
       if (signal.aborted) return;
@@ -310,7 +304,7 @@ export function setUpOrders(): void {
       attempt++;
       const ceiling = Math.min(lastRetryMs, firstRetryMs * 2 ** (attempt - 1));
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-      showState({ kind: "reconnecting", at: Date.now() + delay, attempt, reason });
+      showState({ kind: "reconnecting", at: Date.now() + delay, reason });
       wakeUp = new AbortController();
       await sleep(delay, AbortSignal.any([signal, wakeUp.signal])).catch(() => undefined);
     }
@@ -326,7 +320,9 @@ export function setUpOrders(): void {
   window.addEventListener("online", () => wakeUp?.abort());
   onProtocolChange(() => {
     restartWatch();
+    void refresh();
   });
 
+  void refresh();
   restartWatch();
 }

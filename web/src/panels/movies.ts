@@ -199,10 +199,19 @@ export function setUpMovies(): void {
   const reload = debounce(() => void load(), 250);
   titleFilter.addEventListener("input", reload);
   directorFilter.addEventListener("input", reload);
-  filterForm.addEventListener("submit", (event) => {
-    event.preventDefault();
+  // Enter lists at once (a form with two fields and no button is never submitted by Enter).
+  const loadNow = () => {
     reload.cancel();
     void load();
+  };
+  filterForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    loadNow();
+  });
+  filterForm.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    loadNow();
   });
 
   void load();

@@ -85,6 +85,9 @@ export function setUpOrders(): void {
     return refreshing;
   };
 
+  /** Whether the error shown is the table's failure to load, which a later load clears. */
+  let loadFailed = false;
+
   const loadPage = async () => {
     try {
       const pageIndex = pageTokens.length - 1;
@@ -100,9 +103,11 @@ export function setUpOrders(): void {
       }
       nextPageToken = response.nextPageToken;
       draw(response.orders);
-      clearError(error);
+      if (loadFailed) clearError(error);
+      loadFailed = false;
     } catch (failure) {
       showError(error, failure);
+      loadFailed = true;
     }
   };
 
@@ -203,6 +208,7 @@ export function setUpOrders(): void {
   /** Runs a change, then redraws the page; a stale etag means someone else was faster. */
   const mutate = async (change: () => Promise<unknown>): Promise<boolean> => {
     clearError(error);
+    loadFailed = false;
     try {
       await change();
       await refresh();

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { browserUnavailable, launchBrowser, screenshot, waitForText, waitUntil, watchForPageProblems } from "../support/browser.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+const skip = browserUnavailable();
+
+/** Relative luminance of a computed CSS rgb() colour, 0 (black) to 1 (white). */
+function luminance(color: string): number {
+  const [r, g, b] = (color.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+  return (0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (b ?? 0)) / 255;
+}
+
+/** Waits for the panels that load by themselves to finish (these tests look at the layout, not the data). */
+async function settled(page: Page): Promise<void> {
+  await waitUntil(async () => !/Streaming/.test(await page.locator("#movie-status").innerText()), "the movie listing");
+  await waitUntil(async () => !/Connecting/.test(await page.locator("#orders-connection").innerText()), "the orders stream");
+}
+
+describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
+  let dataDir: string;
+  let server: TestServer;
+  let browser: Browser;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "web-layout-"));
+    server = await startTestServer({ DATA_DIR: dataDir });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.shutdown();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("on a laptop, light scheme", async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, colorScheme: "light", reducedMotion: "reduce" });
+    const problems = watchForPageProblems(page);
+    await page.goto(`${server.baseUrl}/`);
+    await settled(page);
+    assert.ok(luminance(await page.evaluate<string>("getComputedStyle(document.body).backgroundColor")) > 0.8);
+    // Calculator and Greeter side by side.
+    const calculator = await page.locator("#calculator").boundingBox();
+    const greeter = await page.locator("#greeter").boundingBox();
+    assert.ok(calculator && greeter && Math.abs(calculator.y - greeter.y) < 1 && greeter.x > calculator.x + calculator.width);
+    await screenshot(page, "page-laptop-light");
+    problems.assertNone();
+    await page.close();
+  });
+
+  test("on a phone, dark scheme: one column, nothing wider than the screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true, hasTouch: true, reducedMotion: "reduce" });
+    const problems = watchForPageProblems(page);
+    await page.goto(`${server.baseUrl}/`);
+    await settled(page);
+    assert.ok(luminance(await page.evaluate<string>("getComputedStyle(document.body).backgroundColor")) < 0.2);
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+    const calculator = await page.locator("#calculator").boundingBox();
+    const greeter = await page.locator("#greeter").boundingBox();
+    assert.ok(calculator && greeter && greeter.y > calculator.y + calculator.height, "panels stack");
+    await screenshot(page, "page-phone-dark");
+    problems.assertNone();
+    await page.close();
+  });
+
+  test("the theme can be chosen and is remembered", async () => {
+    const page = await browser.newPage({ colorScheme: "light" });
+    await page.goto(`${server.baseUrl}/`);
+    const toggle = page.getByRole("button", { name: /^Theme:/ });
+    assert.equal(await toggle.innerText(), "Theme: auto");
+    await toggle.click();
+    await toggle.click();
+    assert.equal(await toggle.innerText(), "Theme: dark");
+    assert.ok(luminance(await page.evaluate<string>("getComputedStyle(document.body).backgroundColor")) < 0.2);
+    await page.reload();
+    assert.equal(await page.getByRole("button", { name: /^Theme:/ }).innerText(), "Theme: dark");
+    await page.close();
+  });
+
+  test("usable with the keyboard alone, with a visible focus", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${server.baseUrl}/`);
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate<string>("document.activeElement?.textContent"), "Skip to the services");
+    // Page code is written as strings: it runs in the browser, not in this Node program.
+    const outline = await page.evaluate<string>("(({ outlineStyle, outlineWidth }) => `${outlineStyle} ${outlineWidth}`)(getComputedStyle(document.activeElement))");
+    assert.match(outline, /^solid [1-9]/, "the focused element shows an outline");
+    await page.keyboard.press("Enter");
+
+    // Into the Calculator: first number, operation, calculate.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate<string>("document.activeElement?.id"), "calc-a");
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("81");
+    await page.keyboard.press("Enter");
+    await waitForText(page.locator("#calc-result"), "√81 = 9");
+
+    // The protocol switch is one group of radios moved through with the arrow keys.
+    await page.getByRole("radio", { name: "Connect JSON" }).focus();
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.getByRole("radio", { name: "Connect binary" }).isChecked(), true);
+    const radioOutline = await page.evaluate<string>("getComputedStyle(document.querySelector('#protocol-switch input:checked + span')).outlineStyle");
+    assert.equal(radioOutline, "solid");
+
+    // Greeter: type a name and press Enter.
+    await page.getByLabel("Name", { exact: true }).focus();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("Kay");
+    await page.keyboard.press("Enter");
+    await waitForText(page.locator("#greet-result"), "Hello, Kay!");
+    await page.close();
+  });
+});

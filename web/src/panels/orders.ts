@@ -2,19 +2,9 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { OrderChangeType, OrderService, type Order, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
-import { byId, debounce, formatDateTime, h, randomUuid, sleep } from "../dom.js";
+import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
 import { clearError, codeName, showError, showProblem } from "../errors.js";
-
-/** Reconnect delays grow from the first to the last, with jitter so many pages do not retry in step. */
-const firstRetryMs = 500;
-const lastRetryMs = 15_000;
-/** A stream that stayed up this long was healthy: the next failure starts the backoff over. */
-const healthyAfterMs = 10_000;
-
-type ConnectionState =
-  | { readonly kind: "connecting" }
-  | { readonly kind: "live" }
-  | { readonly kind: "reconnecting"; readonly at: number; readonly reason: string };
+import { keepStreaming, type LinkState } from "../live-stream.js";
 
 /** One table row, kept across refreshes so a rename in progress survives live updates. */
 interface Row {
@@ -255,16 +245,16 @@ export function setUpOrders(): void {
 
   let countdown: ReturnType<typeof setInterval> | undefined;
 
-  const showState = (next: ConnectionState) => {
-    connection.dataset.state = next.kind;
+  const showState = (state: LinkState) => {
+    connection.dataset.state = state.kind;
     clearInterval(countdown);
-    retryButton.hidden = next.kind !== "reconnecting";
-    if (next.kind === "connecting") connectionText.textContent = "Connecting…";
-    if (next.kind === "live") connectionText.textContent = "Live";
-    if (next.kind === "reconnecting") {
+    retryButton.hidden = state.kind !== "reconnecting";
+    if (state.kind === "connecting") connectionText.textContent = "Connecting…";
+    if (state.kind === "live") connectionText.textContent = "Live";
+    if (state.kind === "reconnecting") {
       const tick = () => {
-        const seconds = Math.max(0, Math.ceil((next.at - Date.now()) / 1000));
-        connectionText.textContent = `Disconnected (${next.reason}); retrying in ${seconds} s`;
+        const seconds = Math.max(0, Math.ceil((state.at - Date.now()) / 1000));
+        connectionText.textContent = `Disconnected (${state.reason}); retrying in ${seconds} s`;
       };
       tick();
       countdown = setInterval(tick, 1000);
@@ -276,59 +266,30 @@ export function setUpOrders(): void {
 
   const applyChange = debounce(() => void refresh(), 100);
 
-  let watching: AbortController | undefined;
-  let wakeUp: AbortController | undefined;
-
-  /** Keeps one WatchOrders stream open for as long as the page is, reconnecting with backoff. */
-  const watch = async (signal: AbortSignal) => {
-    let attempt = 0;
-    while (!signal.aborted) {
-      showState({ kind: "connecting" });
-      const opened = Date.now();
-      let reason = "the stream ended";
-      try {
-        const changes = client(OrderService).watchOrders({}, { signal });
-        for await (const change of changes) {
-          if (change.order === undefined) {
-            // The stream's first message: the server now listens, so every
-            // later change will arrive here. Reading the page now picks up
-            // what happened before, including while disconnected.
-            showState({ kind: "live" });
-            void refresh();
-            continue;
-          }
-          changed.add(change.order.id);
-          activity.textContent = describe(change);
-          applyChange();
-        }
-      } catch (failure) {
-        if (signal.aborted) return;
-        reason = codeName(ConnectError.from(failure).code).toLowerCase().replace(/_/g, " ");
+  const watch = keepStreaming({
+    open: (signal) => client(OrderService).watchOrders({}, { signal }),
+    onState: showState,
+    onMessage: (change) => {
+      if (change.order === undefined) {
+        // The stream's first message: the server now listens, so every later
+        // change arrives here. Reading the page now picks up what happened
+        // before, including while disconnected.
+        void refresh();
+        return;
       }
-      if (signal.aborted) return;
-      if (Date.now() - opened > healthyAfterMs) attempt = 0;
-      attempt++;
-      const ceiling = Math.min(lastRetryMs, firstRetryMs * 2 ** (attempt - 1));
-      const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-      showState({ kind: "reconnecting", at: Date.now() + delay, reason });
-      wakeUp = new AbortController();
-      await sleep(delay, AbortSignal.any([signal, wakeUp.signal])).catch(() => undefined);
-    }
-  };
+      changed.add(change.order.id);
+      activity.textContent = describe(change);
+      applyChange();
+    },
+  });
 
-  const restartWatch = () => {
-    watching?.abort();
-    watching = new AbortController();
-    void watch(watching.signal);
-  };
-
-  retryButton.addEventListener("click", () => wakeUp?.abort());
-  window.addEventListener("online", () => wakeUp?.abort());
+  retryButton.addEventListener("click", () => watch.retryNow());
+  window.addEventListener("online", () => watch.retryNow());
   onProtocolChange(() => {
-    restartWatch();
+    watch.restart();
     void refresh();
   });
 
   void refresh();
-  restartWatch();
+  watch.restart();
 }

@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -17,10 +18,17 @@ const server = await startServer(config, logger).catch((error: unknown) => {
   process.exit(1);
 });
 
+let shuttingDown = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, "received signal");
-    // A second signal means "now": the default handler ends the process.
+  process.on(signal, () => {
+    if (shuttingDown) {
+      // A second signal means "now": calls still running are cut off, and the
+      // exit code says the process ended on a signal, as a shell would report.
+      logger.warn({ signal }, "second signal: exiting without waiting for calls in flight");
+      process.exit(128 + constants.signals[signal]);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, "received signal: shutting down gracefully (send it again to exit at once)");
     void server.shutdown().then(() => process.exit(0));
   });
 }

@@ -37,7 +37,11 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
 
   const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     requests.add(res);
-    if (draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    if (res instanceof http.ServerResponse) {
+      if (draining) res.shouldKeepAlive = false;
+      h1Responses.add(res);
+      res.once("close", () => h1Responses.delete(res));
+    }
     handler(req, res);
   };
 
@@ -45,12 +49,20 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     {
       keepAliveTimeout: config.idleTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
+      // How often the headers timeout is checked; Node's default (30 s)
+      // would let a silent client hold a socket far longer than configured.
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
       // Streams (server streaming over Connect or gRPC-Web) may last as long
       // as the client wants; deadlines are the RPC layer's business.
       requestTimeout: 0,
     },
     handle,
   );
+  // Node starts an HTTP/1 server's connection bookkeeping (the headers
+  // timeout check, closeIdleConnections) when it listens. This one never
+  // listens itself, the acceptor does, so start the bookkeeping by hand.
+  h1.emit("listening");
+  const h1Responses = new Set<http.ServerResponse>();
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
 
   const sockets = new Set<net.Socket>();
@@ -107,6 +119,10 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       draining = true;
       acceptor.close();
       for (const session of sessions) session.close();
+      // Answers still being prepared tell the client to close the connection
+      // afterwards; idle keep-alive connections are closed now, busy ones as
+      // soon as their call ends.
+      for (const res of h1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
       h1.closeIdleConnections();
     },
     idle: () => requests.settled(),

@@ -6,6 +6,7 @@ import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import type { Logger } from "./logger.js";
 import { routes } from "./routes.js";
+import { notFound } from "./transport/grpc-answers.js";
 
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
@@ -31,9 +32,6 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end("Not Found\n");
-    },
+    fallback: notFound,
   });
 }

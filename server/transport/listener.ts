@@ -7,6 +7,7 @@ import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 
 /**
@@ -41,6 +42,10 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
+    }
+    if (rejectGrpcWithoutTe(req, res)) {
+      logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
+      return;
     }
     handler(req, res);
   };

@@ -63,5 +63,14 @@ test("an error caused by the call ending reports why it ended", () => {
   const timedOut = new AbortController();
   timedOut.abort(new ConnectError("deadline", Code.DeadlineExceeded));
   assert.equal(toConnectError(new Error("aborted"), timedOut.signal, logger).code, Code.DeadlineExceeded);
+  const shutdown = new AbortController();
+  shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+  assert.equal(toConnectError(new Error("aborted"), shutdown.signal, logger).code, Code.Unavailable);
+  // A client reset such as RST_STREAM(INTERNAL_ERROR) is the client leaving, not a server fault.
+  const reset = new AbortController();
+  reset.abort(new ConnectError("http/2 stream closed with error code INTERNAL_ERROR (0x2)", Code.Internal));
+  const mapped = toConnectError(new ConnectError("read failed", Code.Internal), reset.signal, logger);
+  assert.equal(mapped.code, Code.Canceled);
+  assert.match(mapped.rawMessage, /^the client ended the call: http\/2 stream closed/);
   assert.deepEqual(lines, []);
 });

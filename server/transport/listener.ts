@@ -7,7 +7,7 @@ import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { normalizeGrpcMessageTrailers, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 
 /**
@@ -47,6 +47,7 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
       return;
     }
+    normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
   };
 

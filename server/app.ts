@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
+import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
 import { routes } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -26,7 +27,7 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
     // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger)],
+    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,

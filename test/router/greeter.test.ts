@@ -114,10 +114,40 @@ describe("BidiHello", () => {
   });
 });
 
+describe("a client that goes quiet", () => {
+  async function* silentAfter(...list: string[]) {
+    for (const name of list) yield { name };
+    await new Promise(() => {});
+  }
+
+  test("a client stream ends at its deadline even with no message coming", async () => {
+    const error = await rejection(greeter.lotsOfGreetings(silentAfter("Alice"), { timeoutMs: 200 }));
+    assert.equal(error.code, Code.DeadlineExceeded);
+    const logged = logs.filter((record) => record.procedure === "/greeter.v1.GreeterService/LotsOfGreetings").at(-1);
+    assert.equal(logged?.code, "deadline_exceeded");
+    assert.ok(Number(logged?.durationMs) < 1_000);
+  });
+
+  test("a bidirectional stream ends when the client cancels while the server waits", async () => {
+    const controller = new AbortController();
+    const replies: string[] = [];
+    const error = await rejection(
+      (async () => {
+        for await (const reply of greeter.bidiHello(silentAfter("Alice"), { signal: controller.signal })) {
+          replies.push(reply.message);
+          setTimeout(() => controller.abort(), 50);
+        }
+      })(),
+    );
+    assert.equal(error.code, Code.Canceled);
+    assert.deepEqual(replies, ["Hello, Alice!"]);
+  });
+});
+
 test("each call is logged once with procedure and status", () => {
   const calls = logs.filter((record) => record.procedure === "/greeter.v1.GreeterService/BidiHello");
   assert.deepEqual(
     calls.map((record) => record.code),
-    ["ok", "invalid_argument"],
+    ["ok", "invalid_argument", "canceled"],
   );
 });

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { createRouterTransport, type Transport } from "@connectrpc/connect";
 import { errorMappingInterceptor } from "../../server/interceptors/errors.js";
 import { loggingInterceptor } from "../../server/interceptors/logging.js";
+import { streamEndInterceptor } from "../../server/interceptors/stream-end.js";
 import { createLogger } from "../../server/logger.js";
 import { routes } from "../../server/routes.js";
 import type { LogRecord } from "./server.js";
@@ -20,7 +21,7 @@ export function routerTransport(): { transport: Transport; logs: LogRecord[] } {
   });
   const logger = createLogger({ logLevel: "info", logFormat: "json" }, sink);
   const transport = createRouterTransport(routes, {
-    router: { interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger)] },
+    router: { interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()] },
   });
   return { transport, logs };
 }

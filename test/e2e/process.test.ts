@@ -20,6 +20,19 @@ async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
   return server;
 }
 
+/** A bidirectional call whose client never closes its side: only the server can end it. Resolves after the first answer. */
+async function openEndlessCall(greeter: ReturnType<typeof grpcGreeter>) {
+  const replies = greeter.bidiHello(
+    (async function* () {
+      yield { name: "Ada" };
+      await new Promise(() => {});
+    })(),
+  )[Symbol.asyncIterator]();
+  const first = await replies.next();
+  assert.equal(first.done ? undefined : first.value.message, "Hello, Ada!");
+  return replies;
+}
+
 function grpcGreeter(baseUrl: string) {
   const sessionManager = new Http2SessionManager(baseUrl);
   after(() => sessionManager.abort());
@@ -92,16 +105,7 @@ describe("graceful shutdown on SIGTERM", () => {
   test("a stream that would never end is ended with UNAVAILABLE after the grace period", async () => {
     const graceMs = 500;
     const server = await start({ SHUTDOWN_GRACE_MS: String(graceMs) });
-    const greeter = grpcGreeter(server.baseUrl);
-    // The client keeps its side open forever: only the server can end this call.
-    const replies = greeter.bidiHello(
-      (async function* () {
-        yield { name: "Ada" };
-        await new Promise(() => {});
-      })(),
-    )[Symbol.asyncIterator]();
-    const first = await replies.next();
-    assert.equal(first.done ? undefined : first.value.message, "Hello, Ada!");
+    const replies = await openEndlessCall(grpcGreeter(server.baseUrl));
 
     const signalledAt = performance.now();
     server.child.kill("SIGTERM");
@@ -118,14 +122,7 @@ describe("graceful shutdown on SIGTERM", () => {
 
   test("a second signal exits at once, with the signal's exit code", async () => {
     const server = await start({ SHUTDOWN_GRACE_MS: "60000" });
-    const greeter = grpcGreeter(server.baseUrl);
-    const replies = greeter.bidiHello(
-      (async function* () {
-        yield { name: "Ada" };
-        await new Promise(() => {});
-      })(),
-    )[Symbol.asyncIterator]();
-    await replies.next();
+    const replies = await openEndlessCall(grpcGreeter(server.baseUrl));
     server.child.kill("SIGTERM");
     await server.waitForLog((record) => String(record.msg).startsWith("shutting down"));
     const signalledAt = performance.now();

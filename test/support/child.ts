@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import type { LogRecord } from "./server.js";
+import type { LogRecord } from "./logs.js";
 
 /** The built server entry point, as `npm start` runs it. */
 export const mainScript = fileURLToPath(new URL("../../server/main.js", import.meta.url));

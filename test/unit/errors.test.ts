@@ -1,20 +1,13 @@
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ConflictError, NotFoundError, OutOfRangeError, UnavailableError, ValidationError, AlreadyExistsError } from "../../server/domain/errors.js";
 import { toConnectError } from "../../server/interceptors/errors.js";
-import { createLogger } from "../../server/logger.js";
+import { memoryLogger } from "../support/logs.js";
 
 function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString("utf8"));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ logLevel: "info", logFormat: "json" }, sink) };
+  const { logger, logs } = memoryLogger();
+  return { logger, lines: logs };
 }
 
 const live = new AbortController().signal;
@@ -49,8 +42,8 @@ test("an unexpected error is a bare INTERNAL for the client and a logged stack f
   assert.equal(mapped.code, Code.Internal);
   assert.equal(mapped.rawMessage, "internal error");
   assert.equal(lines.length, 1);
-  const record = JSON.parse(lines[0] ?? "{}") as { level: number; err?: { message: string; stack: string } };
-  assert.equal(record.level, 50);
+  const record = lines[0] as { level: number; err?: { message: string; stack: string } } | undefined;
+  assert.equal(record?.level, 50);
   assert.equal(record.err?.message, "secret detail");
   assert.match(record.err?.stack ?? "", /TypeError/);
 });

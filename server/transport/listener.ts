@@ -34,6 +34,7 @@ export type ListenerConfig = Pick<
 
 export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
+  const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
 
   const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
@@ -68,7 +69,6 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.
   h1.emit("listening");
-  const h1Responses = new Set<http.ServerResponse>();
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
 
   const sockets = new Set<net.Socket>();

@@ -154,6 +154,14 @@ describe("start-up", () => {
     assert.deepEqual(logs, []);
   });
 
+  test("a TLS file that cannot be read: a fatal log line naming it, exit 1", async () => {
+    const { exited, logs } = runMain({ PORT: "0", TLS_CERT: "missing-cert.pem", TLS_KEY: "missing-key.pem" });
+    assert.equal((await exited).code, 1);
+    const fatal = logs.find((record) => record.level === 60);
+    assert.equal(fatal?.msg, "could not start the server");
+    assert.match(JSON.stringify(fatal?.err), /ENOENT.*missing-cert\.pem/);
+  });
+
   test("a port already in use: a fatal log line saying so, exit 1", async () => {
     const first = await start();
     const { exited, logs } = runMain({ PORT: String(first.port), HOST: "127.0.0.1" });

@@ -13,10 +13,9 @@ try {
 }
 
 const logger = createLogger(config);
-const server = await startServer(config, logger).catch((error: unknown) => {
-  logger.fatal({ err: error }, "could not start the server");
-  process.exit(1);
-});
+// Signal handlers go in before the server starts: a supervisor may signal as
+// soon as it sees the "serving" line, and Node's default would kill the process.
+const starting = startServer(config, logger);
 
 let shuttingDown = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -29,6 +28,11 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     }
     shuttingDown = true;
     logger.info({ signal }, "received signal: shutting down gracefully (send it again to exit at once)");
-    void server.shutdown().then(() => process.exit(0));
+    void starting.then((server) => server.shutdown()).then(() => process.exit(0));
   });
 }
+
+await starting.catch((error: unknown) => {
+  logger.fatal({ err: error }, "could not start the server");
+  process.exit(1);
+});

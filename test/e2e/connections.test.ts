@@ -119,11 +119,45 @@ describe("IDLE_TIMEOUT_MS", () => {
   });
 });
 
-test("HTTP2_MAX_CONCURRENT_STREAMS is announced in SETTINGS", waitLimit, async () => {
-  const session = http2.connect(server.baseUrl);
-  after(() => session.close());
-  await once(session, "remoteSettings");
-  assert.equal(session.remoteSettings.maxConcurrentStreams, 3);
+describe("HTTP2_MAX_CONCURRENT_STREAMS", () => {
+  const streamMs = 6 * 100;
+  const slowStream = (greeter: ReturnType<typeof createClient<typeof GreeterService>>) =>
+    (async () => {
+      const started = performance.now();
+      for await (const _ of greeter.lotsOfReplies({ name: "Ada", delayMs: 100 }));
+      return performance.now() - started;
+    })();
+
+  test("is announced in SETTINGS, and a client that knows it waits its turn", waitLimit, async () => {
+    const sessionManager = new Http2SessionManager(server.baseUrl);
+    after(() => sessionManager.abort());
+    const greeter = createClient(GreeterService, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
+    await greeter.sayHello({ name: "Ada" }); // the client has the server's SETTINGS now
+    const durations = (await Promise.all(Array.from({ length: 5 }, () => slowStream(greeter)))).sort((a, b) => a - b);
+    // Three run at once; the other two start when those end.
+    assert.ok((durations[3] ?? 0) >= 2 * streamMs - 20, `durations ${durations.map(Math.round).join(", ")} ms`);
+  });
+
+  test("streams beyond the limit are refused with REFUSED_STREAM, safe to retry", waitLimit, async () => {
+    const session = http2.connect(server.baseUrl);
+    after(() => session.close());
+    // Sent before the server's SETTINGS arrive, so the client does not hold any back.
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () => {
+        const stream = session.request({
+          ":method": "POST",
+          ":path": "/greeter.v1.GreeterService/LotsOfReplies",
+          "content-type": "application/connect+json",
+        });
+        stream.end(Buffer.concat([Buffer.from([0, 0, 0, 0, 28]), Buffer.from('{"name":"Ada","delayMs":100}')]));
+        stream.on("error", () => {}); // a refused stream errors; its reset code says why
+        stream.resume();
+        return new Promise<number>((resolve) => stream.on("close", () => resolve(stream.rstCode)));
+      }),
+    );
+    assert.equal(session.remoteSettings.maxConcurrentStreams, 3);
+    assert.deepEqual(outcomes.sort(), [http2.constants.NGHTTP2_NO_ERROR, http2.constants.NGHTTP2_NO_ERROR, http2.constants.NGHTTP2_NO_ERROR, http2.constants.NGHTTP2_REFUSED_STREAM, http2.constants.NGHTTP2_REFUSED_STREAM]);
+  });
 });
 
 test("MAX_TIMEOUT_MS: a longer deadline is refused with INVALID_ARGUMENT", waitLimit, async () => {

@@ -85,6 +85,27 @@ describe("GET with ?encoding=json&message=...", () => {
   });
 });
 
+test("the server enforces connect-timeout-ms itself on a Connect stream", async () => {
+  const message = Buffer.from('{"name":"Ada","delayMs":300}');
+  const prefix = Buffer.from([0, 0, 0, 0, message.length]);
+  const started = performance.now();
+  const response = await fetch(`${server.baseUrl}/greeter.v1.GreeterService/LotsOfReplies`, {
+    method: "POST",
+    headers: { "content-type": "application/connect+json", "connect-timeout-ms": "500" },
+    body: Buffer.concat([prefix, message]),
+  });
+  const body = Buffer.from(await response.arrayBuffer());
+  const elapsed = performance.now() - started;
+  assert.equal(response.status, 200, "a Connect stream reports errors in its last envelope");
+  const envelopes: Array<{ flags: number; json: unknown }> = [];
+  for (let offset = 0; offset < body.length; offset += 5 + body.readUInt32BE(offset + 1)) {
+    envelopes.push({ flags: body[offset] ?? 0, json: JSON.parse(body.subarray(offset + 5, offset + 5 + body.readUInt32BE(offset + 1)).toString()) });
+  }
+  assert.deepEqual(envelopes.slice(0, -1).map((envelope) => (envelope.json as { language: string }).language), ["en", "fr"]);
+  assert.deepEqual(envelopes.at(-1), { flags: 2, json: { error: { code: "deadline_exceeded", message: "the operation timed out" } } });
+  assert.ok(elapsed >= 450 && elapsed < 1_500, `answered after ${Math.round(elapsed)} ms`);
+});
+
 describe("gRPC framed by hand over node:http2", () => {
   const session = http2.connect(server.baseUrl);
   after(() => session.close());

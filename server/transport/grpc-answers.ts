@@ -1,5 +1,7 @@
 import * as http2 from "node:http2";
+import { Code } from "@connectrpc/connect";
 import type { RequestHandler } from "../app.js";
+import { encodeGrpcMessage, isGrpc, isGrpcWeb } from "./grpc-message.js";
 
 /**
  * Answers for requests that never reach an RPC handler, in the form each
@@ -10,17 +12,10 @@ import type { RequestHandler } from "../app.js";
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
 
-const grpcUnimplemented = 12;
-const grpcInvalidArgument = 3;
-
-function isGrpc(req: Request): boolean {
-  return req.method === "POST" && (req.headers["content-type"] ?? "").startsWith("application/grpc");
-}
-
 /** No route serves this path: UNIMPLEMENTED for gRPC clients, a plain 404 for everyone else. */
 export function notFound(req: Request, res: Response): void {
   if (isGrpc(req)) {
-    answerTrailersOnly(req, res, 200, grpcUnimplemented, `no such method: ${req.url ?? ""}`);
+    answerTrailersOnly(req, res, 200, Code.Unimplemented, `no such method: ${req.url ?? ""}`);
     return;
   }
   res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
@@ -37,12 +32,8 @@ export function notFound(req: Request, res: Response): void {
 export function rejectGrpcWithoutTe(req: Request, res: Response): boolean {
   if (req.httpVersionMajor !== 2 || !isGrpc(req) || isGrpcWeb(req)) return false;
   if (req.headers.te === "trailers") return false;
-  answerTrailersOnly(req, res, 400, grpcInvalidArgument, 'gRPC requests must carry the header "te: trailers"');
+  answerTrailersOnly(req, res, 400, Code.InvalidArgument, 'gRPC requests must carry the header "te: trailers"');
   return true;
-}
-
-function isGrpcWeb(req: Request): boolean {
-  return (req.headers["content-type"] ?? "").startsWith("application/grpc-web");
 }
 
 /**
@@ -50,7 +41,7 @@ function isGrpcWeb(req: Request): boolean {
  * the response would send an empty DATA frame to end it, and gRPC clients
  * take headers not ending the stream for the start of a normal answer.
  */
-function answerTrailersOnly(req: Request, res: Response, httpStatus: number, grpcStatus: number, message: string): void {
+function answerTrailersOnly(req: Request, res: Response, httpStatus: number, grpcStatus: Code, message: string): void {
   const headers = {
     "content-type": req.headers["content-type"],
     "grpc-status": String(grpcStatus),
@@ -62,41 +53,4 @@ function answerTrailersOnly(req: Request, res: Response, httpStatus: number, grp
   }
   res.writeHead(httpStatus, headers);
   res.end();
-}
-
-/**
- * The gRPC spec's percent-encoding: only bytes outside printable ASCII, and
- * "%" itself. Encoding more (as encodeURIComponent does) is legal, but
- * grpc-js decodes with decodeURI, which leaves "%2C", "%3A" and the like
- * undecoded, so its users would read "got%2C 11".
- */
-export function encodeGrpcMessage(text: string): string {
-  let encoded = "";
-  for (const byte of Buffer.from(text, "utf8")) {
-    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return encoded;
-}
-
-/**
- * connect-es writes `grpc-message` trailers with encodeURIComponent; rewrite
- * them to the spec's narrower encoding (see encodeGrpcMessage) on gRPC
- * answers over HTTP/2, so every client stack reads the same message.
- */
-export function normalizeGrpcMessageTrailers(req: Request, res: Response): void {
-  if (!(res instanceof http2.Http2ServerResponse) || !isGrpc(req) || isGrpcWeb(req)) return;
-  const addTrailers = res.addTrailers.bind(res);
-  res.addTrailers = (trailers) => {
-    const message = trailers["grpc-message"];
-    if (typeof message === "string") {
-      let decoded: string | undefined;
-      try {
-        decoded = decodeURIComponent(message);
-      } catch {
-        // Not percent-encoded by connect-es after all: leave it as it is.
-      }
-      if (decoded !== undefined) trailers = { ...trailers, "grpc-message": encodeGrpcMessage(decoded) };
-    }
-    addTrailers(trailers);
-  };
 }

@@ -7,7 +7,8 @@ import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { normalizeGrpcMessageTrailers, rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 
 /**

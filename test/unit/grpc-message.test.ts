@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { encodeGrpcMessage } from "../../server/transport/grpc-answers.js";
+import { encodeGrpcMessage } from "../../server/transport/grpc-message.js";
 
 test("grpc-message encoding escapes only what the gRPC spec requires", () => {
   assert.equal(encodeGrpcMessage("name cannot be more than 10 characters, got 11"), "name cannot be more than 10 characters, got 11");

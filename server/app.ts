@@ -4,8 +4,10 @@ import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
+import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
 import { routes } from "./routes.js";
+import { notFound } from "./transport/grpc-answers.js";
 
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
@@ -25,15 +27,12 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
     // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger)],
+    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end("Not Found\n");
-    },
+    fallback: notFound,
   });
 }

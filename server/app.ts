@@ -4,8 +4,10 @@ import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
+import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
 import { routes } from "./routes.js";
+import { notFound } from "./transport/grpc-answers.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
 
@@ -27,14 +29,14 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
     // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger)],
+    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    // Not an RPC: the web page's files, or a plain 404.
-    fallback: createPageHandler(logger),
+    // Not an RPC: the web page's files, else "not found" as each protocol says it.
+    fallback: createPageHandler({ logger, otherwise: notFound }),
   });
   return withCors(rpc, config.allowedOrigins);
 }

@@ -5,8 +5,6 @@ import sirv from "sirv";
 import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
 
-type Response = Parameters<RequestHandler>[1];
-
 /** Where `npm run build` puts the page: dist/web, beside the compiled dist/server. */
 export const builtPageDir = fileURLToPath(new URL("../../web/", import.meta.url));
 
@@ -43,14 +41,21 @@ const revalidate = "no-cache";
 
 /**
  * Serves the built web page for requests that are not RPCs: GET and HEAD of
- * files that exist in the build, `/` as index.html. Anything else is a plain
- * 404 (never the page, so a mistyped RPC path is not answered with HTML). The
- * set of files is read once at start, so no request can reach a file outside it.
+ * files that exist in the build, `/` as index.html. Anything else goes to
+ * `otherwise` (a 404, never the page, so a mistyped path is not answered with
+ * HTML). The set of files is read once at start, so no request can reach a
+ * file outside it.
  */
-export function createPageHandler(logger: Logger, dir: string = builtPageDir): RequestHandler {
+export function createPageHandler({ logger, otherwise, dir = builtPageDir }: {
+  logger: Logger;
+  /** Answers every request the page does not: other methods, unknown paths. */
+  otherwise: RequestHandler;
+  /** The built page; dist/web unless a test says otherwise. */
+  dir?: string;
+}): RequestHandler {
   if (!existsSync(dir)) {
     logger.warn({ dir }, "web page not built, only RPCs are served: run `npm run build`");
-    return (_req, res) => notFound(res);
+    return otherwise;
   }
   const serve = sirv(dir, {
     etag: true,
@@ -62,16 +67,11 @@ export function createPageHandler(logger: Logger, dir: string = builtPageDir): R
     },
   });
   return (req, res) => {
-    if (req.method !== "GET" && req.method !== "HEAD") return notFound(res);
+    if (req.method !== "GET" && req.method !== "HEAD") return otherwise(req, res);
     for (const [name, value] of Object.entries(pageHeaders)) res.setHeader(name, value);
     const path = req.url?.split("?", 1)[0];
     if (path === "/") req.url = "/index.html" + (req.url?.slice(1) ?? "");
     // sirv is typed for HTTP/1 only; it uses the part of the API both versions share.
-    serve(req as IncomingMessage, res as ServerResponse, () => notFound(res));
+    serve(req as IncomingMessage, res as ServerResponse, () => otherwise(req, res));
   };
-}
-
-function notFound(res: Response): void {
-  res.writeHead(404, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
-  res.end("Not Found\n");
 }

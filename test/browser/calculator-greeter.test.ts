@@ -54,7 +54,11 @@ describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
         const logged = await server.waitForCallLog("/calculator.v1.CalculatorService/SquareRoot", squareRoots + 1);
         assert.equal(logged.protocol, protocol.serverProtocol);
         assert.equal(logged.method, protocol.usesGet ? "GET" : "POST");
-        // The status line at the top tells the developer what happened.
+        // The call log and the status line at the top tell the developer what happened.
+        await waitForText(
+          page.locator("#call-log tr", { hasText: "CalculatorService/SquareRoot" }).first(),
+          new RegExp(`${protocol.label}\\s+${protocol.usesGet ? "GET" : "POST"}\\s+ok\\s+[\\d.]+ ms`),
+        );
         await waitForText(page.locator("#last-call"), new RegExp(`ok CalculatorService/SquareRoot · ${protocol.label} · ${protocol.usesGet ? "GET" : "POST"} · [\\d.]+ ms`));
 
         await calculator.getByLabel("First number").fill("-4");

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { createLogger } from "../../server/logger.js";
+import { notFound } from "../../server/transport/grpc-answers.js";
 import { createPageHandler } from "../../server/web/static.js";
 
 /** Serves `handler` on a free port and returns its base URL. */
@@ -39,7 +40,7 @@ describe("the page handler", () => {
     writeFileSync(join(dir, "assets", "app-1a2b3c.js"), "export {};");
     writeFileSync(join(dir, ".env"), "SECRET=1");
     const { logger } = memoryLogger();
-    const server = await serve(createPageHandler(logger, dir));
+    const server = await serve(createPageHandler({ logger, otherwise: notFound, dir }));
     try {
       const page = await fetch(`${server.url}/`);
       assert.equal(page.status, 200);
@@ -58,7 +59,7 @@ describe("the page handler", () => {
 
   test("without a built page it says so once and answers 404", async () => {
     const { lines, logger } = memoryLogger();
-    const server = await serve(createPageHandler(logger, join(dir, "missing")));
+    const server = await serve(createPageHandler({ logger, otherwise: notFound, dir: join(dir, "missing") }));
     try {
       const response = await fetch(`${server.url}/`);
       assert.equal(response.status, 404);

@@ -1,4 +1,4 @@
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { byId, formatClock, formatDuration, h } from "./dom.js";
 import { codeName } from "./errors.js";
 
@@ -18,8 +18,18 @@ interface CallRecord {
 
 const maxRows = 100;
 
-/** The call the status line at the top describes: the one started last. */
+/** The call the status line at the top describes: the last one a person started. */
 let latest: CallRecord | undefined;
+
+const backgroundKey = createContextKey(false, { description: "a call the page makes by itself" });
+
+/**
+ * Call options for calls the page makes by itself (a live stream and its
+ * reconnects): they are logged, but do not take over the status line.
+ */
+export function inBackground(): { contextValues: ContextValues } {
+  return { contextValues: createContextValues().set(backgroundKey, true) };
+}
 
 /**
  * The HTTP method each request really used, keyed by the call's signal: the
@@ -36,7 +46,7 @@ export const recordingFetch: typeof fetch = (input, init) => {
 /** Logs every call: shown in the call log table and the status line at the top. */
 export function callLogInterceptor(protocol: string): Interceptor {
   return (next) => async (req) => {
-    const record = begin(`${req.service.name}/${req.method.name}`, protocol, req.stream ? "stream" : "unary");
+    const record = begin(`${req.service.name}/${req.method.name}`, protocol, req.contextValues.get(backgroundKey));
     const sawMethod = () => (record.httpMethod = httpMethods.get(req.signal) ?? req.requestMethod);
     try {
       const res = await next(req);
@@ -75,8 +85,8 @@ export function callLogInterceptor(protocol: string): Interceptor {
   };
 }
 
-function begin(procedure: string, protocol: string, kind: "unary" | "stream"): CallRecord {
-  const row = h("tr", { "data-kind": kind });
+function begin(procedure: string, protocol: string, background: boolean): CallRecord {
+  const row = h("tr", {});
   const record: CallRecord = {
     procedure,
     protocol,
@@ -88,7 +98,7 @@ function begin(procedure: string, protocol: string, kind: "unary" | "stream"): C
     messages: undefined,
     row,
   };
-  latest = record;
+  if (!background) latest = record;
   const body = byId("call-log", HTMLTableSectionElement);
   body.prepend(row);
   while (body.rows.length > maxRows) body.rows[body.rows.length - 1]?.remove();

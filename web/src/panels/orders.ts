@@ -2,6 +2,7 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { OrderChangeType, OrderService, type Order, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
+import { inBackground } from "../call-log.js";
 import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
 import { clearError, codeName, showError, showProblem } from "../errors.js";
 import { keepStreaming, type LinkState } from "../live-stream.js";
@@ -267,7 +268,7 @@ export function setUpOrders(): void {
   const applyChange = debounce(() => void refresh(), 100);
 
   const watch = keepStreaming({
-    open: (signal) => client(OrderService).watchOrders({}, { signal }),
+    open: (signal) => client(OrderService).watchOrders({}, { signal, ...inBackground() }),
     onState: showState,
     onMessage: (change) => {
       if (change.order === undefined) {

@@ -73,8 +73,11 @@ export function setUpGreeter(): void {
       }
     } finally {
       if (running === controller) running = undefined;
+      // Keep keyboard users in place: a disabled button would drop the focus.
+      const cancelHadFocus = document.activeElement === cancel;
       stream.disabled = false;
       cancel.disabled = true;
+      if (cancelHadFocus) stream.focus();
     }
   });
 }

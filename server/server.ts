@@ -50,11 +50,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // Watches never end by themselves: end them now so their clients
     // reconnect elsewhere instead of holding the shutdown for the whole grace.
     orders.endWatches("the server is shutting down");
-    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false)]);
+    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
     if (!finished) {
       logger.info("grace period over: ending the calls still running");
       shutdownController.abort(new ConnectError("server is shutting down", Code.Unavailable));
-      await Promise.race([listener.idle(), sleep(flushMs)]);
+      await Promise.race([listener.idle(), sleep(flushMs, undefined, { ref: false })]);
     }
     listener.destroy();
     await database.close().catch((error: unknown) => logger.error({ err: error }, "could not close the database cleanly"));

@@ -37,6 +37,7 @@ export function describeFailure(error: unknown): string {
   return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+/** What the client is told: clear, retryable, and without the database's address (the log has the details). */
 export function unavailable(error: unknown): UnavailableError {
-  return new UnavailableError(`the database cannot be reached right now (${describeFailure(error)}); try again shortly`);
+  return new UnavailableError("the database cannot be reached right now; try again shortly", { cause: error });
 }

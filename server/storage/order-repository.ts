@@ -13,7 +13,6 @@ import type {
 } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
 import type { Engine } from "./engine.js";
-import { describeFailure } from "./failures.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
 
@@ -40,7 +39,9 @@ export class SqlOrderRepository implements OrderRepository {
     await engine.listen(channel, {
       onPayload: (payload) => repository.deliver(payload),
       onLost: (error) =>
-        repository.endWatches(new UnavailableError(`lost the connection to the database (${describeFailure(error)}), so changes may have been missed; list the orders again and reopen the watch`)),
+        repository.endWatches(
+          new UnavailableError("lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch", { cause: error }),
+        ),
     });
     return repository;
   }

@@ -47,7 +47,10 @@ export async function openPostgres(config: PostgresConfig, logger: Logger): Prom
       await listener.start();
       listeners.push(listener);
     },
-    reportFailure() {
+    reportFailure(error) {
+      // Once per outage at warn level; the calls that follow fail the same way.
+      const level = health.reachable ? "warn" : "debug";
+      logger[level]({ reason: describeFailure(error) }, "a database call failed for want of a connection");
       for (const listener of listeners) listener.check();
     },
     async close() {

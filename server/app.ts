@@ -6,7 +6,7 @@ import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
-import { routes } from "./routes.js";
+import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
 
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
@@ -17,12 +17,14 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
+  /** What the stateful services need (the database behind Movie and Order). */
+  readonly dependencies: RouteDependencies;
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal }: AppOptions): RequestHandler {
+export function createApp({ config, logger, shutdownSignal, dependencies }: AppOptions): RequestHandler {
   return connectNodeAdapter({
-    routes,
+    routes: createRoutes(dependencies),
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,

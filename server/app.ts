@@ -1,4 +1,4 @@
-import { createContextValues } from "@connectrpc/connect";
+import { createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
@@ -21,6 +21,11 @@ export interface AppOptions {
   readonly dependencies: RouteDependencies;
 }
 
+/** Every call passes these, outermost first: the log line shows the status code the client receives. */
+export function serverInterceptors(logger: Logger): Interceptor[] {
+  return [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()];
+}
+
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies }: AppOptions): RequestHandler {
   return connectNodeAdapter({
@@ -28,8 +33,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies }: AppO
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
-    // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
+    interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,

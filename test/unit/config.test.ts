@@ -25,6 +25,8 @@ describe("loadConfig", () => {
       shutdownGraceMs: 10_000,
       logLevel: "info",
       logFormat: "json",
+      database: { engine: "pglite", dataDir: ".data/pglite" },
+      watchBufferLimit: 1_000,
     });
   });
 
@@ -49,6 +51,10 @@ describe("loadConfig", () => {
         SHUTDOWN_GRACE_MS: "0",
         LOG_LEVEL: "debug",
         LOG_FORMAT: "json",
+        DATABASE_URL: "postgres://app@db.internal:5432/shop",
+        DATABASE_POOL_SIZE: "4",
+        DATABASE_STARTUP_TIMEOUT_MS: "500",
+        WATCH_BUFFER_LIMIT: "20",
       },
       false,
     );
@@ -64,6 +70,8 @@ describe("loadConfig", () => {
       shutdownGraceMs: 0,
       logLevel: "debug",
       logFormat: "json",
+      database: { engine: "postgres", url: "postgres://app@db.internal:5432/shop", poolSize: 4, startupTimeoutMs: 500 },
+      watchBufferLimit: 20,
     });
   });
 

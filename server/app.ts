@@ -1,4 +1,4 @@
-import { createContextValues } from "@connectrpc/connect";
+import { createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
@@ -6,7 +6,7 @@ import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
-import { routes } from "./routes.js";
+import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
@@ -19,17 +19,23 @@ export interface AppOptions {
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
+  /** What the stateful services need (the database behind Movie and Order). */
+  readonly dependencies: RouteDependencies;
+}
+
+/** Every call passes these, outermost first: the log line shows the status code the client receives. */
+export function serverInterceptors(logger: Logger): Interceptor[] {
+  return [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()];
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal }: AppOptions): RequestHandler {
+export function createApp({ config, logger, shutdownSignal, dependencies }: AppOptions): RequestHandler {
   const rpc = connectNodeAdapter({
-    routes,
+    routes: createRoutes(dependencies),
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
-    // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
+    interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,

@@ -31,7 +31,25 @@ export interface Config {
    * a browser, or ["*"] for any. Empty: only the page this server serves.
    */
   readonly allowedOrigins: readonly string[];
+  /** Where movies and orders are stored. */
+  readonly database: DatabaseConfig;
+  /** Changes a WatchOrders stream may fall behind by before it is ended. */
+  readonly watchBufferLimit: number;
 }
+
+/**
+ * Embedded PGlite in a folder of this machine (the default: nothing to
+ * install), or a PostgreSQL server that several replicas can share.
+ */
+export type DatabaseConfig =
+  | { readonly engine: "pglite"; readonly dataDir: string }
+  | {
+      readonly engine: "postgres";
+      readonly url: string;
+      readonly poolSize: number;
+      /** How long the server keeps retrying at start while the database is unreachable. */
+      readonly startupTimeoutMs: number;
+    };
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -63,7 +81,30 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
     logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
+    database: databaseConfig(read),
+    watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
   };
+}
+
+function databaseConfig(read: EnvReader): DatabaseConfig {
+  const url = read.string("DATABASE_URL");
+  if (url === undefined) {
+    return { engine: "pglite", dataDir: read.string("DATA_DIR") ?? ".data/pglite" };
+  }
+  if (!/^postgres(ql)?:\/\/./.test(url)) {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactPassword(url)}"`);
+  }
+  return {
+    engine: "postgres",
+    url,
+    poolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1_000),
+    startupTimeoutMs: read.integer("DATABASE_STARTUP_TIMEOUT_MS", 60_000, 0, 24 * 60 * 60_000),
+  };
+}
+
+/** The URL with its password (if any) hidden, fit for messages and logs. */
+export function redactPassword(url: string): string {
+  return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, "$1***@");
 }
 
 class EnvReader {

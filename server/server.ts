@@ -3,11 +3,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
+import { openDependencies } from "./dependencies.js";
 import type { Logger } from "./logger.js";
-import { listen } from "./transport/listener.js";
+import type { RouteDependencies } from "./routes.js";
+import { listen, type Listener } from "./transport/listener.js";
 
 export interface RunningServer {
   readonly port: number;
+  /** The services' state: the domain objects and the database's health. */
+  readonly dependencies: RouteDependencies;
   /**
    * Graceful shutdown: stop accepting, let calls in flight finish for up to
    * `shutdownGraceMs`, then end the calls still running (long-lived streams)
@@ -23,8 +27,17 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const shutdownController = new AbortController();
   // Every running call listens to this signal; many concurrent calls are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
-  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal });
-  const listener = await listen(app, config, logger);
+  // The database is ready (migrated, listening for changes) before the port opens.
+  const database = await openDependencies(config, logger);
+  const { dependencies } = database;
+  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies });
+  let listener: Listener;
+  try {
+    listener = await listen(app, config, logger);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   logger.info(
     { port: listener.port, host: config.host ?? "*", tls: listener.tls },
     `serving gRPC, gRPC-Web and Connect on ${listener.tls ? "https" : "http"}://${config.host ?? "localhost"}:${listener.port}`,
@@ -34,18 +47,23 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const stop = async () => {
     logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
     listener.drain();
-    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false)]);
+    // Watches never end by themselves: end them now so their clients
+    // reconnect elsewhere instead of holding the shutdown for the whole grace.
+    dependencies.orders.endWatches("the server is shutting down");
+    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
     if (!finished) {
       logger.info("grace period over: ending the calls still running");
       shutdownController.abort(new ConnectError("server is shutting down", Code.Unavailable));
-      await Promise.race([listener.idle(), sleep(flushMs)]);
+      await Promise.race([listener.idle(), sleep(flushMs, undefined, { ref: false })]);
     }
     listener.destroy();
+    await database.close().catch((error: unknown) => logger.error({ err: error }, "could not close the database cleanly"));
     logger.info("shutdown complete");
   };
 
   return {
     port: listener.port,
+    dependencies,
     shutdown: () => (stopping ??= stop()),
   };
 }

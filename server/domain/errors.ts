@@ -12,7 +12,8 @@ export type DomainErrorKind =
   | "not-found"
   | "already-exists"
   | "conflict"
-  | "unavailable";
+  | "unavailable"
+  | "exhausted";
 
 /** A field of the request breaks a rule; `field` is its name in the contract. */
 export class ValidationError extends DomainError {
@@ -47,4 +48,9 @@ export class ConflictError extends DomainError {
 /** A dependency such as the database cannot be reached right now. */
 export class UnavailableError extends DomainError {
   readonly kind = "unavailable";
+}
+
+/** A per-client limit was reached, e.g. a watcher fell too far behind. */
+export class ResourceExhaustedError extends DomainError {
+  readonly kind = "exhausted";
 }

@@ -10,6 +10,7 @@ const codeByKind: Record<DomainErrorKind, Code> = {
   "already-exists": Code.AlreadyExists,
   conflict: Code.Aborted,
   unavailable: Code.Unavailable,
+  exhausted: Code.ResourceExhausted,
 };
 
 /**

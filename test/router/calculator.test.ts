@@ -6,7 +6,7 @@ import { Calculator } from "../../gen/tutorial/calculator/calculator_pb.js";
 import { rejection } from "../support/assert.js";
 import { routerTransport } from "../support/router.js";
 
-const { transport } = routerTransport();
+const { transport } = await routerTransport();
 const calculator = createClient(CalculatorService, transport);
 const tutorial = createClient(Calculator, transport);
 

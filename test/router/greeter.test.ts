@@ -7,7 +7,7 @@ import { Greeter } from "../../gen/tutorial/helloworld/helloworld_pb.js";
 import { rejection } from "../support/assert.js";
 import { routerTransport } from "../support/router.js";
 
-const { transport, logs } = routerTransport();
+const { transport, logs } = await routerTransport();
 const greeter = createClient(GreeterService, transport);
 
 async function* names(...list: string[]) {

@@ -22,7 +22,7 @@ export interface ServerProcess {
 /** Runs `node dist/server/main.js` with the given environment and no more. */
 export function runMain(env: Record<string, string>): { child: ChildProcess; logs: LogRecord[]; exited: ServerProcess["exited"] } {
   const child = spawn(process.execPath, [mainScript], {
-    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", ...env },
+    env: { PATH: process.env.PATH ?? "", LOG_FORMAT: "json", DATA_DIR: "memory://", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: LogRecord[] = [];

@@ -1,6 +1,7 @@
 import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
 import { loadConfig, type Config } from "../../server/config.js";
+import type { RouteDependencies } from "../../server/routes.js";
 import { startServer } from "../../server/server.js";
 import { memoryLogger, type LogRecord } from "./logs.js";
 
@@ -11,6 +12,8 @@ export interface TestServer {
   readonly baseUrl: string;
   /** Everything the server logged so far. */
   readonly logs: LogRecord[];
+  /** The server's domain objects and database health, to observe what clients cannot see. */
+  readonly dependencies: RouteDependencies;
   /** Log lines of finished calls to one procedure, e.g. "/greeter.v1.GreeterService/SayHello". */
   callLogs(procedure: string): LogRecord[];
   /** Waits for the call log line of `procedure` number `count` (1-based). */
@@ -18,9 +21,13 @@ export interface TestServer {
   shutdown(): Promise<void>;
 }
 
-/** Starts the real server, in this process, on a free port, logging JSON into memory. */
+/**
+ * Starts the real server, in this process, on a free port, logging JSON into
+ * memory. Its database is a fresh in-memory PGlite unless `env` sets
+ * DATA_DIR or DATABASE_URL (see test/support/database.ts).
+ */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", ...env }, false);
+  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", DATA_DIR: "memory://", ...env }, false);
   const { logger, logs } = memoryLogger();
   const server = await startServer(config, logger);
   const callLogs = (procedure: string) => logs.filter((record) => record.procedure === procedure);
@@ -28,6 +35,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     port: server.port,
     baseUrl: `http://127.0.0.1:${server.port}`,
     logs,
+    dependencies: server.dependencies,
     callLogs,
     async waitForCallLog(procedure, count = 1) {
       for (let waited = 0; waited < 5_000; waited += 10) {

@@ -26,6 +26,8 @@ describe("loadConfig", () => {
       logLevel: "info",
       logFormat: "json",
       allowedOrigins: [],
+      database: { engine: "pglite", dataDir: ".data/pglite" },
+      watchBufferLimit: 1_000,
     });
   });
 
@@ -51,6 +53,10 @@ describe("loadConfig", () => {
         LOG_LEVEL: "debug",
         LOG_FORMAT: "json",
         ALLOWED_ORIGINS: "https://app.example.com",
+        DATABASE_URL: "postgres://app@db.internal:5432/shop",
+        DATABASE_POOL_SIZE: "4",
+        DATABASE_STARTUP_TIMEOUT_MS: "500",
+        WATCH_BUFFER_LIMIT: "20",
       },
       false,
     );
@@ -67,6 +73,8 @@ describe("loadConfig", () => {
       logLevel: "debug",
       logFormat: "json",
       allowedOrigins: ["https://app.example.com"],
+      database: { engine: "postgres", url: "postgres://app@db.internal:5432/shop", poolSize: 4, startupTimeoutMs: 500 },
+      watchBufferLimit: 20,
     });
   });
 

@@ -1,0 +1,291 @@
+import { randomUUID } from "node:crypto";
+import { ChangeBuffer } from "./change-buffer.js";
+import { NotFoundError, ConflictError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
+import { optionalText, preview, requiredText, requiredUuid } from "./text.js";
+
+/** One order. Times are kept to the millisecond. */
+export interface Order {
+  readonly id: string;
+  readonly name: string;
+  readonly completed: boolean;
+  readonly date: Date;
+  readonly createTime: Date;
+  readonly updateTime: Date;
+  /** Starts at 1 and grows by one with every update; the etag is made from it. */
+  readonly version: number;
+}
+
+export type OrderChangeType = "created" | "updated" | "deleted";
+
+/** What happened to an order; for a delete, the order as it was. */
+export interface OrderChange {
+  readonly type: OrderChangeType;
+  readonly order: Order;
+}
+
+/** What a WatchOrders stream carries: first "started", then one change after another. */
+export type WatchEvent = { readonly type: "started" } | OrderChange;
+
+export interface NewOrder {
+  readonly id: string;
+  readonly name: string;
+  readonly completed: boolean;
+  /** Undefined means the creation time. */
+  readonly date: Date | undefined;
+  readonly idempotency: { readonly key: string; readonly fingerprint: string } | undefined;
+}
+
+export interface OrderPatch {
+  readonly name?: string;
+  readonly completed?: boolean;
+  readonly date?: Date;
+}
+
+/** Where a page starts: just after this order in (create time, id) order. */
+export interface PagePosition {
+  readonly createTime: Date;
+  readonly id: string;
+}
+
+export interface OrderPageQuery {
+  readonly limit: number;
+  readonly after: PagePosition | undefined;
+  readonly completed: boolean | undefined;
+}
+
+/** The result of a change guarded by an expected version. */
+export type GuardedWrite =
+  | { readonly outcome: "done"; readonly order: Order }
+  | { readonly outcome: "not-found" }
+  | { readonly outcome: "stale"; readonly order: Order };
+
+/** Receives committed changes, from this process and every other one sharing the database. */
+export interface OrderChangeListener {
+  onChange(change: OrderChange): void;
+  /** The feed broke (the database went away or the server is stopping): changes may be missed from here on. */
+  onEnd(error: Error): void;
+}
+
+/**
+ * Where orders are kept. Each write is one transaction that also publishes
+ * its change; implementations hold the SQL, this module holds the rules.
+ */
+export interface OrderRepository {
+  /**
+   * Stores the order, unless its idempotency key was used before: then
+   * nothing is written and the earlier order comes back with the
+   * fingerprint of the request that created it.
+   */
+  create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }>;
+  get(id: string): Promise<Order | undefined>;
+  update(id: string, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite>;
+  delete(id: string, expectedVersion: number | undefined): Promise<GuardedWrite>;
+  /** Orders by create time then id, `limit` of them at most. */
+  list(query: OrderPageQuery): Promise<Order[]>;
+  /** Resolves once `listener` is subscribed; call the function it resolves to to unsubscribe. */
+  watch(listener: OrderChangeListener): Promise<() => void>;
+}
+
+export const maxNameLength = 200;
+export const maxIdempotencyKeyLength = 200;
+export const defaultPageSize = 50;
+export const maxPageSize = 500;
+/** The range of google.protobuf.Timestamp, which every client library can represent. */
+const earliestDate = Date.UTC(1, 0, 1);
+const latestDate = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export interface OrdersOptions {
+  /** Changes a watcher may fall behind by before its stream is ended. */
+  readonly watchBufferLimit: number;
+}
+
+/** The rules for orders, over any repository. */
+export class Orders {
+  private readonly watches = new Set<ChangeBuffer<OrderChange>>();
+
+  constructor(
+    private readonly repository: OrderRepository,
+    private readonly options: OrdersOptions,
+  ) {}
+
+  /** Creates an order; with an idempotency key, a retry returns the first order and creates nothing. */
+  async create(input: { name: string; completed: boolean; date: Date | undefined; idempotencyKey: string }): Promise<Order> {
+    const name = requiredText("name", input.name, maxNameLength);
+    const date = input.date === undefined ? undefined : checkDate("date", input.date);
+    const key = optionalText("idempotency_key", input.idempotencyKey, maxIdempotencyKeyLength);
+    const fingerprint = JSON.stringify([name, input.completed, date?.getTime() ?? null]);
+    const result = await this.repository.create({
+      id: randomUUID(),
+      name,
+      completed: input.completed,
+      date,
+      idempotency: key === "" ? undefined : { key, fingerprint },
+    });
+    if (!result.created && result.fingerprint !== fingerprint) {
+      throw new ValidationError(
+        "idempotency_key",
+        "reused",
+        `idempotency_key "${preview(key)}" was already used for a different order (${result.order.id}); use a new key for a new order`,
+      );
+    }
+    return result.order;
+  }
+
+  /** `field` is what the caller's contract calls the id, for error messages. */
+  async get(id: string, field = "id"): Promise<Order> {
+    const orderId = requiredUuid(field, id);
+    const order = await this.repository.get(orderId);
+    if (order === undefined) throw notFound(orderId);
+    return order;
+  }
+
+  /** Changes the fields given; with an etag, only if the order is still at that version. */
+  async update(id: string, changes: { name?: string; completed?: boolean; date?: Date }, etag: string, field = "id"): Promise<Order> {
+    const orderId = requiredUuid(field, id);
+    const patch: { -readonly [K in keyof OrderPatch]: OrderPatch[K] } = {};
+    if (changes.name !== undefined) patch.name = requiredText("name", changes.name, maxNameLength);
+    if (changes.completed !== undefined) patch.completed = changes.completed;
+    if (changes.date !== undefined) patch.date = checkDate("date", changes.date);
+    return guarded(orderId, etag, await this.repository.update(orderId, patch, parseEtag(etag)));
+  }
+
+  async delete(id: string, etag: string, field = "id"): Promise<Order> {
+    const orderId = requiredUuid(field, id);
+    return guarded(orderId, etag, await this.repository.delete(orderId, parseEtag(etag)));
+  }
+
+  /** One page, oldest first; `pageToken` is the `nextPageToken` of the page before. */
+  async list(query: { pageSize: number; pageToken: string; completed: boolean | undefined }): Promise<{ orders: Order[]; nextPageToken: string }> {
+    if (!Number.isInteger(query.pageSize) || query.pageSize < 0) {
+      throw new ValidationError("page_size", "non_negative", `page_size must not be negative, got ${query.pageSize}`);
+    }
+    const pageSize = query.pageSize === 0 ? defaultPageSize : Math.min(query.pageSize, maxPageSize);
+    const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken, query.completed);
+    // One more than asked tells whether another page follows, without a count.
+    const rows = await this.repository.list({ limit: pageSize + 1, after, completed: query.completed });
+    const orders = rows.slice(0, pageSize);
+    const last = orders.at(-1);
+    const nextPageToken = rows.length > pageSize && last !== undefined ? encodePageToken(last, query.completed) : "";
+    return { orders, nextPageToken };
+  }
+
+  /** Every order, oldest first, read page by page (for contracts that have no paging). */
+  async all(): Promise<Order[]> {
+    const orders: Order[] = [];
+    let after: PagePosition | undefined;
+    for (;;) {
+      const page = await this.repository.list({ limit: maxPageSize, after, completed: undefined });
+      orders.push(...page);
+      const last = page.at(-1);
+      if (page.length < maxPageSize || last === undefined) return orders;
+      after = last;
+    }
+  }
+
+  /**
+   * Streams every committed change from now on. The first event, "started",
+   * comes once the subscription is live: any change committed after the
+   * client sees it is delivered. The stream ends with RESOURCE_EXHAUSTED if
+   * the client reads too slowly, and with UNAVAILABLE if the change feed
+   * breaks or the server stops, since changes could then be missed.
+   */
+  async *watch(signal: AbortSignal): AsyncGenerator<WatchEvent> {
+    const limit = this.options.watchBufferLimit;
+    const buffer = new ChangeBuffer<OrderChange>(
+      limit,
+      () => new ResourceExhaustedError(`this watcher fell more than ${limit} changes behind and was stopped; read faster, then list the orders again and reopen the watch`),
+    );
+    const unsubscribe = await this.repository.watch({
+      onChange: (change) => buffer.push(change),
+      onEnd: (error) => buffer.end(error),
+    });
+    this.watches.add(buffer);
+    try {
+      yield { type: "started" };
+      yield* buffer.read(signal);
+    } finally {
+      this.watches.delete(buffer);
+      unsubscribe();
+    }
+  }
+
+  /** Open WatchOrders streams in this process. */
+  get watchCount(): number {
+    return this.watches.size;
+  }
+
+  /** Ends every open watch with UNAVAILABLE, e.g. when the server starts shutting down. */
+  endWatches(reason: string): void {
+    for (const buffer of this.watches) buffer.end(new UnavailableError(`${reason}; reopen the watch`));
+  }
+}
+
+/** The opaque etag of an order's current version. */
+export function etagOf(order: Order): string {
+  return `v${order.version}`;
+}
+
+function parseEtag(etag: string): number | undefined {
+  if (etag === "") return undefined;
+  const match = /^v([1-9]\d{0,9})$/.exec(etag.trim());
+  if (match?.[1] === undefined) {
+    throw new ValidationError("etag", "format", `etag "${preview(etag)}" is not one this server issued; send the etag of an order you read`);
+  }
+  return Number(match[1]);
+}
+
+function guarded(id: string, etag: string, write: GuardedWrite): Order {
+  switch (write.outcome) {
+    case "done":
+      return write.order;
+    case "not-found":
+      throw notFound(id);
+    case "stale":
+      throw new ConflictError(
+        `order ${id} changed since etag ${etag} was read (it is now at ${etagOf(write.order)}); read it again and retry`,
+      );
+  }
+}
+
+function checkDate(field: string, date: Date): Date {
+  const time = date.getTime();
+  if (!Number.isFinite(time) || time < earliestDate || time > latestDate) {
+    throw new ValidationError(field, "range", `${field} must be between 0001-01-01 and 9999-12-31 (UTC)`);
+  }
+  return date;
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`no order has id ${id}`);
+}
+
+interface PageToken {
+  /** Create time of the last order of the page, in ms since the epoch. */
+  readonly t: number;
+  readonly i: string;
+  /** The completed filter the token was made for. */
+  readonly c: boolean | null;
+}
+
+function encodePageToken(last: Order, completed: boolean | undefined): string {
+  const token: PageToken = { t: last.createTime.getTime(), i: last.id, c: completed ?? null };
+  return Buffer.from(JSON.stringify(token)).toString("base64url");
+}
+
+function decodePageToken(pageToken: string, completed: boolean | undefined): PagePosition {
+  const invalid = () =>
+    new ValidationError("page_token", "format", "page_token is not valid: pass the next_page_token of the previous page unchanged");
+  let token: Partial<PageToken>;
+  try {
+    token = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as Partial<PageToken>;
+  } catch {
+    throw invalid();
+  }
+  if (typeof token !== "object" || token === null || typeof token.t !== "number" || !Number.isSafeInteger(token.t) || typeof token.i !== "string") {
+    throw invalid();
+  }
+  if ((token.c ?? null) !== (completed ?? null)) {
+    throw new ValidationError("page_token", "filter_changed", "page_token was made for a different completed filter: keep the filter the same while paging");
+  }
+  return { createTime: new Date(token.t), id: requiredUuid("page_token", token.i) };
+}

@@ -1,0 +1,57 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { OrderChangeType, OrderSchema, OrderService, type Order as OrderMessage } from "../../gen/order/v1/order_pb.js";
+import { etagOf, type Order, type OrderChangeType as ChangeType, type Orders } from "../domain/orders.js";
+
+const changeTypes: Record<ChangeType, OrderChangeType> = {
+  created: OrderChangeType.CREATED,
+  updated: OrderChangeType.UPDATED,
+  deleted: OrderChangeType.DELETED,
+};
+
+export function orderService(orders: Orders): ServiceImpl<typeof OrderService> {
+  return {
+    createOrder: async ({ name, completed, date, idempotencyKey }) => ({
+      order: toMessage(await orders.create({ name, completed, date: toDate(date), idempotencyKey })),
+    }),
+
+    getOrder: async ({ id }) => ({ order: toMessage(await orders.get(id)) }),
+
+    updateOrder: async ({ id, name, completed, date, etag }) => ({
+      order: toMessage(await orders.update(id, { name, completed, date: toDate(date) }, etag)),
+    }),
+
+    deleteOrder: async ({ id, etag }) => {
+      await orders.delete(id, etag);
+      return {};
+    },
+
+    listOrders: async ({ pageSize, pageToken, completed }) => {
+      const page = await orders.list({ pageSize, pageToken, completed });
+      return { orders: page.orders.map(toMessage), nextPageToken: page.nextPageToken };
+    },
+
+    async *watchOrders(_request, { signal }) {
+      for await (const event of orders.watch(signal)) {
+        yield event.type === "started" ? { started: true } : { type: changeTypes[event.type], order: toMessage(event.order) };
+      }
+    },
+  };
+}
+
+function toDate(timestamp: Timestamp | undefined): Date | undefined {
+  return timestamp === undefined ? undefined : timestampDate(timestamp);
+}
+
+function toMessage(order: Order): OrderMessage {
+  return create(OrderSchema, {
+    id: order.id,
+    name: order.name,
+    completed: order.completed,
+    date: timestampFromDate(order.date),
+    createTime: timestampFromDate(order.createTime),
+    updateTime: timestampFromDate(order.updateTime),
+    etag: etagOf(order),
+  });
+}

@@ -1,0 +1,85 @@
+import { createHash } from "node:crypto";
+import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
+import type { DatabaseConfig } from "../config.js";
+import type { MovieRepository } from "../domain/movies.js";
+import type { OrderRepository } from "../domain/orders.js";
+import type { Logger } from "../logger.js";
+import type { Engine } from "./engine.js";
+import type { DatabaseHealth } from "./health.js";
+import { migrations } from "./migrations.js";
+import { SqlMovieRepository } from "./movie-repository.js";
+import { SqlOrderRepository } from "./order-repository.js";
+import { openPglite } from "./pglite.js";
+import { openPostgres } from "./postgres.js";
+import type { Tables } from "./schema.js";
+
+export type { DatabaseHealth } from "./health.js";
+
+/** The open database: repositories for the domain, and its health for probes. */
+export interface Database {
+  readonly engine: Engine["kind"];
+  readonly movies: MovieRepository;
+  readonly orders: OrderRepository;
+  /** Whether the database answers now, and a way to hear when that changes. */
+  readonly health: DatabaseHealth;
+  /** Closes every connection; call once no call uses the repositories any more. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured engine (waiting for PostgreSQL if it is late), brings
+ * the schema up to date, and starts listening for order changes.
+ */
+export async function openDatabase(config: DatabaseConfig, logger: Logger): Promise<Database> {
+  const engine = config.engine === "pglite" ? await openPglite(config.dataDir, logger) : await openPostgres(config, logger);
+  try {
+    // Kysely never owns the pool: the engine closes it.
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
+    const schema = await currentSchema(db);
+    await migrate(db, logger);
+    const orders = await SqlOrderRepository.open(db, engine, changeChannel(schema), logger);
+    return {
+      engine: engine.kind,
+      movies: new SqlMovieRepository(db, engine),
+      orders,
+      health: engine.health,
+      async close() {
+        orders.endWatches(new Error("the database is closing"));
+        await engine.close();
+      },
+    };
+  } catch (error) {
+    await engine.close().catch(() => {});
+    throw error;
+  }
+}
+
+async function currentSchema(db: Kysely<Tables>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === null || schema === undefined) {
+    throw new Error("the database has no schema to use: its search_path names no schema that exists");
+  }
+  return schema;
+}
+
+async function migrate(db: Kysely<Tables>, logger: Logger): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  for (const result of results) {
+    if (result.status === "Success") logger.info({ migration: result.migrationName }, "applied database migration");
+    if (result.status === "Error") logger.error({ migration: result.migrationName }, "database migration failed");
+  }
+  if (error !== undefined) throw error;
+}
+
+/**
+ * NOTIFY channels are per database, not per schema: name the channel after
+ * the schema so deployments sharing a database never see each other's
+ * changes. The name is a plain lowercase identifier of at most 63 bytes, so
+ * it needs no quoting anywhere.
+ */
+function changeChannel(schema: string): string {
+  const channel = `order_changes_${schema}`;
+  return /^[a-z_][a-z0-9_]{0,62}$/.test(channel) ? channel : `order_changes_${createHash("sha256").update(schema).digest("hex").slice(0, 40)}`;
+}

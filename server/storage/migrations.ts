@@ -1,0 +1,52 @@
+import { sql, type Kysely, type Migration } from "kysely";
+import seed from "./seed/movies.json" with { type: "json" };
+
+/**
+ * The schema's history, applied in name order at start, each once, inside a
+ * transaction and under a lock, so replicas starting together agree. Never
+ * edit a migration that has shipped: add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001_movies": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("movies")
+        .addColumn("id", "text", (column) => column.primaryKey())
+        .addColumn("title", "text", (column) => column.notNull())
+        .addColumn("director", "text", (column) => column.notNull())
+        .addColumn("rating", "double precision", (column) => column.notNull().check(sql`rating >= 0 and rating <= 10`))
+        .execute();
+      // The listing order (title ignoring case, then id), in the C collation
+      // so it is the same on every server whatever its locale.
+      await sql`create index movies_listing on movies ((lower(title) collate "C"), (id collate "C"))`.execute(db);
+    },
+  },
+  // Seeding is a migration so it happens exactly once per database: deleting
+  // every movie later does not bring the tutorial's catalogue back.
+  "0002_seed_movies": {
+    async up(db: Kysely<unknown>) {
+      await db
+        .insertInto("movies" as never)
+        .values(seed.movies.map(({ id, title, director, rating }) => ({ id, title, director, rating })) as never)
+        .execute();
+    },
+  },
+  "0003_orders": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("orders")
+        .addColumn("id", "uuid", (column) => column.primaryKey())
+        .addColumn("name", "text", (column) => column.notNull())
+        .addColumn("completed", "boolean", (column) => column.notNull())
+        .addColumn("date", sql`timestamptz(3)`, (column) => column.notNull())
+        .addColumn("create_time", sql`timestamptz(3)`, (column) => column.notNull().defaultTo(sql`now()`))
+        .addColumn("update_time", sql`timestamptz(3)`, (column) => column.notNull().defaultTo(sql`now()`))
+        .addColumn("version", "integer", (column) => column.notNull().defaultTo(1))
+        .addColumn("idempotency_key", "text", (column) => column.unique())
+        .addColumn("request_fingerprint", "text")
+        .execute();
+      await db.schema.createIndex("orders_listing").on("orders").columns(["create_time", "id"]).execute();
+      await db.schema.createIndex("orders_listing_by_completed").on("orders").columns(["completed", "create_time", "id"]).execute();
+    },
+  },
+};

@@ -1,0 +1,192 @@
+import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { UnavailableError } from "../domain/errors.js";
+import type {
+  GuardedWrite,
+  NewOrder,
+  Order,
+  OrderChange,
+  OrderChangeListener,
+  OrderChangeType,
+  OrderPageQuery,
+  OrderPatch,
+  OrderRepository,
+} from "../domain/orders.js";
+import type { Logger } from "../logger.js";
+import type { Engine } from "./engine.js";
+import { guard } from "./guard.js";
+import type { OrderRow, Tables } from "./schema.js";
+
+/**
+ * Orders in SQL. Every write is one transaction that also NOTIFYs its change,
+ * so the change reaches listeners in every process if and only if it
+ * commits, in commit order. The payload is the order itself: names are at
+ * most 200 characters, so it stays far below NOTIFY's 8000-byte limit, and
+ * no listener has to read a row that may have changed again since.
+ */
+export class SqlOrderRepository implements OrderRepository {
+  private readonly listeners = new Set<OrderChangeListener>();
+
+  private constructor(
+    private readonly db: Kysely<Tables>,
+    private readonly engine: Engine,
+    private readonly channel: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens the repository and starts receiving the changes of every process on `channel`. */
+  static async open(db: Kysely<Tables>, engine: Engine, channel: string, logger: Logger): Promise<SqlOrderRepository> {
+    const repository = new SqlOrderRepository(db, engine, channel, logger);
+    await engine.listen(channel, {
+      onPayload: (payload) => repository.deliver(payload),
+      onLost: (error) =>
+        repository.endWatches(
+          new UnavailableError("lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch", { cause: error }),
+        ),
+    });
+    return repository;
+  }
+
+  create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
+    return guard(this.engine, () =>
+      this.db.transaction().execute(async (tx) => {
+        const inserted = await tx
+          .insertInto("orders")
+          .values({
+            id: order.id,
+            name: order.name,
+            completed: order.completed,
+            date: order.date ?? sql<Date>`now()`,
+            idempotency_key: order.idempotency?.key ?? null,
+            request_fingerprint: order.idempotency?.fingerprint ?? null,
+          })
+          .onConflict((conflict) => conflict.column("idempotency_key").doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted !== undefined) {
+          const created = toOrder(inserted);
+          await this.publish(tx, "created", created);
+          return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
+        }
+        // The key was used before (possibly by a concurrent request, which
+        // the insert waited for): answer with that order, write nothing.
+        const earlier = await tx
+          .selectFrom("orders")
+          .selectAll()
+          .where("idempotency_key", "=", order.idempotency?.key ?? null)
+          .executeTakeFirstOrThrow();
+        return { order: toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
+      }),
+    );
+  }
+
+  get(id: string): Promise<Order | undefined> {
+    return guard(this.engine, async () => {
+      const row = await this.db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
+      return row === undefined ? undefined : toOrder(row);
+    });
+  }
+
+  update(id: string, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    return this.guardedWrite(id, expectedVersion, async (tx, current) => {
+      if (Object.keys(patch).length === 0) return current;
+      const row = await tx
+        .updateTable("orders")
+        .set({ ...patch, update_time: sql<Date>`now()`, version: sql<number>`version + 1` })
+        .where("id", "=", id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const updated = toOrder(row);
+      await this.publish(tx, "updated", updated);
+      return updated;
+    });
+  }
+
+  delete(id: string, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    return this.guardedWrite(id, expectedVersion, async (tx, current) => {
+      await tx.deleteFrom("orders").where("id", "=", id).execute();
+      await this.publish(tx, "deleted", current);
+      return current;
+    });
+  }
+
+  list({ limit, after, completed }: OrderPageQuery): Promise<Order[]> {
+    return guard(this.engine, async () => {
+      let query = this.db.selectFrom("orders").selectAll().orderBy("create_time").orderBy("id").limit(limit);
+      if (completed !== undefined) query = query.where("completed", "=", completed);
+      if (after !== undefined) {
+        query = query.where((eb) => eb(eb.refTuple("create_time", "id"), ">", eb.tuple(after.createTime, after.id)));
+      }
+      return (await query.execute()).map(toOrder);
+    });
+  }
+
+  async watch(listener: OrderChangeListener): Promise<() => void> {
+    if (!this.engine.listening) {
+      throw new UnavailableError("the database cannot be reached right now, so changes cannot be watched; try again shortly");
+    }
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every subscription, e.g. because the server is stopping. */
+  endWatches(error: Error): void {
+    const listeners = [...this.listeners];
+    this.listeners.clear();
+    for (const listener of listeners) listener.onEnd(error);
+  }
+
+  /** Locks the row, checks the expected version, then runs `write`, all in one transaction. */
+  private guardedWrite(
+    id: string,
+    expectedVersion: number | undefined,
+    write: (tx: Transaction<Tables>, current: Order) => Promise<Order>,
+  ): Promise<GuardedWrite> {
+    return guard(this.engine, () =>
+      this.db.transaction().execute(async (tx): Promise<GuardedWrite> => {
+        const row = await tx.selectFrom("orders").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+        if (row === undefined) return { outcome: "not-found" };
+        const current = toOrder(row);
+        if (expectedVersion !== undefined && current.version !== expectedVersion) return { outcome: "stale", order: current };
+        return { outcome: "done", order: await write(tx, current) };
+      }),
+    );
+  }
+
+  private async publish(tx: Transaction<Tables>, type: OrderChangeType, order: Order): Promise<void> {
+    const payload: ChangePayload = {
+      type,
+      order: { ...order, date: order.date.getTime(), createTime: order.createTime.getTime(), updateTime: order.updateTime.getTime() },
+    };
+    await sql`select pg_notify(${this.channel}, ${JSON.stringify(payload)})`.execute(tx);
+  }
+
+  private deliver(payload: string): void {
+    let change: OrderChange;
+    try {
+      const { type, order } = JSON.parse(payload) as ChangePayload;
+      change = { type, order: { ...order, date: new Date(order.date), createTime: new Date(order.createTime), updateTime: new Date(order.updateTime) } };
+    } catch (error) {
+      this.logger.error({ err: error }, "ignored an order change notification that could not be read");
+      return;
+    }
+    for (const listener of this.listeners) listener.onChange(change);
+  }
+}
+
+/** An OrderChange as JSON, times in ms since the epoch. */
+interface ChangePayload {
+  readonly type: OrderChangeType;
+  readonly order: Omit<Order, "date" | "createTime" | "updateTime"> & { date: number; createTime: number; updateTime: number };
+}
+
+function toOrder(row: Selectable<OrderRow>): Order {
+  return {
+    id: row.id,
+    name: row.name,
+    completed: row.completed,
+    date: row.date,
+    createTime: row.create_time,
+    updateTime: row.update_time,
+    version: row.version,
+  };
+}

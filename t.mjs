@@ -1,0 +1,13 @@
+import { PGlite } from "@electric-sql/pglite";
+let t = performance.now();
+const a = await PGlite.create();
+console.log("memory open ms", performance.now() - t);
+t = performance.now();
+const b = await PGlite.create("memory://");
+console.log("memory:// open ms", performance.now() - t);
+t = performance.now();
+const blob = await a.dumpDataDir("none");
+console.log("dump ms", performance.now() - t, blob.size);
+t = performance.now();
+const c = await PGlite.create({ loadDataDir: blob });
+console.log("load ms", performance.now() - t);

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { browserUnavailable, launchBrowser, screenshot, waitForText, waitUntil, watchForPageProblems } from "../support/browser.js";
@@ -22,20 +19,17 @@ async function settled(page: Page): Promise<void> {
 }
 
 describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
-  let dataDir: string;
   let server: TestServer;
   let browser: Browser;
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "web-layout-"));
-    server = await startTestServer({ DATA_DIR: dataDir });
+    server = await startTestServer();
     browser = await launchBrowser();
   });
 
   after(async () => {
     await browser?.close();
     await server?.shutdown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   test("on a laptop, light scheme", async () => {

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Code, createClient, type Client } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
@@ -19,6 +16,7 @@ import {
   waitUntil,
   watchForPageProblems,
 } from "../support/browser.js";
+import { pgliteCase, type EngineCase } from "../support/database.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 const skip = browserUnavailable();
@@ -27,7 +25,8 @@ const skip = browserUnavailable();
 const seededTitles = ["Creed", "Spectre", "The Danish Girl", "The Good Dinosaur", "The Martian", "The Night Before", "Victor Frankenstein"];
 
 describe("web page: Movies and Orders in a real browser", { skip }, () => {
-  let dataDir: string;
+  // A real data folder: the same data is there when the server comes back.
+  let engine: EngineCase;
   let server: TestServer;
   let browser: Browser;
   let page: Page;
@@ -45,8 +44,8 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
   };
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), "web-browser-"));
-    server = await startTestServer({ DATA_DIR: dataDir });
+    engine = await pgliteCase();
+    server = await startTestServer(engine.env);
     connectGrpc();
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 }, reducedMotion: "reduce" });
@@ -58,7 +57,7 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
     sessions?.abort();
     await browser?.close();
     await server?.shutdown();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await engine?.cleanup();
   });
 
   const movies = () => page.locator("#movies");
@@ -224,7 +223,7 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
     await screenshot(page, "orders-reconnecting", "#orders");
 
     // The same server comes back on the same port with the same data.
-    server = await startTestServer({ DATA_DIR: dataDir, PORT: String(port) });
+    server = await startTestServer({ ...engine.env, PORT: String(port) });
     connectGrpc();
     await waitForText(orders().locator("#orders-connection"), "Live", 30_000);
     const name = "After the restart";

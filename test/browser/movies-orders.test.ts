@@ -169,6 +169,11 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
       test("an order created by a separate gRPC client appears live, then changes and goes", async () => {
         await waitForText(orders().locator("#orders-connection"), "Live");
         const watches = server.logs.filter((record) => record.procedure === "/order.v1.OrderService/WatchOrders").length;
+        // The page's watch runs over the protocol chosen with the switch.
+        await waitForText(
+          page.locator("#call-log tr", { hasText: "OrderService/WatchOrders" }).first(),
+          new RegExp(`${protocol.label}\\s+POST\\s+open`),
+        );
         const name = `From gRPC (${protocol.slug})`;
         const { order } = await grpcOrders.createOrder({ name });
         assert.ok(order);

@@ -2,11 +2,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
+import { HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
 import { listen } from "./transport/listener.js";
 
 export interface RunningServer {
   readonly port: number;
+  /** Serving status behind grpc.health.v1 and /readyz; dependencies (the database) drive it. */
+  readonly health: HealthRegistry;
   /**
    * Graceful shutdown: stop accepting, let calls in flight finish for up to
    * `shutdownGraceMs`, then end the calls still running (long-lived streams)
@@ -20,7 +23,8 @@ const flushMs = 1_000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const shutdownController = new AbortController();
-  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal });
+  const health = new HealthRegistry();
+  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, health });
   const listener = await listen(app, config, logger);
   logger.info(
     { port: listener.port, host: config.host ?? "*", tls: listener.tls },
@@ -30,6 +34,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
+    // First, so health watchers and /readyz probes see it before connections close.
+    health.shutdown();
     listener.drain();
     const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false)]);
     if (!finished) {
@@ -43,6 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   return {
     port: listener.port,
+    health,
     shutdown: () => (stopping ??= stop()),
   };
 }

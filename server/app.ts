@@ -2,9 +2,10 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
+import { withPlainGrpcMessages } from "./compat/grpc-message.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
-import { serveProbe } from "./health/probes.js";
+import { withProbes } from "./health/probes.js";
 import { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
@@ -56,11 +57,10 @@ export function createApp({ config, logger, shutdownSignal, health = new HealthR
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    fallback: (req, res) => {
-      if (serveProbe(health, req, res)) return;
+    fallback: (_req, res) => {
       res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
       res.end("Not Found\n");
     },
   });
-  return answerNotModified(handler);
+  return withProbes(health, withPlainGrpcMessages(answerNotModified(handler)));
 }

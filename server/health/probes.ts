@@ -8,9 +8,15 @@ const probePaths = new Set(["/healthz", "/readyz"]);
  * while the process runs (liveness: a draining server is alive and must not
  * be killed), `/readyz` answers 200 only while it should get new traffic and
  * 503 while it shuts down or a service is NOT_SERVING (e.g. the database is
- * unreachable). Returns false for any other path.
+ * unreachable). Every other request goes to `handler`.
  */
-export function serveProbe(registry: HealthRegistry, ...[req, res]: Parameters<RequestHandler>): boolean {
+export function withProbes(registry: HealthRegistry, handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    if (!serveProbe(registry, req, res)) handler(req, res);
+  };
+}
+
+function serveProbe(registry: HealthRegistry, ...[req, res]: Parameters<RequestHandler>): boolean {
   const path = (req.url ?? "").split("?", 1)[0] ?? "";
   if (!probePaths.has(path)) return false;
   const headers = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };

@@ -104,3 +104,23 @@ function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Pro
     });
   });
 }
+
+/** Something the server depends on, such as the database, that says when it comes and goes. */
+export interface Dependency {
+  readonly reachable: boolean;
+  /** Calls `listener` on each change; returns a function that stops it. */
+  onChange(listener: (reachable: boolean) => void): () => void;
+}
+
+/**
+ * Keeps `services` SERVING while `dependency` is reachable and NOT_SERVING
+ * while it is not (which also makes /readyz answer 503). Returns a function
+ * that stops following it.
+ */
+export function followDependency(registry: HealthRegistry, dependency: Dependency, services: readonly string[]): () => void {
+  const apply = (reachable: boolean) => {
+    for (const service of services) registry.set(service, reachable ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
+  };
+  apply(dependency.reachable);
+  return dependency.onChange(apply);
+}

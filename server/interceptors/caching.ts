@@ -10,7 +10,7 @@ import type { RequestHandler } from "../app.js";
  * Side-effect-free methods whose answer depends on the request alone, now and
  * forever: the square root of 2 never changes, so any cache may keep it.
  */
-const pureMethods: ReadonlySet<DescMethod> = new Set([
+export const pureMethods: ReadonlySet<DescMethod> = new Set([
   ...CalculatorService.methods,
   GreeterService.method.sayHello,
   GreeterService.method.sayHelloAgain,
@@ -24,15 +24,17 @@ const revalidate = "no-cache";
  * HTTP caching for Connect GET, the only way to call a method with HTTP GET
  * (and only one marked NO_SIDE_EFFECTS): a successful answer gets
  * Cache-Control, a weak ETag derived from the message, and
- * `Vary: Accept-Encoding`. POST answers, streams and errors are left alone.
+ * `Vary: Accept-Encoding`. Methods in `immutableMethods` may be kept for a
+ * year; the others are data that may change, so caches must revalidate (the
+ * ETag makes that cheap). POST answers, streams and errors are left alone.
  * `answerNotModified` turns a request whose If-None-Match matches into 304.
  */
-export function cachingInterceptor(): Interceptor {
+export function cachingInterceptor(immutableMethods: ReadonlySet<DescMethod> = pureMethods): Interceptor {
   return (next) => async (req) => {
     const res = await next(req);
     if (req.requestMethod !== "GET" || res.stream) return res;
     const digest = createHash("sha256").update(toBinary(req.method.output, res.message)).digest("base64url");
-    res.header.set("cache-control", pureMethods.has(req.method) ? immutable : revalidate);
+    res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
     res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
     res.header.append("vary", "Accept-Encoding");
     return res;

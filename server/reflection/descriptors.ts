@@ -29,23 +29,32 @@ export class DescriptorIndex {
 
   /**
    * The file declaring a message, enum, service, extension, or a member of
-   * one (a method, field, or enum value), by its fully-qualified name.
+   * one (a method, a field, an enum value nested in a message), by its
+   * fully-qualified name.
    */
   fileContainingSymbol(symbol: string): DescFile | undefined {
     const name = symbol.startsWith(".") ? symbol.slice(1) : symbol;
     const type = this.registry.get(name);
     if (type) return type.file;
     const dot = name.lastIndexOf(".");
-    if (dot < 0) return undefined;
-    const [parentName, member] = [name.slice(0, dot), name.slice(dot + 1)];
+    const [parentName, member] = dot < 0 ? ["", name] : [name.slice(0, dot), name.slice(dot + 1)];
     const parent = this.registry.get(parentName);
     switch (parent?.kind) {
       case "service":
         return parent.methods.some((method) => method.name === member) ? parent.file : undefined;
-      case "message":
-        return parent.fields.some((field) => field.name === member) || parent.oneofs.some((oneof) => oneof.name === member) ? parent.file : undefined;
-      case "enum":
-        return parent.values.some((value) => value.name === member) ? parent.file : undefined;
+      case "message": {
+        // Enum values are named in the scope of their enum's parent: Response.SERVING.
+        const declares =
+          parent.fields.some((field) => field.name === member) ||
+          parent.oneofs.some((oneof) => oneof.name === member) ||
+          parent.nestedEnums.some((nested) => nested.values.some((value) => value.name === member));
+        return declares ? parent.file : undefined;
+      }
+      case undefined:
+        // A value of an enum declared at the top of a file, named in its package's scope.
+        return [...this.files.values()].find(
+          (file) => file.proto.package === parentName && file.enums.some((declared) => declared.values.some((value) => value.name === member)),
+        );
       default:
         return undefined;
     }

@@ -18,12 +18,9 @@ export class HealthRegistry {
 
   private readonly statuses = new Map<string, ServingStatus>([[HealthRegistry.server, ServingStatus.SERVING]]);
   private shuttingDown = false;
-  private nextChange!: Promise<void>;
-  private announceChange!: () => void;
-
-  constructor() {
-    this.renewChange();
-  }
+  /** Counts changes, so a watcher can tell whether it missed one. */
+  private version = 0;
+  private readonly waiting = new Set<() => void>();
 
   /** Adds services as SERVING, leaving any status already set alone. */
   add(services: Iterable<string>): void {
@@ -72,37 +69,35 @@ export class HealthRegistry {
     for (;;) {
       // Taken before reading the status, so a change made while the consumer
       // is busy with the previous status is never missed.
-      const changed = this.nextChange;
+      const version = this.version;
       const status = this.statuses.get(service) ?? ServingStatus.SERVICE_UNKNOWN;
       if (status !== last) {
         last = status;
         yield status;
       }
-      await untilSettledOrAborted(changed, signal);
+      await this.changeSince(version, signal);
       signal.throwIfAborted();
     }
   }
 
   private changed(): void {
-    this.announceChange();
-    this.renewChange();
+    this.version++;
+    for (const wake of [...this.waiting]) wake();
   }
 
-  private renewChange(): void {
-    this.nextChange = new Promise((resolve) => (this.announceChange = resolve));
-  }
-}
-
-function untilSettledOrAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const onAbort = () => resolve();
-    signal.addEventListener("abort", onAbort, { once: true });
-    void promise.then(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
+  /** Resolves at the first change after `version`, or when `signal` aborts; leaves nothing behind. */
+  private changeSince(version: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.version !== version || signal.aborted) return resolve();
+      const wake = () => {
+        this.waiting.delete(wake);
+        signal.removeEventListener("abort", wake);
+        resolve();
+      };
+      this.waiting.add(wake);
+      signal.addEventListener("abort", wake, { once: true });
     });
-  });
+  }
 }
 
 /** Something the server depends on, such as the database, that says when it comes and goes. */

@@ -104,3 +104,16 @@ test("followDependency keeps the dependent services in step with the dependency"
   database.flip(false);
   assert.equal(registry.get("movie.v1.MovieService"), ServingStatus.SERVING, "no longer followed");
 });
+
+test("watchers that go away leave nothing behind", async () => {
+  const registry = new HealthRegistry();
+  for (let i = 0; i < 100; i++) {
+    const controller = new AbortController();
+    const watch = registry.watch("", controller.signal);
+    await watch.next();
+    const waiting = watch.next();
+    controller.abort();
+    await assert.rejects(waiting);
+  }
+  assert.equal((registry as unknown as { waiting: Set<unknown> }).waiting.size, 0);
+});

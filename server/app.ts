@@ -34,11 +34,12 @@ export function createApp({ config, logger, shutdownSignal, health = new HealthR
   const handler = connectNodeAdapter({
     routes: (router) => {
       routes(router);
-      // Reflection describes every service registered before it (itself and
-      // health included), plus the error detail types so tools can decode them.
+      // The gRPC tooling comes last: reflection describes everything
+      // registered (itself included), plus the error detail types so tools
+      // can decode details; health knows every service by name.
       router.service(Health, healthService(health));
       registerReflection(router, [file_google_rpc_error_details]);
-      health.add(router.handlers.map((handler) => handler.service.typeName));
+      health.add(router.handlers.map((registered) => registered.service.typeName));
     },
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,

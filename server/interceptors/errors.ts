@@ -18,9 +18,9 @@ const codeByKind: Record<DomainErrorKind, Code> = {
  * errors keep their message and get their status code; a validation error
  * also carries a google.rpc.BadRequest detail naming the field and the rule
  * it broke (its reason, in UPPER_SNAKE_CASE), for clients that act on it; a
- * call that was cancelled or ran out of time reports that; anything unexpected is logged
- * with its stack and reaches the client as a bare INTERNAL, so no internals
- * leak.
+ * call that was cancelled or ran out of time reports that; anything
+ * unexpected is logged with its stack and reaches the client as a bare
+ * INTERNAL, so no internals leak.
  */
 export function toConnectError(error: unknown, signal: AbortSignal, logger: Logger): ConnectError {
   if (error instanceof ConnectError) return error;

@@ -9,6 +9,7 @@ import { withProbes } from "./health/probes.js";
 import { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
+import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
@@ -50,6 +51,7 @@ export function createApp({ config, logger, shutdownSignal, health = new HealthR
     interceptors: [
       loggingInterceptor(logger),
       requestIdInterceptor(),
+      connectVersionInterceptor(),
       errorMappingInterceptor(logger),
       cachingInterceptor(),
     ],

@@ -137,12 +137,26 @@ export function edgeCaseSuite(server: () => ServerProcess, counter: CallCounter,
       await stillServing();
     });
 
-    test("connect-protocol-version is not required, so plain curl works", async () => {
+    test("connect-protocol-version: optional (plain curl works), but another version is refused", async () => {
       const answer = await h1({ path: squareRoot, headers: { "content-type": "application/json" }, body: '{"number": 16}' });
       assert.equal(answer.status, 200);
       assert.deepEqual(JSON.parse(answer.body.toString("utf8")), { result: 4 });
       const withVersion = await h1({ path: squareRoot, headers: { "content-type": "application/json", "connect-protocol-version": "1" }, body: '{"number": 16}' });
       assert.equal(withVersion.status, 200);
+
+      const wrong = await h1({ path: squareRoot, headers: { "content-type": "application/json", "connect-protocol-version": "2" }, body: '{"number": 16}' });
+      assert.equal(wrong.status, 400);
+      assert.deepEqual(connectError(wrong), { code: "invalid_argument", message: 'the header connect-protocol-version must be "1" (or left out), got "2"' });
+      const wrongStream = await h2({ path: lotsOfGreetings, headers: { "content-type": "application/connect+json", "connect-protocol-version": "0" }, body: envelope(Buffer.from('{"name": "A"}')) });
+      const [end] = envelopes(wrongStream.body);
+      assert.equal((JSON.parse(end!.data.toString("utf8")) as { error: { code: string } }).error.code, "invalid_argument");
+
+      assert.equal((await h1({ method: "GET", path: `${getSquareRoot(16)}&connect=v1` })).status, 200);
+      const wrongGet = await h1({ method: "GET", path: `${getSquareRoot(16)}&connect=v2` });
+      assert.equal(wrongGet.status, 400);
+      assert.match(connectError(wrongGet).message, /query parameter connect must be "v1"/);
+      // gRPC requests carry no such marker and are not affected.
+      assert.equal(grpcStatus(await h2({ path: squareRoot, headers: { ...grpcHeaders, "connect-protocol-version": "2" }, body: envelope(sqrtOf(4)) })).code, 0);
     });
 
     test("a request exactly at the size limit is served; one byte more is RESOURCE_EXHAUSTED", async () => {

@@ -73,25 +73,71 @@ def hello(channel):
     attempt("HelloService.SayHello(なんしー)", lambda: stub.SayHello(hello_pb2.HelloRequest(name="なんしー")).message)
 
 
-# One entry per tutorial contract in proto/tutorial/: the folder to generate
-# from and the calls its client.py makes. Movie and order join when they exist.
-TUTORIALS = [
-    ("calculator", calculator),
-    ("helloworld", helloworld),
-    ("hello", hello),
-]
+def movie(channel):
+    import movie_pb2
+    import movie_pb2_grpc
+
+    stub = movie_pb2_grpc.MovieStub(channel)
+
+    def show(movie):
+        return dict(id=movie.id, title=movie.title, director=movie.director, rating=movie.rating)
+
+    attempt("Movie.GetMovieByID(The Martian)", lambda: show(stub.GetMovieByID(movie_pb2.MovieID(id="a8034f44-aee4-44cf-b32c-74cf452aaaae"))))
+    attempt("Movie.GetMovieByID(unknown)", lambda: show(stub.GetMovieByID(movie_pb2.MovieID(id="no-such-movie"))))
+    attempt("Movie.GetListMovies()", lambda: [show(movie) for movie in stub.GetListMovies(movie_pb2.Empty())])
+
+
+def order(channel):
+    import order_pb2
+    import order_pb2_grpc
+
+    stub = order_pb2_grpc.OrderServiceStub(channel)
+
+    def show(response):
+        shown = dict(notification_type=order_pb2.OrderNotificationTypeEnum.Name(response.notification_type))
+        if response.HasField("order"):
+            shown["order"] = dict(uuid=response.order.uuid, name=response.order.name, completed=response.order.completed, date=response.order.date)
+        return shown
+
+    created = stub.CreateOrder(order_pb2.CreateOrderRequest(name="Python order", completed=False, date=""))
+    report("OrderService.CreateOrder", ok=True, response=show(created))
+    uuid = created.order.uuid
+    attempt("OrderService.ReadOrder", lambda: show(stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid))))
+    attempt(
+        "OrderService.UpdateOrder",
+        lambda: show(stub.UpdateOrder(order_pb2.UpdateOrderRequest(uuid=uuid, name="Python order", completed=True, date=created.order.date))),
+    )
+    attempt("OrderService.ListOrders", lambda: [o.uuid for o in stub.ListOrders(order_pb2.ListOrdersRequest()).orders])
+    attempt("OrderService.DeleteOrder", lambda: stub.DeleteOrder(order_pb2.DeleteOrderRequest(uuid=uuid)).success)
+    attempt("OrderService.ReadOrder(deleted)", lambda: show(stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid))))
+
+
+# The client of each tutorial contract in proto/tutorial/, by folder name: the
+# calls its client.py makes. A folder without a client here is an error, so no
+# contract goes untested.
+TUTORIALS = {
+    "calculator": calculator,
+    "helloworld": helloworld,
+    "hello": hello,
+    "movie": movie,
+    "order": order,
+}
 
 
 def main():
     target, proto_root = sys.argv[1], sys.argv[2]
+    present = sorted(name for name in os.listdir(proto_root) if os.path.isdir(os.path.join(proto_root, name)))
+    missing = [name for name in present if name not in TUTORIALS]
+    if missing:
+        raise SystemExit("no Python client for the tutorial contract(s): " + ", ".join(missing))
     with tempfile.TemporaryDirectory(prefix="tutorial-stubs-") as out_dir:
         sys.path.insert(0, out_dir)
-        for tutorial, _ in TUTORIALS:
+        for tutorial in present:
             generate(proto_root, tutorial, out_dir)
         importlib.invalidate_caches()
         with grpc.insecure_channel(target) as channel:
-            for _, run in TUTORIALS:
-                run(channel)
+            for tutorial in present:
+                TUTORIALS[tutorial](channel)
 
 
 if __name__ == "__main__":

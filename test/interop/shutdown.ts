@@ -28,6 +28,8 @@ export function shutdownSuite(server: () => ServerProcess, counter: CallCounter)
       assert.equal(ended?.code, Code.Unavailable);
       assert.equal(await exit, 0);
       assert.ok(server().logs.some(({ msg }) => msg === "shutdown complete"));
+      // Whatever the suite sent, nothing was an unexpected failure on the server's side.
+      assert.deepEqual(server().logs.filter(({ level }) => typeof level === "number" && level >= 50), []);
     });
   });
 }

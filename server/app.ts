@@ -1,11 +1,21 @@
 import { createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
+import { Health } from "../gen/health/v1/health_pb.js";
+import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
+import { withProbes } from "./health/probes.js";
+import { HealthRegistry } from "./health/registry.js";
+import { healthService } from "./health/service.js";
+import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
+import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
+import { requestIdInterceptor } from "./interceptors/request-id.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
+import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
 import { withCors } from "./web/cors.js";
@@ -15,25 +25,44 @@ import { createPageHandler } from "./web/static.js";
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
 export interface AppOptions {
-  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "allowedOrigins">;
+  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins">;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
   /** What the stateful services need (the database behind Movie and Order). */
   readonly dependencies: RouteDependencies;
+  /** Serving status for grpc.health.v1 and /readyz. */
+  readonly health: HealthRegistry;
 }
 
 /** Every call passes these, outermost first: the log line shows the status code the client receives. */
 export function serverInterceptors(logger: Logger): Interceptor[] {
-  return [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()];
+  return [
+    loggingInterceptor(logger),
+    requestIdInterceptor(),
+    connectVersionInterceptor(),
+    errorMappingInterceptor(logger),
+    cachingInterceptor(),
+    streamEndInterceptor(),
+  ];
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal, dependencies }: AppOptions): RequestHandler {
-  const rpc = connectNodeAdapter({
-    routes: createRoutes(dependencies),
+export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): RequestHandler {
+  const handler = connectNodeAdapter({
+    routes: (router) => {
+      createRoutes(dependencies)(router);
+      // The gRPC tooling comes last: reflection describes everything
+      // registered (itself included), plus the error detail types so tools
+      // can decode details; health knows every service by name.
+      router.service(Health, healthService(health));
+      registerReflection(router, [file_google_rpc_error_details]);
+      health.add(router.handlers.map((registered) => registered.service.typeName));
+    },
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
+    acceptCompression: [...compressions],
+    compressMinBytes: config.compressMinBytes,
     shutdownSignal,
     interceptors: serverInterceptors(logger),
     contextValues: (req) =>
@@ -44,5 +73,5 @@ export function createApp({ config, logger, shutdownSignal, dependencies }: AppO
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: notFound }),
   });
-  return withCors(rpc, config.allowedOrigins);
+  return withCors(withProbes(health, answerNotModified(handler)), config.allowedOrigins);
 }

@@ -13,6 +13,11 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Largest accepted message, per message (also per streamed message). */
   readonly readMaxBytes: number;
+  /**
+   * Responses (and streamed messages) at least this large are compressed when
+   * the client accepts gzip or br; smaller ones are not worth the CPU.
+   */
+  readonly compressMinBytes: number;
   /** Largest deadline a client may ask for; longer ones get INVALID_ARGUMENT. */
   readonly maxTimeoutMs: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS announced to each client. */
@@ -73,6 +78,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     host: read.string("HOST"),
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     readMaxBytes: read.integer("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
+    compressMinBytes: read.integer("COMPRESS_MIN_BYTES", 1024, 0, 0xffffffff),
     maxTimeoutMs: read.integer("MAX_TIMEOUT_MS", 5 * 60_000, 1, 24 * 60 * 60_000),
     http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 250, 1, 0xffffffff),
     idleTimeoutMs: read.integer("IDLE_TIMEOUT_MS", 120_000, 1_000, 24 * 60 * 60_000),

@@ -29,6 +29,14 @@ export interface RouteDependencies {
   readonly databaseHealth: DatabaseHealth;
 }
 
+/** The services that answer from the database, by full name: their health follows it. */
+export const databaseBackedServices: readonly string[] = [
+  MovieService.typeName,
+  OrderService.typeName,
+  Movie.typeName,
+  TutorialOrderService.typeName,
+];
+
 /** Every service the server answers, canonical contracts first, then the tutorials'. */
 export function createRoutes({ movies, orders }: RouteDependencies): (router: ConnectRouter) => void {
   return (router) => {

@@ -4,14 +4,18 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { openDependencies } from "./dependencies.js";
+import { followDatabase } from "./health/database.js";
+import { HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
-import type { RouteDependencies } from "./routes.js";
+import { databaseBackedServices, type RouteDependencies } from "./routes.js";
 import { listen, type Listener } from "./transport/listener.js";
 
 export interface RunningServer {
   readonly port: number;
   /** The services' state: the domain objects and the database's health. */
   readonly dependencies: RouteDependencies;
+  /** Serving status behind grpc.health.v1 and /readyz; dependencies (the database) drive it. */
+  readonly health: HealthRegistry;
   /**
    * Graceful shutdown: stop accepting, let calls in flight finish for up to
    * `shutdownGraceMs`, then end the calls still running (long-lived streams)
@@ -30,7 +34,9 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // The database is ready (migrated, listening for changes) before the port opens.
   const database = await openDependencies(config, logger);
   const { dependencies } = database;
-  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies });
+  const health = new HealthRegistry();
+  followDatabase(health, dependencies.databaseHealth, databaseBackedServices);
+  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health });
   let listener: Listener;
   try {
     listener = await listen(app, config, logger);
@@ -46,6 +52,8 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
+    // First, so health watchers and /readyz probes see it before connections close.
+    health.shutdown();
     listener.drain();
     // Watches never end by themselves: end them now so their clients
     // reconnect elsewhere instead of holding the shutdown for the whole grace.
@@ -64,6 +72,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   return {
     port: listener.port,
     dependencies,
+    health,
     shutdown: () => (stopping ??= stop()),
   };
 }

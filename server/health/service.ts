@@ -1,0 +1,23 @@
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import { Health } from "../../gen/health/v1/health_pb.js";
+import type { HealthRegistry } from "./registry.js";
+
+/** grpc.health.v1.Health over the registry: what grpc_health_probe and load balancers ask. */
+export function healthService(registry: HealthRegistry): ServiceImpl<typeof Health> {
+  return {
+    check({ service }) {
+      const status = registry.get(service);
+      if (status === undefined) throw new ConnectError(`unknown service "${service}": ask for "" (the server) or a service's full name`, Code.NotFound);
+      return { status };
+    },
+
+    async *watch({ service }, { signal }) {
+      for await (const status of registry.watch(service, signal)) yield { status };
+    },
+
+    list() {
+      const statuses = Object.fromEntries([...registry.entries()].map(([service, status]) => [service, { status }]));
+      return { statuses };
+    },
+  };
+}

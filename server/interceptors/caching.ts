@@ -1,0 +1,71 @@
+import { createHash } from "node:crypto";
+import type { OutgoingHttpHeaders } from "node:http";
+import { toBinary, type DescMethod } from "@bufbuild/protobuf";
+import type { Interceptor } from "@connectrpc/connect";
+import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
+import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import type { RequestHandler } from "../app.js";
+
+/**
+ * Side-effect-free methods whose answer depends on the request alone, now and
+ * forever: the square root of 2 never changes, so any cache may keep it.
+ */
+export const pureMethods: ReadonlySet<DescMethod> = new Set([
+  ...CalculatorService.methods,
+  GreeterService.method.sayHello,
+  GreeterService.method.sayHelloAgain,
+]);
+
+const immutable = "public, max-age=31536000, immutable";
+/** Data that can change (a movie): a cache may keep it but must ask, cheaply, with If-None-Match. */
+const revalidate = "no-cache";
+
+/**
+ * HTTP caching for Connect GET, the only way to call a method with HTTP GET
+ * (and only one marked NO_SIDE_EFFECTS): a successful answer gets
+ * Cache-Control, a weak ETag derived from the message, and
+ * `Vary: Accept-Encoding`. Methods in `immutableMethods` may be kept for a
+ * year; the others are data that may change, so caches must revalidate (the
+ * ETag makes that cheap). POST answers, streams and errors are left alone.
+ * `answerNotModified` turns a request whose If-None-Match matches into 304.
+ */
+export function cachingInterceptor(immutableMethods: ReadonlySet<DescMethod> = pureMethods): Interceptor {
+  return (next) => async (req) => {
+    const res = await next(req);
+    if (req.requestMethod !== "GET" || res.stream) return res;
+    const digest = createHash("sha256").update(toBinary(req.method.output, res.message)).digest("base64url");
+    res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
+    res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
+    res.header.append("vary", "Accept-Encoding");
+    return res;
+  };
+}
+
+/**
+ * Wraps the HTTP handler so that a GET whose If-None-Match names the ETag of
+ * the answer gets `304 Not Modified` with no body. The answer is still
+ * computed (the ETag is its hash), but not sent.
+ */
+export function answerNotModified(handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const ifNoneMatch = req.headers["if-none-match"];
+    if (req.method === "GET" && typeof ifNoneMatch === "string") {
+      const response = res as { writeHead(status: number, headers?: OutgoingHttpHeaders): unknown };
+      const writeHead = response.writeHead.bind(res);
+      response.writeHead = (status, headers = {}) => {
+        const etag = headers["etag"];
+        if (status !== 200 || typeof etag !== "string" || !etagMatches(ifNoneMatch, etag)) return writeHead(status, headers);
+        // A 304 has no body: Node drops what is written after it (HTTP/1.1) or ends the stream (HTTP/2).
+        const { "content-type": _type, "content-length": _length, "content-encoding": _encoding, ...kept } = headers;
+        return writeHead(304, kept);
+      };
+    }
+    handler(req, res);
+  };
+}
+
+/** If-None-Match uses the weak comparison: W/"x" matches "x" and W/"x". */
+function etagMatches(ifNoneMatch: string, etag: string): boolean {
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((candidate) => opaque(candidate) === opaque(etag));
+}

@@ -1,0 +1,178 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { Code, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import type { Compression } from "@connectrpc/connect/protocol";
+import {
+  Http2SessionManager,
+  compressionBrotli,
+  compressionGzip,
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { rejection } from "../support/assert.js";
+import { registeredServices } from "./services.js";
+import type { CallCounter, ServerProcess } from "./server-process.js";
+
+const protocols = ["grpc", "grpc-web", "connect"] as const;
+const codecs = [
+  { name: "binary", useBinaryFormat: true },
+  { name: "JSON", useBinaryFormat: false },
+] as const;
+const compressions: ReadonlyArray<Compression | undefined> = [undefined, compressionGzip, compressionBrotli];
+
+/** The header that names the encoding of the answer, per protocol and stream type. */
+function encodingHeader(protocol: (typeof protocols)[number], streaming: boolean): string {
+  if (protocol !== "connect") return "grpc-encoding";
+  return streaming ? "connect-content-encoding" : "content-encoding";
+}
+
+/**
+ * Every stream type by protocol by codec by compression, all over HTTP/2 (as
+ * bidirectional streaming needs), with connect-node's clients. Requests are
+ * compressed however small (compressMinBytes 0); the server compresses what
+ * is over its minimum size, such as a greeting of 300 names.
+ */
+export function protocolMatrixSuite(server: () => ServerProcess, counter: CallCounter): void {
+  describe("protocol × codec × compression × stream type", () => {
+    const sessions: Http2SessionManager[] = [];
+    after(() => sessions.forEach((session) => session.abort()));
+
+    const transportFor = (protocol: (typeof protocols)[number], useBinaryFormat: boolean, compression: Compression | undefined, interceptors: Interceptor[] = []): Transport => {
+      const sessionManager = new Http2SessionManager(server().baseUrl);
+      sessions.push(sessionManager);
+      const options = {
+        baseUrl: server().baseUrl,
+        sessionManager,
+        useBinaryFormat,
+        sendCompression: compression,
+        acceptCompression: compression ? [compression] : [],
+        compressMinBytes: 0,
+        interceptors,
+      };
+      if (protocol === "grpc") return createGrpcTransport(options);
+      if (protocol === "grpc-web") return createGrpcWebTransport({ ...options, httpVersion: "2" });
+      return createConnectTransport({ ...options, httpVersion: "2" });
+    };
+
+    for (const protocol of protocols) {
+      for (const codec of codecs) {
+        for (const compression of compressions) {
+          test(`${protocol}, ${codec.name}, ${compression?.name ?? "identity"}`, async () => {
+            const answerEncodings: Array<string | null> = [];
+            const recordEncoding: Interceptor = (next) => async (req) => {
+              const res = await next(req);
+              answerEncodings.push(res.header.get(encodingHeader(protocol, res.stream)));
+              return res;
+            };
+            const greeter = createClient(GreeterService, transportFor(protocol, codec.useBinaryFormat, compression, [recordEncoding]));
+
+            assert.equal((await greeter.sayHello({ name: "Unary" })).message, "Hello, Unary!");
+            const replies = [];
+            for await (const reply of greeter.lotsOfReplies({ name: "Server" })) replies.push(reply.language);
+            assert.equal(replies.length, 7);
+            const together = await greeter.lotsOfGreetings(
+              (async function* () {
+                yield { name: "Client" };
+                yield { name: "Stream" };
+              })(),
+            );
+            assert.equal(together.message, "Hello, Client and Stream!");
+            const answers = [];
+            for await (const answer of greeter.bidiHello(
+              (async function* () {
+                yield { name: "Bidi" };
+                yield { name: "Stream" };
+              })(),
+            )) answers.push(answer.message);
+            assert.deepEqual(answers, ["Hello, Bidi!", "Hello, Stream!"]);
+
+            // A large answer (about 3.5 kB) is compressed with what the client accepts.
+            answerEncodings.length = 0;
+            const crowd = Array.from({ length: 300 }, (_, i) => ({ name: `Person${i}` }));
+            const large = await greeter.lotsOfGreetings(
+              (async function* () {
+                yield* crowd;
+              })(),
+            );
+            assert.equal(large.count, 300);
+            assert.ok(large.message.endsWith("and Person299!"));
+            assert.deepEqual(answerEncodings, [compression?.name ?? null]);
+            counter.add("connect-node clients (matrix)", 5);
+          });
+        }
+      }
+    }
+
+    for (const protocol of protocols) {
+      test(`validation errors carry google.rpc.BadRequest over ${protocol}`, async () => {
+        for (const codec of codecs) {
+          const calculator = createClient(CalculatorService, transportFor(protocol, codec.useBinaryFormat, undefined));
+          const error = await rejection(calculator.divide({ a: 1, b: 0 }));
+          assert.equal(error.code, Code.InvalidArgument);
+          const [badRequest] = error.findDetails(BadRequestSchema);
+          assert.deepEqual(
+            badRequest?.fieldViolations.map(({ field, reason, description }) => ({ field, reason, description })),
+            [{ field: "b", reason: "NON_ZERO", description: "cannot divide by zero: b is 0" }],
+          );
+          // The same details come back for an error inside a stream.
+          const greeter = createClient(GreeterService, transportFor(protocol, codec.useBinaryFormat, undefined));
+          const streamed = await rejection(
+            (async () => {
+              for await (const _ of greeter.lotsOfReplies({ name: "" })) assert.fail("no greeting for an empty name");
+            })(),
+          );
+          assert.deepEqual(
+            streamed.findDetails(BadRequestSchema)[0]?.fieldViolations.map(({ field, reason }) => ({ field, reason })),
+            [{ field: "name", reason: "REQUIRED" }],
+          );
+          counter.add("connect-node clients (matrix)", 2);
+        }
+      });
+    }
+
+    for (const protocol of protocols) {
+      test(`reflection v1 and v1alpha over ${protocol}`, async () => {
+        for (const service of [ReflectionV1, ReflectionV1Alpha]) {
+          const reflection = createClient(service, transportFor(protocol, true, compressionGzip));
+          const requests = [
+            { messageRequest: { case: "listServices", value: "" } },
+            { messageRequest: { case: "fileContainingSymbol", value: "greeter.v1.GreeterService.BidiHello" } },
+            { messageRequest: { case: "fileByFilename", value: "tutorial/calculator/calculator.proto" } },
+            { messageRequest: { case: "fileContainingSymbol", value: "google.rpc.BadRequest.FieldViolation" } },
+            { messageRequest: { case: "fileContainingSymbol", value: "nothing.Here" } },
+            { messageRequest: { case: "fileByFilename", value: "nothing/here.proto" } },
+            { messageRequest: { case: "allExtensionNumbersOfType", value: "calculator.v1.SquareRootRequest" } },
+            { messageRequest: { case: "fileContainingExtension", value: { containingType: "calculator.v1.SquareRootRequest", extensionNumber: 100 } } },
+          ] as const;
+          const answers = [];
+          for await (const answer of reflection.serverReflectionInfo(
+            (async function* () {
+              yield* requests;
+            })(),
+          )) answers.push(answer.messageResponse);
+          const [list, bidiFile, tutorialFile, detailsFile, unknownSymbol, unknownFile, extensionNumbers, unknownExtension] = answers;
+          assert.equal(list?.case, "listServicesResponse");
+          assert.deepEqual(list.value.service.map(({ name }) => name).sort(), [...registeredServices].sort());
+          assert.equal(bidiFile?.case, "fileDescriptorResponse");
+          assert.equal(bidiFile.value.fileDescriptorProto.length, 1, "greeter.proto imports nothing");
+          assert.equal(tutorialFile?.case, "fileDescriptorResponse");
+          assert.equal(detailsFile?.case, "fileDescriptorResponse");
+          assert.equal(detailsFile.value.fileDescriptorProto.length, 2, "error_details.proto and the duration.proto it imports");
+          for (const missing of [unknownSymbol, unknownFile, unknownExtension]) {
+            assert.equal(missing?.case, "errorResponse");
+            assert.equal(missing.value.errorCode, Code.NotFound);
+          }
+          assert.equal(extensionNumbers?.case, "allExtensionNumbersResponse");
+          assert.deepEqual(extensionNumbers.value.extensionNumber, []);
+          counter.add("connect-node clients (matrix)");
+        }
+      });
+    }
+  });
+}

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/health/v1/health_pb.js";
+import type { CallCounter, ServerProcess } from "./server-process.js";
+
+/** Runs last: SIGTERM to the server process, watched through grpc.health.v1. */
+export function shutdownSuite(server: () => ServerProcess, counter: CallCounter): void {
+  describe("graceful shutdown, as health watchers see it", () => {
+    test("Watch turns NOT_SERVING at SIGTERM, the stream ends UNAVAILABLE after the grace period, the process exits 0", async () => {
+      const health = createClient(Health, createGrpcTransport({ baseUrl: server().baseUrl }));
+      const statuses: ServingStatus[] = [];
+      let exit: Promise<number | null> | undefined;
+      const ended = await (async () => {
+        try {
+          for await (const { status } of health.watch({ service: "greeter.v1.GreeterService" })) {
+            statuses.push(status);
+            exit ??= server().stop();
+          }
+          return undefined;
+        } catch (error) {
+          return ConnectError.from(error);
+        }
+      })();
+      counter.add("connect-node clients (matrix)");
+      assert.deepEqual(statuses, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+      assert.equal(ended?.code, Code.Unavailable);
+      assert.equal(await exit, 0);
+      assert.ok(server().logs.some(({ msg }) => msg === "shutdown complete"));
+      // Whatever the suite sent, nothing was an unexpected failure on the server's side.
+      assert.deepEqual(server().logs.filter(({ level }) => typeof level === "number" && level >= 50), []);
+    });
+  });
+}

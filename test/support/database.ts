@@ -4,6 +4,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { after, describe } from "node:test";
 import pg from "pg";
+import { redactPassword } from "../../server/config.js";
 import { startTestServer, type TestServer } from "./server.js";
 
 /**
@@ -62,7 +63,7 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
     await client.connect();
   } catch (error) {
     throw new Error(
-      `TEST_DATABASE_URL is set (${url}) but PostgreSQL cannot be reached: ${error instanceof Error ? error.message : String(error)}. ` +
+      `TEST_DATABASE_URL is set (${redactPassword(url)}) but PostgreSQL cannot be reached: ${error instanceof Error ? error.message : String(error)}. ` +
         "Start PostgreSQL or unset TEST_DATABASE_URL to run only the PGlite tests.",
       { cause: error },
     );

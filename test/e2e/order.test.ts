@@ -116,6 +116,11 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
           [() => orders.updateOrder({ id: randomUUID(), etag: "1" }), /^etag "1" is not one this server issued/],
           [() => orders.listOrders({ pageSize: -1 }), /^page_size must not be negative, got -1/],
           [() => orders.listOrders({ pageToken: "garbage" }), /^page_token is not valid/],
+          [() => orders.listOrders({ pageToken: Buffer.from("null").toString("base64url") }), /^page_token is not valid/],
+          [
+            () => orders.listOrders({ pageToken: Buffer.from(JSON.stringify({ t: 1e20, i: randomUUID(), c: null })).toString("base64url") }),
+            /^page_token is not valid/,
+          ],
         ] as const;
         for (const [call, message] of cases) {
           const error = await rejection(call());

@@ -94,6 +94,9 @@ export async function serversOnEachEngine(
       await server.shutdown();
       await engine.cleanup();
     }
+    // Every failure a test provoked must have been a deliberate status, never a bug surfacing as INTERNAL.
+    const unexpected = running.flatMap(({ server }) => server.logs.filter((record) => record.msg === "unexpected error in handler"));
+    if (unexpected.length > 0) throw new Error(`the server hit unexpected errors: ${JSON.stringify(unexpected)}`);
   });
   if (postgresSkipReason !== undefined) describe(suiteTitle("PostgreSQL"), { skip: postgresSkipReason }, () => {});
   return running;

@@ -1,11 +1,13 @@
-import { createContextValues } from "@connectrpc/connect";
+import { createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "./config.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
+import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import type { Logger } from "./logger.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
+import { notFound } from "./transport/grpc-answers.js";
 
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
@@ -19,6 +21,11 @@ export interface AppOptions {
   readonly dependencies: RouteDependencies;
 }
 
+/** Every call passes these, outermost first: the log line shows the status code the client receives. */
+export function serverInterceptors(logger: Logger): Interceptor[] {
+  return [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()];
+}
+
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies }: AppOptions): RequestHandler {
   return connectNodeAdapter({
@@ -26,16 +33,12 @@ export function createApp({ config, logger, shutdownSignal, dependencies }: AppO
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
-    // Outermost first: the log line shows the status code the client receives.
-    interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger)],
+    interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "text/plain; charset=utf-8" });
-      res.end("Not Found\n");
-    },
+    fallback: notFound,
   });
 }

@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
@@ -12,15 +13,26 @@ try {
 }
 
 const logger = createLogger(config);
-const server = await startServer(config, logger).catch((error: unknown) => {
+// Signal handlers go in before the server starts: a supervisor may signal as
+// soon as it sees the "serving" line, and Node's default would kill the process.
+const starting = startServer(config, logger);
+
+let shuttingDown = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (shuttingDown) {
+      // A second signal means "now": calls still running are cut off, and the
+      // exit code says the process ended on a signal, as a shell would report.
+      logger.warn({ signal }, "second signal: exiting without waiting for calls in flight");
+      process.exit(128 + constants.signals[signal]);
+    }
+    shuttingDown = true;
+    logger.info({ signal }, "received signal: shutting down gracefully (send it again to exit at once)");
+    void starting.then((server) => server.shutdown()).then(() => process.exit(0));
+  });
+}
+
+await starting.catch((error: unknown) => {
   logger.fatal({ err: error }, "could not start the server");
   process.exit(1);
 });
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => {
-    logger.info({ signal }, "received signal");
-    // A second signal means "now": the default handler ends the process.
-    void server.shutdown().then(() => process.exit(0));
-  });
-}

@@ -1,12 +1,11 @@
+import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
-import { Movies } from "./domain/movies.js";
-import { Orders } from "./domain/orders.js";
+import { openDependencies } from "./dependencies.js";
 import type { Logger } from "./logger.js";
 import type { RouteDependencies } from "./routes.js";
-import { openDatabase } from "./storage/database.js";
 import { listen, type Listener } from "./transport/listener.js";
 
 export interface RunningServer {
@@ -26,10 +25,11 @@ const flushMs = 1_000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
   const shutdownController = new AbortController();
+  // Every running call listens to this signal; many concurrent calls are normal, not a leak.
+  setMaxListeners(0, shutdownController.signal);
   // The database is ready (migrated, listening for changes) before the port opens.
-  const database = await openDatabase(config.database, logger);
-  const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
-  const dependencies: RouteDependencies = { movies: new Movies(database.movies), orders, databaseHealth: database.health };
+  const database = await openDependencies(config, logger);
+  const { dependencies } = database;
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies });
   let listener: Listener;
   try {
@@ -49,7 +49,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     listener.drain();
     // Watches never end by themselves: end them now so their clients
     // reconnect elsewhere instead of holding the shutdown for the whole grace.
-    orders.endWatches("the server is shutting down");
+    dependencies.orders.endWatches("the server is shutting down");
     const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
     if (!finished) {
       logger.info("grace period over: ending the calls still running");

@@ -7,7 +7,8 @@ export function squareRoot(number: number, field = "number"): number {
   if (number < 0) {
     throw new ValidationError(field, "non_negative", `cannot take the square root of a negative number: ${field} is ${number}`);
   }
-  return Math.sqrt(number);
+  // Math.sqrt(-0) is -0; the contract promises a non-negative answer.
+  return number === 0 ? 0 : Math.sqrt(number);
 }
 
 export function add(a: number, b: number): number {

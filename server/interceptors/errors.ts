@@ -21,11 +21,23 @@ const codeByKind: Record<DomainErrorKind, Code> = {
  * leak.
  */
 export function toConnectError(error: unknown, signal: AbortSignal, logger: Logger): ConnectError {
-  if (error instanceof ConnectError) return error;
   if (error instanceof DomainError) return new ConnectError(error.message, codeByKind[error.kind], undefined, undefined, error);
-  if (signal.aborted) return ConnectError.from(signal.reason, Code.Canceled);
+  if (signal.aborted) return whyCallEnded(signal.reason);
+  if (error instanceof ConnectError) return error;
   logger.error({ err: error }, "unexpected error in handler");
   return new ConnectError("internal error", Code.Internal);
+}
+
+/**
+ * Our own deadline and our shutdown give their reason. Any other end is the
+ * client leaving: it reset the stream (some clients reset with INTERNAL_ERROR
+ * when their own deadline passes) or closed the connection. Like gRPC, call
+ * that CANCELED, so the log blames no server fault.
+ */
+function whyCallEnded(reason: unknown): ConnectError {
+  const error = ConnectError.from(reason, Code.Canceled);
+  if ([Code.Canceled, Code.DeadlineExceeded, Code.Unavailable].includes(error.code)) return error;
+  return new ConnectError(`the client ended the call: ${error.rawMessage}`, Code.Canceled, undefined, undefined, reason);
 }
 
 export function errorMappingInterceptor(logger: Logger): Interceptor {

@@ -37,7 +37,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
     // Kysely never owns the pool: the engine closes it.
     const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
     const schema = await currentSchema(db);
-    await migrate(db, logger);
+    await migrate(db, schema, logger);
     const orders = await SqlOrderRepository.open(db, engine, changeChannel(schema), logger);
     return {
       engine: engine.kind,
@@ -64,8 +64,11 @@ async function currentSchema(db: Kysely<Tables>): Promise<string> {
   return schema;
 }
 
-async function migrate(db: Kysely<Tables>, logger: Logger): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+async function migrate(db: Kysely<Tables>, schema: string, logger: Logger): Promise<void> {
+  // Kysely looks for its bookkeeping tables in every schema unless told
+  // which: another deployment's (or test run's) schema in the same database
+  // would make it skip creating its own.
+  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) }, migrationTableSchema: schema });
   const { error, results = [] } = await migrator.migrateToLatest();
   for (const result of results) {
     if (result.status === "Success") logger.info({ migration: result.migrationName }, "applied database migration");

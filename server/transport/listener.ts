@@ -7,6 +7,8 @@ import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 
 /**
@@ -33,11 +35,21 @@ export type ListenerConfig = Pick<
 
 export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
+  const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
 
   const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
     requests.add(res);
-    if (draining && res instanceof http.ServerResponse) res.shouldKeepAlive = false;
+    if (res instanceof http.ServerResponse) {
+      if (draining) res.shouldKeepAlive = false;
+      h1Responses.add(res);
+      res.once("close", () => h1Responses.delete(res));
+    }
+    if (rejectGrpcWithoutTe(req, res)) {
+      logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
+      return;
+    }
+    normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
   };
 
@@ -45,12 +57,19 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     {
       keepAliveTimeout: config.idleTimeoutMs,
       headersTimeout: config.headersTimeoutMs,
+      // How often the headers timeout is checked; Node's default (30 s)
+      // would let a silent client hold a socket far longer than configured.
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs),
       // Streams (server streaming over Connect or gRPC-Web) may last as long
       // as the client wants; deadlines are the RPC layer's business.
       requestTimeout: 0,
     },
     handle,
   );
+  // Node starts an HTTP/1 server's connection bookkeeping (the headers
+  // timeout check, closeIdleConnections) when it listens. This one never
+  // listens itself, the acceptor does, so start the bookkeeping by hand.
+  h1.emit("listening");
   const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
 
   const sockets = new Set<net.Socket>();
@@ -107,6 +126,10 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       draining = true;
       acceptor.close();
       for (const session of sessions) session.close();
+      // Answers still being prepared tell the client to close the connection
+      // afterwards; idle keep-alive connections are closed now, busy ones as
+      // soon as their call ends.
+      for (const res of h1Responses) if (!res.headersSent) res.shouldKeepAlive = false;
       h1.closeIdleConnections();
     },
     idle: () => requests.settled(),

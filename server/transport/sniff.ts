@@ -11,8 +11,8 @@ export type WireProtocol = "h2" | "http/1.1";
  *
  * The socket stays paused: HTTP/2 takes over the socket's handle and first
  * drains what is buffered, while resuming now would emit those bytes to no one.
- * Resolves undefined when the peer closes or stays silent past the timeout;
- * the socket is then destroyed.
+ * Resolves undefined when the connection ends or stays silent past the
+ * timeout; the socket is then destroyed.
  */
 export function sniffProtocol(socket: Socket, timeoutMs: number): Promise<WireProtocol | undefined> {
   return new Promise((resolve) => {
@@ -24,6 +24,7 @@ export function sniffProtocol(socket: Socket, timeoutMs: number): Promise<WirePr
       socket.off("readable", onReadable);
       socket.off("end", onGone);
       socket.off("error", onGone);
+      socket.off("close", onGone);
       if (protocol === undefined) {
         socket.destroy();
       } else if (received.length > 0) {
@@ -49,5 +50,6 @@ export function sniffProtocol(socket: Socket, timeoutMs: number): Promise<WirePr
     socket.on("readable", onReadable);
     socket.on("end", onGone);
     socket.on("error", onGone);
+    socket.on("close", onGone);
   });
 }

@@ -24,7 +24,7 @@ export interface ServerProcess {
 /** Runs the real server as a separate process on a free port, logging JSON. */
 export function spawnServer(env: Record<string, string>): ServerProcess {
   const child: ChildProcess = spawn(process.execPath, [mainScript], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", SHUTDOWN_GRACE_MS: "500", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", SHUTDOWN_GRACE_MS: "500", DATA_DIR: "memory://", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: LogRecord[] = [];
@@ -89,7 +89,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
 /** Runs the server expecting it to refuse to start: resolves with its exit code and everything it printed. */
 export async function failedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [mainScript], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", DATA_DIR: "memory://", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -1,13 +1,11 @@
-import { Writable } from "node:stream";
 import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
 import { loadConfig, type Config } from "../../server/config.js";
-import { createLogger } from "../../server/logger.js";
 import type { RouteDependencies } from "../../server/routes.js";
 import { startServer } from "../../server/server.js";
+import { memoryLogger, type LogRecord } from "./logs.js";
 
-/** A log line the server wrote, as JSON. */
-export type LogRecord = Record<string, unknown> & { msg: string };
+export type { LogRecord };
 
 export interface TestServer {
   readonly port: number;
@@ -30,14 +28,8 @@ export interface TestServer {
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", DATA_DIR: "memory://", ...env }, false);
-  const logs: LogRecord[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line) logs.push(JSON.parse(line) as LogRecord);
-      done();
-    },
-  });
-  const server = await startServer(config, createLogger({ logLevel: "info", logFormat: "json" }, sink));
+  const { logger, logs } = memoryLogger();
+  const server = await startServer(config, logger);
   const callLogs = (procedure: string) => logs.filter((record) => record.procedure === procedure);
   return {
     port: server.port,

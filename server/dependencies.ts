@@ -1,0 +1,29 @@
+import type { Config } from "./config.js";
+import { Movies } from "./domain/movies.js";
+import { Orders } from "./domain/orders.js";
+import type { Logger } from "./logger.js";
+import type { RouteDependencies } from "./routes.js";
+import { openDatabase } from "./storage/database.js";
+
+export interface OpenDependencies {
+  readonly dependencies: RouteDependencies;
+  /** Ends open watches and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database (migrated, listening for changes) and builds the domain
+ * objects on it: everything the stateful services need, built the same way
+ * for the real server and for in-memory router tests.
+ */
+export async function openDependencies(
+  config: Pick<Config, "database" | "watchBufferLimit">,
+  logger: Logger,
+): Promise<OpenDependencies> {
+  const database = await openDatabase(config.database, logger);
+  const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
+  return {
+    dependencies: { movies: new Movies(database.movies), orders, databaseHealth: database.health },
+    close: () => database.close(),
+  };
+}

@@ -1,0 +1,20 @@
+import { after } from "node:test";
+import { createRouterTransport, type Transport } from "@connectrpc/connect";
+import { serverInterceptors } from "../../server/app.js";
+import { loadConfig } from "../../server/config.js";
+import { openDependencies } from "../../server/dependencies.js";
+import { createRoutes } from "../../server/routes.js";
+import { memoryLogger, type LogRecord } from "./logs.js";
+
+/**
+ * Every route of the server with the server's interceptors, in memory: no
+ * sockets, no HTTP; the stateful services run on an in-memory PGlite that is
+ * closed after the file's tests. Returns the transport and what was logged.
+ */
+export async function routerTransport(): Promise<{ transport: Transport; logs: LogRecord[] }> {
+  const { logger, logs } = memoryLogger();
+  const { dependencies, close } = await openDependencies(loadConfig({ DATA_DIR: "memory://" }, false), logger);
+  after(close);
+  const transport = createRouterTransport(createRoutes(dependencies), { router: { interceptors: serverInterceptors(logger) } });
+  return { transport, logs };
+}

@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ConfigError, loadConfig } from "../../server/config.js";
+
+function assertConfigError(env: Record<string, string>, message: RegExp): void {
+  assert.throws(() => loadConfig(env, false), (error: unknown) => {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.match(error.message, message);
+    assert.doesNotMatch(error.message, /\n/, "one line");
+    return true;
+  });
+}
+
+describe("loadConfig", () => {
+  test("defaults when the environment says nothing", () => {
+    assert.deepEqual(loadConfig({}, false), {
+      port: 8080,
+      host: undefined,
+      tls: undefined,
+      readMaxBytes: 4 * 1024 * 1024,
+      maxTimeoutMs: 300_000,
+      http2MaxConcurrentStreams: 250,
+      idleTimeoutMs: 120_000,
+      headersTimeoutMs: 10_000,
+      shutdownGraceMs: 10_000,
+      logLevel: "info",
+      logFormat: "json",
+      database: { engine: "pglite", dataDir: ".data/pglite" },
+      watchBufferLimit: 1_000,
+    });
+  });
+
+  test("pretty logs at a terminal, JSON otherwise, unless LOG_FORMAT says", () => {
+    assert.equal(loadConfig({}, true).logFormat, "pretty");
+    assert.equal(loadConfig({ LOG_FORMAT: "json" }, true).logFormat, "json");
+    assert.equal(loadConfig({ LOG_FORMAT: "PRETTY" }, false).logFormat, "pretty");
+  });
+
+  test("reads every variable", () => {
+    const config = loadConfig(
+      {
+        PORT: "0",
+        HOST: "127.0.0.1",
+        TLS_CERT: "cert.pem",
+        TLS_KEY: "key.pem",
+        READ_MAX_BYTES: "1024",
+        MAX_TIMEOUT_MS: "1000",
+        HTTP2_MAX_CONCURRENT_STREAMS: "10",
+        IDLE_TIMEOUT_MS: "2000",
+        HEADERS_TIMEOUT_MS: "300",
+        SHUTDOWN_GRACE_MS: "0",
+        LOG_LEVEL: "debug",
+        LOG_FORMAT: "json",
+        DATABASE_URL: "postgres://app@db.internal:5432/shop",
+        DATABASE_POOL_SIZE: "4",
+        DATABASE_STARTUP_TIMEOUT_MS: "500",
+        WATCH_BUFFER_LIMIT: "20",
+      },
+      false,
+    );
+    assert.deepEqual(config, {
+      port: 0,
+      host: "127.0.0.1",
+      tls: { certFile: "cert.pem", keyFile: "key.pem" },
+      readMaxBytes: 1024,
+      maxTimeoutMs: 1000,
+      http2MaxConcurrentStreams: 10,
+      idleTimeoutMs: 2000,
+      headersTimeoutMs: 300,
+      shutdownGraceMs: 0,
+      logLevel: "debug",
+      logFormat: "json",
+      database: { engine: "postgres", url: "postgres://app@db.internal:5432/shop", poolSize: 4, startupTimeoutMs: 500 },
+      watchBufferLimit: 20,
+    });
+  });
+
+  test("ignores surrounding blanks and treats an empty value as unset", () => {
+    assert.equal(loadConfig({ PORT: " 9090 " }, false).port, 9090);
+    assert.equal(loadConfig({ PORT: "", HOST: "  " }, false).port, 8080);
+    assert.equal(loadConfig({ HOST: "  " }, false).host, undefined);
+  });
+
+  test("a bad number names the variable, the range and the value", () => {
+    assertConfigError({ PORT: "abc" }, /^PORT must be a whole number from 0 to 65535, got "abc"$/);
+    assertConfigError({ PORT: "65536" }, /^PORT .*got "65536"$/);
+    assertConfigError({ PORT: "-1" }, /^PORT /);
+    assertConfigError({ PORT: "80.5" }, /^PORT /);
+    assertConfigError({ PORT: "1e3" }, /^PORT /);
+    assertConfigError({ READ_MAX_BYTES: "10" }, /^READ_MAX_BYTES must be a whole number from 1024 /);
+    assertConfigError({ MAX_TIMEOUT_MS: "0" }, /^MAX_TIMEOUT_MS /);
+    assertConfigError({ HTTP2_MAX_CONCURRENT_STREAMS: "0" }, /^HTTP2_MAX_CONCURRENT_STREAMS /);
+    assertConfigError({ IDLE_TIMEOUT_MS: "5" }, /^IDLE_TIMEOUT_MS /);
+    assertConfigError({ HEADERS_TIMEOUT_MS: "99999999" }, /^HEADERS_TIMEOUT_MS /);
+    assertConfigError({ SHUTDOWN_GRACE_MS: "soon" }, /^SHUTDOWN_GRACE_MS /);
+  });
+
+  test("a bad choice lists the allowed values", () => {
+    assertConfigError({ LOG_LEVEL: "verbose" }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/);
+    assertConfigError({ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be one of pretty, json/);
+  });
+
+  test("TLS needs both files", () => {
+    assertConfigError({ TLS_CERT: "cert.pem" }, /TLS_CERT and TLS_KEY must be set together/);
+    assertConfigError({ TLS_KEY: "key.pem" }, /TLS_CERT and TLS_KEY must be set together/);
+  });
+});

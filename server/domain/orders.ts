@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { ChangeBuffer } from "./change-buffer.js";
 import { NotFoundError, ConflictError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
-import { optionalText, preview, requiredText, requiredUuid } from "./text.js";
+import { optionalText, preview, requiredText, requiredUuid, uuidPattern } from "./text.js";
 
 /** One order. Times are kept to the millisecond. */
 export interface Order {
@@ -281,11 +281,13 @@ function decodePageToken(pageToken: string, completed: boolean | undefined): Pag
   } catch {
     throw invalid();
   }
-  if (typeof token !== "object" || token === null || typeof token.t !== "number" || !Number.isSafeInteger(token.t) || typeof token.i !== "string") {
-    throw invalid();
-  }
+  // Anything but what encodePageToken makes (e.g. JSON null, a time out of
+  // range) is refused here rather than reaching the database.
+  const time = typeof token?.t === "number" ? new Date(token.t) : undefined;
+  const id = typeof token?.i === "string" && uuidPattern.test(token.i) ? token.i.toLowerCase() : undefined;
+  if (time === undefined || Number.isNaN(time.getTime()) || id === undefined) throw invalid();
   if ((token.c ?? null) !== (completed ?? null)) {
     throw new ValidationError("page_token", "filter_changed", "page_token was made for a different completed filter: keep the filter the same while paging");
   }
-  return { createTime: new Date(token.t), id: requiredUuid("page_token", token.i) };
+  return { createTime: time, id };
 }

@@ -1,7 +1,7 @@
 import { ValidationError } from "./errors.js";
 
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A required line of text: trimmed, 1 to `max` characters (code points), no

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { OrderChangeType, OrderSchema, OrderService, type Order as OrderMessage } from "../../gen/order/v1/order_pb.js";
+import { ValidationError } from "../domain/errors.js";
 import { etagOf, type Order, type OrderChangeType as ChangeType, type Orders } from "../domain/orders.js";
 
 const changeTypes: Record<ChangeType, OrderChangeType> = {
@@ -41,7 +42,11 @@ export function orderService(orders: Orders): ServiceImpl<typeof OrderService> {
 }
 
 function toDate(timestamp: Timestamp | undefined): Date | undefined {
-  return timestamp === undefined ? undefined : timestampDate(timestamp);
+  if (timestamp === undefined) return undefined;
+  if (timestamp.nanos < 0 || timestamp.nanos > 999_999_999) {
+    throw new ValidationError("date", "nanos", `date.nanos must be from 0 to 999999999, got ${timestamp.nanos}`);
+  }
+  return timestampDate(timestamp);
 }
 
 function toMessage(order: Order): OrderMessage {

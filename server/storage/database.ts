@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
 import type { DatabaseConfig } from "../config.js";
+import { UnavailableError } from "../domain/errors.js";
 import type { MovieRepository } from "../domain/movies.js";
 import type { OrderRepository } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
@@ -44,7 +45,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
       orders,
       health: engine.health,
       async close() {
-        orders.endWatches(new Error("the database is closing"));
+        orders.endWatches(new UnavailableError("the server is shutting down; reopen the watch"));
         await engine.close();
       },
     };

@@ -13,10 +13,9 @@ export interface Engine {
   readonly health: DatabaseHealth;
   /**
    * Delivers every payload NOTIFY sends on `channel` (a plain lowercase
-   * identifier), from any process using
-   * the database. `onLost` runs when the listening connection breaks
-   * (notifications may be missed until it is back; it reconnects by itself).
-   * Resolves once listening.
+   * identifier), from any process using the database. `onLost` runs when
+   * the listening connection breaks (notifications may be missed until it is
+   * back; it reconnects by itself). Resolves once listening.
    */
   listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<void>;
   /** True while notifications are being received. */

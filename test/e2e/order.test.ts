@@ -111,11 +111,17 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
           [() => orders.createOrder({ name: "line\nbreak" }), /^name must not contain control characters/],
           [() => orders.createOrder({ name: "Old", date: { seconds: -62_135_596_801n, nanos: 0 } }), /^date must be between 0001-01-01 and 9999-12-31/],
           [() => orders.createOrder({ name: "Key", idempotencyKey: "k".repeat(201) }), /^idempotency_key cannot be more than 200 characters/],
+          [() => orders.createOrder({ name: "Nanos", date: { seconds: 0n, nanos: -1 } }), /^date.nanos must be from 0 to 999999999, got -1/],
           [() => orders.getOrder({ id: "" }), /^id is required/],
           [() => orders.getOrder({ id: "not-a-uuid" }), /^id must be a UUID, got "not-a-uuid"/],
           [() => orders.updateOrder({ id: randomUUID(), etag: "1" }), /^etag "1" is not one this server issued/],
           [() => orders.listOrders({ pageSize: -1 }), /^page_size must not be negative, got -1/],
           [() => orders.listOrders({ pageToken: "garbage" }), /^page_token is not valid/],
+          [() => orders.listOrders({ pageToken: Buffer.from("null").toString("base64url") }), /^page_token is not valid/],
+          [
+            () => orders.listOrders({ pageToken: Buffer.from(JSON.stringify({ t: 1e20, i: randomUUID(), c: null })).toString("base64url") }),
+            /^page_token is not valid/,
+          ],
         ] as const;
         for (const [call, message] of cases) {
           const error = await rejection(call());

@@ -10,9 +10,13 @@ import { Code } from "@connectrpc/connect";
 export const registeredServices = [
   "calculator.v1.CalculatorService",
   "greeter.v1.GreeterService",
+  "movie.v1.MovieService",
+  "order.v1.OrderService",
   "Calculator",
   "helloworld.Greeter",
   "hello.HelloService",
+  "Movie",
+  "order.OrderService",
   "grpc.health.v1.Health",
   "grpc.reflection.v1.ServerReflection",
   "grpc.reflection.v1alpha.ServerReflection",

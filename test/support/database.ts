@@ -4,6 +4,7 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { after, describe } from "node:test";
 import pg from "pg";
+import { redactPassword } from "../../server/config.js";
 import { startTestServer, type TestServer } from "./server.js";
 
 /**
@@ -62,7 +63,7 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
     await client.connect();
   } catch (error) {
     throw new Error(
-      `TEST_DATABASE_URL is set (${url}) but PostgreSQL cannot be reached: ${error instanceof Error ? error.message : String(error)}. ` +
+      `TEST_DATABASE_URL is set (${redactPassword(url)}) but PostgreSQL cannot be reached: ${error instanceof Error ? error.message : String(error)}. ` +
         "Start PostgreSQL or unset TEST_DATABASE_URL to run only the PGlite tests.",
       { cause: error },
     );
@@ -93,6 +94,9 @@ export async function serversOnEachEngine(
       await server.shutdown();
       await engine.cleanup();
     }
+    // Every failure a test provoked must have been a deliberate status, never a bug surfacing as INTERNAL.
+    const unexpected = running.flatMap(({ server }) => server.logs.filter((record) => record.msg === "unexpected error in handler"));
+    if (unexpected.length > 0) throw new Error(`the server hit unexpected errors: ${JSON.stringify(unexpected)}`);
   });
   if (postgresSkipReason !== undefined) describe(suiteTitle("PostgreSQL"), { skip: postgresSkipReason }, () => {});
   return running;

@@ -86,7 +86,7 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   };
 }
 
-/** Stderr is not kept in `logs`: the exit code and message of a process that refused to start. */
+/** Runs the server expecting it to refuse to start: resolves with its exit code and everything it printed. */
 export async function failedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [mainScript], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", DATA_DIR: "memory://", ...env },

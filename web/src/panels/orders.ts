@@ -271,13 +271,14 @@ export function setUpOrders(): void {
     open: (signal) => client(OrderService).watchOrders({}, { signal, ...inBackground() }),
     onState: showState,
     onMessage: (change) => {
-      if (change.order === undefined) {
+      if (change.started) {
         // The stream's first message: the server now listens, so every later
         // change arrives here. Reading the page now picks up what happened
         // before, including while disconnected.
         void refresh();
         return;
       }
+      if (change.order === undefined) return;
       changed.add(change.order.id);
       activity.textContent = describe(change);
       applyChange();

@@ -4,8 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { openDependencies } from "./dependencies.js";
-import { followDatabase } from "./health/database.js";
-import { HealthRegistry } from "./health/registry.js";
+import { HealthRegistry, followDependency } from "./health/registry.js";
 import type { Logger } from "./logger.js";
 import { databaseBackedServices, type RouteDependencies } from "./routes.js";
 import { listen, type Listener } from "./transport/listener.js";
@@ -35,7 +34,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const database = await openDependencies(config, logger);
   const { dependencies } = database;
   const health = new HealthRegistry();
-  followDatabase(health, dependencies.databaseHealth, databaseBackedServices);
+  followDependency(health, dependencies.databaseHealth, databaseBackedServices);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health });
   let listener: Listener;
   try {

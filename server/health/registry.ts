@@ -46,6 +46,10 @@ export class HealthRegistry {
     return new Map(this.statuses);
   }
 
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
   /** Turns everything NOT_SERVING for good: the first step of a graceful shutdown. */
   shutdown(): void {
     this.shuttingDown = true;

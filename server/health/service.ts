@@ -12,7 +12,13 @@ export function healthService(registry: HealthRegistry): ServiceImpl<typeof Heal
     },
 
     async *watch({ service }, { signal }) {
-      for await (const status of registry.watch(service, signal)) yield { status };
+      for await (const status of registry.watch(service, signal)) {
+        yield { status };
+        // Once NOT_SERVING for good is said, end the stream rather than hold
+        // the graceful shutdown for its whole grace period; the client
+        // retries, elsewhere.
+        if (registry.isShuttingDown) throw new ConnectError("the server is shutting down", Code.Unavailable);
+      }
     },
 
     list() {

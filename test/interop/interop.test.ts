@@ -14,6 +14,8 @@ import { shutdownSuite } from "./shutdown.js";
 
 /** Small enough that the size-limit cases stay quick; the edge cases read it from here. */
 const readMaxBytes = 64 * 1024;
+/** Long, so the shutdown case can tell a prompt shutdown from one that waited it out. */
+const shutdownGraceMs = 10_000;
 
 let server: ServerProcess | undefined;
 const current = () => server ?? assertStarted();
@@ -24,7 +26,7 @@ function assertStarted(): never {
 }
 
 before(async () => {
-  server = await startServerProcess({ READ_MAX_BYTES: String(readMaxBytes), SHUTDOWN_GRACE_MS: "1000" });
+  server = await startServerProcess({ READ_MAX_BYTES: String(readMaxBytes), SHUTDOWN_GRACE_MS: String(shutdownGraceMs) });
 });
 
 after(async () => {
@@ -39,4 +41,4 @@ pythonSuite(current, counter);
 protocolMatrixSuite(current, counter);
 edgeCaseSuite(current, counter, readMaxBytes);
 // Last: it shuts the server down.
-shutdownSuite(current, counter);
+shutdownSuite(current, counter, shutdownGraceMs);

@@ -34,7 +34,10 @@ export function h2Request(baseUrl: string, { method = "POST", path, headers = {}
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("error", reject);
     stream.on("end", () => {
-      session.close();
+      // The answer is complete: drop the connection, and with it whatever of
+      // the body the server no longer reads (an over-size message), rather
+      // than wait for flow-control credit that will never come.
+      session.destroy();
       resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks), trailers });
     });
     stream.end(body === undefined ? undefined : Buffer.from(body));

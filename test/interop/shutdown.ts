@@ -6,17 +6,21 @@ import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../.
 import type { CallCounter, ServerProcess } from "./server-process.js";
 
 /** Runs last: SIGTERM to the server process, watched through grpc.health.v1. */
-export function shutdownSuite(server: () => ServerProcess, counter: CallCounter): void {
+export function shutdownSuite(server: () => ServerProcess, counter: CallCounter, shutdownGraceMs: number): void {
   describe("graceful shutdown, as health watchers see it", () => {
-    test("Watch turns NOT_SERVING at SIGTERM, the stream ends UNAVAILABLE after the grace period, the process exits 0", async () => {
+    test("Watch turns NOT_SERVING at SIGTERM and ends without holding the shutdown; the process exits 0", async () => {
       const health = createClient(Health, createGrpcTransport({ baseUrl: server().baseUrl }));
       const statuses: ServingStatus[] = [];
       let exit: Promise<number | null> | undefined;
+      let stopped = 0;
       const ended = await (async () => {
         try {
           for await (const { status } of health.watch({ service: "greeter.v1.GreeterService" })) {
             statuses.push(status);
-            exit ??= server().stop();
+            if (!exit) {
+              stopped = performance.now();
+              exit = server().stop();
+            }
           }
           return undefined;
         } catch (error) {
@@ -25,8 +29,16 @@ export function shutdownSuite(server: () => ServerProcess, counter: CallCounter)
       })();
       counter.add("connect-node clients (matrix)");
       assert.deepEqual(statuses, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
-      assert.equal(ended?.code, Code.Unavailable);
+      // The server ends the stream with UNAVAILABLE; a client may instead see
+      // the connection close (CANCELED) when the shutdown destroys sockets
+      // before HTTP/2 has flushed those last frames.
+      assert.ok(ended && [Code.Unavailable, Code.Canceled].includes(ended.code), `the stream ended: ${String(ended)}`);
+      assert.ok(
+        server().logs.some(({ procedure, code }) => procedure === "/grpc.health.v1.Health/Watch" && code === "unavailable"),
+        "the server ended the watch with UNAVAILABLE",
+      );
       assert.equal(await exit, 0);
+      assert.ok(performance.now() - stopped < shutdownGraceMs / 2, "the watch did not hold the shutdown for the grace period");
       assert.ok(server().logs.some(({ msg }) => msg === "shutdown complete"));
       // Whatever the suite sent, nothing was an unexpected failure on the server's side.
       assert.deepEqual(server().logs.filter(({ level }) => typeof level === "number" && level >= 50), []);

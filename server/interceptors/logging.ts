@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Logger } from "../logger.js";
 import { observeCall } from "./observe.js";
+import { requestIdKey } from "./request-id.js";
 import { requestInfoKey } from "./request-info.js";
 
 /** Which of the three protocols a request speaks, from its HTTP method and content type. */
@@ -28,6 +29,7 @@ export function loggingInterceptor(logger: Logger): Interceptor {
         method: req.requestMethod,
         code: code === undefined ? "ok" : codeToString(code),
         durationMs: Math.round((performance.now() - started) * 10) / 10,
+        requestId: req.contextValues.get(requestIdKey),
       };
       const message = code === undefined ? "call ok" : `call failed: ${ConnectError.from(error).rawMessage}`;
       if (code !== undefined && serverFaults.has(code)) logger.warn(fields, message);

@@ -1,9 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 
 const header = "x-request-id";
 /** Ids from a client or proxy are kept if short and plain; anything else is replaced. */
 const acceptable = /^[\w.:@/+=-]{1,128}$/;
+
+/** The call's request id, once requestIdInterceptor has chosen it (the call log quotes it). */
+export const requestIdKey = createContextKey<string | undefined>(undefined, { description: "request id" });
 
 /**
  * Every answer carries an `x-request-id` response header: the one the caller
@@ -14,6 +17,7 @@ export function requestIdInterceptor(): Interceptor {
   return (next) => async (req) => {
     const sent = req.header.get(header);
     const id = sent !== null && acceptable.test(sent) ? sent : randomUUID();
+    req.contextValues.set(requestIdKey, id);
     try {
       const res = await next(req);
       res.header.set(header, id);

@@ -79,7 +79,10 @@ describe("canonical services", () => {
     });
     assert.deepEqual(reply, { message: "Hello, Ada!" });
     assert.match(String(initial?.get("content-type")[0]), /^application\/grpc/);
+    assert.equal(initial?.get("x-request-id")[0], "test-42", "the caller's request id comes back");
     assert.equal(status?.code, grpc.status.OK);
+    const logged = server.callLogs("/greeter.v1.GreeterService/SayHello").find((record) => record.requestId === "test-42");
+    assert.ok(logged, "the call log quotes the request id, so a reported id leads to its log line");
   });
 
   test("an unknown method is UNIMPLEMENTED", async () => {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { endClientSideAfterAnswer } from "./early-answer.js";
 import { rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
@@ -49,6 +50,8 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
+    } else {
+      endClientSideAfterAnswer(res.stream);
     }
     if (rejectGrpcWithoutTe(req, res)) {
       logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');

@@ -33,11 +33,11 @@ export function h2Request(baseUrl: string, { method = "POST", path, headers = {}
     stream.on("trailers", (received) => (trailers = received));
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("error", reject);
-    stream.on("end", () => {
-      // The answer is complete: drop the connection, and with it whatever of
-      // the body the server no longer reads (an over-size message), rather
-      // than wait for flow-control credit that will never come.
-      session.destroy();
+    // Closed by the server even when it answered before reading the whole
+    // body (an over-size message): it resets the rest of the request once
+    // its answer is complete.
+    stream.on("close", () => {
+      session.close();
       resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks), trailers });
     });
     stream.end(body === undefined ? undefined : Buffer.from(body));

@@ -14,13 +14,16 @@ import * as http2 from "node:http2";
  * status. Node's compatibility layer sends them from its own 'wantTrailers'
  * listener (registered before this one) via `sendTrailers`, which queues
  * them with setImmediate; queuing the reset after them keeps them ahead of it,
- * and Node writes frames already queued before a reset.
+ * and Node writes frames already queued before a reset. Node would then keep
+ * the stream until someone reads what the client sent before the reset;
+ * nobody will, so the stream is let go at once.
  */
 export function endClientSideAfterAnswer(stream: http2.ServerHttp2Stream): void {
   stream.once("wantTrailers", () => {
     setImmediate(() => {
       if (stream.closed || stream.destroyed || stream.state.remoteClose !== 0) return;
       stream.close(http2.constants.NGHTTP2_NO_ERROR);
+      stream.destroy();
     });
   });
 }

@@ -5,17 +5,18 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { rejection } from "../support/assert.js";
-import { runMain, startServerProcess, type ServerProcess } from "../support/child.js";
+import { spawnServer, startServerProcess, type StartedServer } from "../support/process.js";
 
 // The server as an operator runs it: its own process, stopped with signals.
 
-const running: ServerProcess[] = [];
+const running: StartedServer[] = [];
 after(() => {
   for (const server of running) server.child.kill("SIGKILL");
 });
 
-async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await startServerProcess(env);
+/** The server with the given environment and no more, as an operator starts it. */
+async function start(env: Record<string, string> = {}): Promise<StartedServer> {
+  const server = await startServerProcess(env, { inheritEnv: false });
   running.push(server);
   return server;
 }
@@ -147,7 +148,7 @@ describe("start-up", () => {
   });
 
   test("a bad setting: one line naming the variable on stderr, exit 1", async () => {
-    const { exited, logs } = runMain({ PORT: "abc" });
+    const { exited, logs } = spawnServer({ PORT: "abc" }, { inheritEnv: false });
     const { code, stderr } = await exited;
     assert.equal(code, 1);
     assert.equal(stderr, 'configuration error: PORT must be a whole number from 0 to 65535, got "abc"\n');
@@ -155,7 +156,7 @@ describe("start-up", () => {
   });
 
   test("a TLS file that cannot be read: a fatal log line naming it, exit 1", async () => {
-    const { exited, logs } = runMain({ PORT: "0", TLS_CERT: "missing-cert.pem", TLS_KEY: "missing-key.pem" });
+    const { exited, logs } = spawnServer({ TLS_CERT: "missing-cert.pem", TLS_KEY: "missing-key.pem" }, { inheritEnv: false });
     assert.equal((await exited).code, 1);
     const fatal = logs.find((record) => record.level === 60);
     assert.equal(fatal?.msg, "could not start the server");
@@ -164,7 +165,7 @@ describe("start-up", () => {
 
   test("a port already in use: a fatal log line saying so, exit 1", async () => {
     const first = await start();
-    const { exited, logs } = runMain({ PORT: String(first.port), HOST: "127.0.0.1" });
+    const { exited, logs } = spawnServer({ PORT: String(first.port) }, { inheritEnv: false });
     const { code } = await exited;
     assert.equal(code, 1);
     const fatal = logs.find((record) => record.level === 60);

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Code } from "@connectrpc/connect";
 import { LotsOfGreetingsRequestSchema } from "../../gen/greeter/v1/greeter_pb.js";
 import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor } from "../support/grpc-js.js";
-import { grpcFrame } from "../support/raw.js";
+import { envelope } from "../support/raw.js";
 import { startTestServer } from "../support/server.js";
 
 // A server that answers before the client has sent its whole request (an
@@ -16,7 +16,7 @@ import { startTestServer } from "../support/server.js";
 // RFC 9113 §8.1) instead of waiting for the rest of a body it will not read.
 
 const lotsOfGreetings = "/greeter.v1.GreeterService/LotsOfGreetings";
-const greeting = (name: string) => grpcFrame(toBinary(LotsOfGreetingsRequestSchema, create(LotsOfGreetingsRequestSchema, { name })));
+const greeting = (name: string) => envelope(toBinary(LotsOfGreetingsRequestSchema, create(LotsOfGreetingsRequestSchema, { name })));
 
 interface EarlyAnswer {
   readonly trailers: http2.IncomingHttpHeaders | undefined;

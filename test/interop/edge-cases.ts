@@ -9,7 +9,8 @@ import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
 import { LotsOfGreetingsRequestSchema, LotsOfGreetingsResponseSchema, LotsOfRepliesRequestSchema } from "../../gen/greeter/v1/greeter_pb.js";
 import { Health } from "../../gen/health/v1/health_pb.js";
-import { envelope, envelopes, h1Request, h2Request, paddedTo, single, type RawRequest, type RawResponse } from "./raw.js";
+import { envelope, envelopes } from "../support/raw.js";
+import { h1Request, h2Request, paddedTo, single, type RawRequest, type RawResponse } from "./raw.js";
 import { registeredServices } from "./services.js";
 import type { CallCounter, ServerProcess } from "./server-process.js";
 

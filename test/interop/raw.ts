@@ -60,25 +60,6 @@ export function h1Request(baseUrl: string, { method = "POST", path, headers = {}
   });
 }
 
-/** A length-prefixed message as gRPC, gRPC-Web and Connect streaming frame them; flag 1 means compressed. */
-export function envelope(data: Uint8Array, flags = 0): Buffer {
-  const frame = Buffer.alloc(5 + data.byteLength);
-  frame[0] = flags;
-  frame.writeUInt32BE(data.byteLength, 1);
-  frame.set(data, 5);
-  return frame;
-}
-
-export function envelopes(body: Buffer): Array<{ flags: number; data: Buffer }> {
-  const frames = [];
-  for (let offset = 0; offset + 5 <= body.length; ) {
-    const length = body.readUInt32BE(offset + 1);
-    frames.push({ flags: body[offset]!, data: body.subarray(offset + 5, offset + 5 + length) });
-    offset += 5 + length;
-  }
-  return frames;
-}
-
 /** The value of a header that is sent once. */
 export function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;

@@ -4,6 +4,7 @@ import { after, describe, test } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { rejection } from "../support/assert.js";
 import { spawnServer, startServerProcess, type StartedServer } from "../support/process.js";
 
@@ -61,6 +62,26 @@ describe("graceful shutdown on SIGTERM", () => {
     assert.equal(code, 0);
     assert.ok(performance.now() - started < 2_000);
     assert.ok(server.logs.some((record) => record.msg === "shutdown complete"));
+  });
+
+  test("a stream the server ends at shutdown reaches its client with that status, not a cut connection", async () => {
+    // The final frames (trailers, GOAWAY) used to be lost when connections
+    // were cut as soon as the last call ended: several runs, as it was a race.
+    for (let run = 0; run < 4; run++) {
+      const server = await start({ SHUTDOWN_GRACE_MS: "10000" });
+      const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
+      const statuses: ServingStatus[] = [];
+      const ended = await rejection(
+        (async () => {
+          for await (const { status } of health.watch({ service: "" })) {
+            if (statuses.push(status) === 1) server.child.kill("SIGTERM");
+          }
+        })(),
+      );
+      assert.equal(ended.code, Code.Unavailable, `run ${run}: ${ended.message}`);
+      assert.deepEqual(statuses, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+      assert.equal((await server.exited).code, 0);
+    }
   });
 
   test("calls in flight complete, new connections are refused, then exit 0", async () => {

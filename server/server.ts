@@ -23,7 +23,7 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** How long ended calls get to deliver their final status before connections are cut. */
+/** How long ended calls get to deliver their final status, and connections to close, before they are cut. */
 const flushMs = 1_000;
 
 export async function startServer(config: Config, logger: Logger): Promise<RunningServer> {
@@ -63,7 +63,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
       shutdownController.abort(new ConnectError("server is shutting down", Code.Unavailable));
       await Promise.race([listener.idle(), sleep(flushMs, undefined, { ref: false })]);
     }
-    listener.destroy();
+    await listener.close(flushMs);
     await database.close().catch((error: unknown) => logger.error({ err: error }, "could not close the database cleanly"));
     logger.info("shutdown complete");
   };

@@ -4,9 +4,11 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
+import { endClientSideAfterAnswer } from "./early-answer.js";
 import { rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
@@ -24,8 +26,12 @@ export interface Listener {
   drain(): void;
   /** Resolves once no request is in flight. */
   idle(): Promise<void>;
-  /** Closes every connection at once. */
-  destroy(): void;
+  /**
+   * Lets every connection finish what it is sending, trailers and GOAWAY
+   * included, for up to `timeoutMs`, then cuts the ones still open. Call it
+   * after `drain` and once no call is in flight (or none should be anymore).
+   */
+  close(timeoutMs: number): Promise<void>;
 }
 
 export type ListenerConfig = Pick<
@@ -44,6 +50,8 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
+    } else {
+      endClientSideAfterAnswer(res.stream);
     }
     if (rejectGrpcWithoutTe(req, res)) {
       logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
@@ -133,7 +141,12 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       h1.closeIdleConnections();
     },
     idle: () => requests.settled(),
-    destroy() {
+    async close(timeoutMs) {
+      // Sessions sent GOAWAY in drain end their socket once their last
+      // stream has closed and its frames are written; HTTP/1 sockets end
+      // after their last answer. Cutting them earlier loses those last frames.
+      const open = [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
+      await Promise.race([Promise.all(open), sleep(timeoutMs, undefined, { ref: false })]);
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
     },

@@ -4,7 +4,7 @@ import { after, describe, test } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { rejection } from "../support/assert.js";
-import { grpcFrame, grpcStatus, h2Request } from "../support/raw.js";
+import { envelope, grpcStatus, h2Request } from "../support/raw.js";
 import { protocolCases, startTestServer } from "../support/server.js";
 
 // Every bad request gets a clear answer with the right status, and the very
@@ -28,7 +28,7 @@ async function assertStillServing(): Promise<void> {
   const response = await post(sayHello, "application/json", '{"name":"Ada"}');
   assert.equal(response.status, 200);
   assert.deepEqual(await response.json(), { message: "Hello, Ada!" });
-  const answer = await h2Request(session, grpcHeaders(sayHello), grpcFrame(adaRequest));
+  const answer = await h2Request(session, grpcHeaders(sayHello), envelope(adaRequest));
   assert.equal(grpcStatus(answer).code, 0);
 }
 
@@ -56,7 +56,7 @@ describe("malformed protobuf bytes", () => {
   });
 
   test("gRPC: grpc-status INTERNAL", async () => {
-    const answer = await h2Request(session, grpcHeaders(sayHello), grpcFrame(truncated));
+    const answer = await h2Request(session, grpcHeaders(sayHello), envelope(truncated));
     assert.equal(answer.headers[":status"], 200);
     assert.equal(grpcStatus(answer).code, Code.Internal);
     assert.match(grpcStatus(answer).message, /parse binary/);
@@ -100,7 +100,7 @@ describe("wrong content type", () => {
   });
 
   test("gRPC: 415 for an unknown codec", async () => {
-    const answer = await h2Request(session, grpcHeaders(sayHello, { "content-type": "application/grpc+xml" }), grpcFrame(adaRequest));
+    const answer = await h2Request(session, grpcHeaders(sayHello, { "content-type": "application/grpc+xml" }), envelope(adaRequest));
     assert.equal(answer.headers[":status"], 415);
     await assertStillServing();
   });
@@ -116,7 +116,7 @@ describe("unknown service or method", () => {
   });
 
   test("gRPC: UNIMPLEMENTED in a trailers-only answer, naming the path", async () => {
-    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/SayGoodbye"), grpcFrame(adaRequest));
+    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/SayGoodbye"), envelope(adaRequest));
     assert.equal(answer.headers[":status"], 200);
     assert.equal(answer.trailers, undefined);
     assert.deepEqual(grpcStatus(answer), { code: Code.Unimplemented, message: "no such method: /greeter.v1.GreeterService/SayGoodbye" });
@@ -177,7 +177,7 @@ describe("gRPC without te: trailers", () => {
   test("refused with HTTP 400 and INVALID_ARGUMENT saying what is missing", async () => {
     const headers = grpcHeaders(sayHello);
     delete headers.te;
-    const answer = await h2Request(session, headers, grpcFrame(adaRequest));
+    const answer = await h2Request(session, headers, envelope(adaRequest));
     assert.equal(answer.headers[":status"], 400);
     assert.deepEqual(grpcStatus(answer), { code: Code.InvalidArgument, message: 'gRPC requests must carry the header "te: trailers"' });
     await assertStillServing();

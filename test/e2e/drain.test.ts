@@ -3,18 +3,14 @@ import { once } from "node:events";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import { test } from "node:test";
+import { envelope } from "../support/raw.js";
 import { startTestServer } from "../support/server.js";
 
 // What each kind of connection sees when the server starts draining; the
 // process-level story (signals, exit codes) is in process.test.ts.
 
 /** A Connect streaming envelope holding one JSON message. */
-function envelope(json: string): Buffer {
-  const payload = Buffer.from(json);
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(payload.length, 1);
-  return Buffer.concat([prefix, payload]);
-}
+const jsonEnvelope = (json: string) => envelope(Buffer.from(json));
 
 function chunk(bytes: Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from("\r\n")]);
@@ -42,7 +38,7 @@ test("HTTP/1.1: idle keep-alive connections close at once, a call in progress fi
     "POST /greeter.v1.GreeterService/LotsOfGreetings HTTP/1.1\r\nHost: localhost\r\n" +
       "Content-Type: application/connect+json\r\nTransfer-Encoding: chunked\r\n\r\n",
   );
-  busy.write(chunk(envelope('{"name":"Ada"}')));
+  busy.write(chunk(jsonEnvelope('{"name":"Ada"}')));
   const busyAnswer = readUntilClosed(busy);
   await new Promise((resolve) => setTimeout(resolve, 100));
 
@@ -51,7 +47,7 @@ test("HTTP/1.1: idle keep-alive connections close at once, a call in progress fi
   await idleClosed;
   assert.ok(performance.now() - shutdownStarted < 500, "the idle connection is closed without waiting");
 
-  busy.write(chunk(envelope('{"name":"Bob"}')));
+  busy.write(chunk(jsonEnvelope('{"name":"Bob"}')));
   busy.write("0\r\n\r\n");
   const answer = await busyAnswer;
   assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
@@ -72,7 +68,7 @@ test("HTTP/2: GOAWAY at once, the stream in flight completes on the same connect
     ":path": "/greeter.v1.GreeterService/LotsOfReplies",
     "content-type": "application/connect+json",
   });
-  stream.end(envelope('{"name":"Ada","delayMs":100}'));
+  stream.end(jsonEnvelope('{"name":"Ada","delayMs":100}'));
   const chunks: Buffer[] = [];
   stream.on("data", (data: Buffer) => chunks.push(data));
   await once(stream, "data");

@@ -17,7 +17,8 @@ describe("two server processes sharing one PostgreSQL", { skip: postgresSkipReas
   test("start together on an empty schema, and an order created through one is watched on the other", async () => {
     database = await postgresCase();
     // Both migrate at once: the migration lock makes one wait for the other.
-    replicas.push(spawnServer(database.env), spawnServer(database.env));
+    const env = { ...database.env, SHUTDOWN_GRACE_MS: "500" };
+    replicas.push(spawnServer(env), spawnServer(env));
     const [portA, portB] = await Promise.all(replicas.map((replica) => replica.serving()));
     const migrations = replicas.flatMap((replica) => replica.logs.filter((record) => record.msg === "applied database migration"));
     assert.equal(migrations.length, 3, "each migration ran once, in one of the two");

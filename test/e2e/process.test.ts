@@ -4,18 +4,20 @@ import { after, describe, test } from "node:test";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { rejection } from "../support/assert.js";
-import { runMain, startServerProcess, type ServerProcess } from "../support/child.js";
+import { spawnServer, startServerProcess, type StartedServer } from "../support/process.js";
 
 // The server as an operator runs it: its own process, stopped with signals.
 
-const running: ServerProcess[] = [];
+const running: StartedServer[] = [];
 after(() => {
   for (const server of running) server.child.kill("SIGKILL");
 });
 
-async function start(env: Record<string, string> = {}): Promise<ServerProcess> {
-  const server = await startServerProcess(env);
+/** The server with the given environment and no more, as an operator starts it. */
+async function start(env: Record<string, string> = {}): Promise<StartedServer> {
+  const server = await startServerProcess(env, { inheritEnv: false });
   running.push(server);
   return server;
 }
@@ -60,6 +62,26 @@ describe("graceful shutdown on SIGTERM", () => {
     assert.equal(code, 0);
     assert.ok(performance.now() - started < 2_000);
     assert.ok(server.logs.some((record) => record.msg === "shutdown complete"));
+  });
+
+  test("a stream the server ends at shutdown reaches its client with that status, not a cut connection", async () => {
+    // The final frames (trailers, GOAWAY) used to be lost when connections
+    // were cut as soon as the last call ended: several runs, as it was a race.
+    for (let run = 0; run < 4; run++) {
+      const server = await start({ SHUTDOWN_GRACE_MS: "10000" });
+      const health = createClient(Health, createGrpcTransport({ baseUrl: server.baseUrl }));
+      const statuses: ServingStatus[] = [];
+      const ended = await rejection(
+        (async () => {
+          for await (const { status } of health.watch({ service: "" })) {
+            if (statuses.push(status) === 1) server.child.kill("SIGTERM");
+          }
+        })(),
+      );
+      assert.equal(ended.code, Code.Unavailable, `run ${run}: ${ended.message}`);
+      assert.deepEqual(statuses, [ServingStatus.SERVING, ServingStatus.NOT_SERVING]);
+      assert.equal((await server.exited).code, 0);
+    }
   });
 
   test("calls in flight complete, new connections are refused, then exit 0", async () => {
@@ -147,7 +169,7 @@ describe("start-up", () => {
   });
 
   test("a bad setting: one line naming the variable on stderr, exit 1", async () => {
-    const { exited, logs } = runMain({ PORT: "abc" });
+    const { exited, logs } = spawnServer({ PORT: "abc" }, { inheritEnv: false });
     const { code, stderr } = await exited;
     assert.equal(code, 1);
     assert.equal(stderr, 'configuration error: PORT must be a whole number from 0 to 65535, got "abc"\n');
@@ -155,7 +177,7 @@ describe("start-up", () => {
   });
 
   test("a TLS file that cannot be read: a fatal log line naming it, exit 1", async () => {
-    const { exited, logs } = runMain({ PORT: "0", TLS_CERT: "missing-cert.pem", TLS_KEY: "missing-key.pem" });
+    const { exited, logs } = spawnServer({ TLS_CERT: "missing-cert.pem", TLS_KEY: "missing-key.pem" }, { inheritEnv: false });
     assert.equal((await exited).code, 1);
     const fatal = logs.find((record) => record.level === 60);
     assert.equal(fatal?.msg, "could not start the server");
@@ -164,7 +186,7 @@ describe("start-up", () => {
 
   test("a port already in use: a fatal log line saying so, exit 1", async () => {
     const first = await start();
-    const { exited, logs } = runMain({ PORT: String(first.port), HOST: "127.0.0.1" });
+    const { exited, logs } = spawnServer({ PORT: String(first.port) }, { inheritEnv: false });
     const { code } = await exited;
     assert.equal(code, 1);
     const fatal = logs.find((record) => record.level === 60);

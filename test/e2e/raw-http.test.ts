@@ -3,7 +3,7 @@ import * as http2 from "node:http2";
 import { after, describe, test } from "node:test";
 import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { LotsOfRepliesRequestSchema, LotsOfRepliesResponseSchema, SayHelloRequestSchema, SayHelloResponseSchema } from "../../gen/greeter/v1/greeter_pb.js";
-import { grpcFrame, grpcStatus, grpcUnframe, h2Request } from "../support/raw.js";
+import { envelope, envelopes, grpcStatus, h2Request } from "../support/raw.js";
 import { startTestServer } from "../support/server.js";
 
 /** The part of a Connect error body every client reads; details are checked in the interop suite. */
@@ -124,11 +124,11 @@ describe("gRPC framed by hand over node:http2", () => {
 
   test("a unary call: one message, then grpc-status 0 in the trailers", async () => {
     const request = toBinary(SayHelloRequestSchema, create(SayHelloRequestSchema, { name: "Ada" }));
-    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/SayHello"), grpcFrame(request));
+    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/SayHello"), envelope(request));
     assert.equal(answer.headers[":status"], 200);
     assert.match(String(answer.headers["content-type"]), /^application\/grpc/);
     assert.deepEqual(grpcStatus(answer), { code: 0, message: "" });
-    const [message, ...rest] = grpcUnframe(answer.body);
+    const [message, ...rest] = envelopes(answer.body).map(({ data }) => data);
     assert.equal(rest.length, 0);
     assert.equal(fromBinary(SayHelloResponseSchema, message ?? Buffer.alloc(0)).message, "Hello, Ada!");
   });
@@ -137,11 +137,11 @@ describe("gRPC framed by hand over node:http2", () => {
     // No client-side timer here: only the server knows the deadline.
     const request = toBinary(LotsOfRepliesRequestSchema, create(LotsOfRepliesRequestSchema, { name: "Ada", delayMs: 300 }));
     const started = performance.now();
-    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/LotsOfReplies", { "grpc-timeout": "500m" }), grpcFrame(request));
+    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/LotsOfReplies", { "grpc-timeout": "500m" }), envelope(request));
     const elapsed = performance.now() - started;
     assert.equal(grpcStatus(answer).code, 4);
     assert.deepEqual(
-      grpcUnframe(answer.body).map((bytes) => fromBinary(LotsOfRepliesResponseSchema, bytes).language),
+      envelopes(answer.body).map(({ data: bytes }) => fromBinary(LotsOfRepliesResponseSchema, bytes).language),
       ["en", "fr"],
     );
     assert.ok(elapsed >= 450 && elapsed < 1_500, `answered after ${Math.round(elapsed)} ms`);

@@ -50,7 +50,7 @@ describe("PostgreSQL going away and coming back", { skip: postgresSkipReason }, 
     database = await postgresCase();
     const target = new URL(database.env.DATABASE_URL ?? "");
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) }, { down: true });
-    late = spawnServer({ DATABASE_URL: throughProxy(database.env.DATABASE_URL ?? "", proxy) });
+    late = spawnServer({ DATABASE_URL: throughProxy(database.env.DATABASE_URL ?? "", proxy), SHUTDOWN_GRACE_MS: "500" });
     const retrying = await late.waitForLog((record) => record.msg.startsWith("PostgreSQL is not reachable yet"));
     assert.match(retrying.msg, /ECONNREFUSED.*retrying in \d+ ms/);
     assert.equal(late.logs.some((record) => record.msg.startsWith("serving")), false, "no port before the database");

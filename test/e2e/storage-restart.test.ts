@@ -6,7 +6,7 @@ import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
 import { pgliteCase } from "../support/database.js";
-import { failedStart, spawnServer } from "../support/process.js";
+import { spawnServer } from "../support/process.js";
 import { startTestServer } from "../support/server.js";
 
 async function movieTitles(transport: Transport): Promise<string[]> {
@@ -56,19 +56,19 @@ describe("the embedded database across restarts", () => {
 
   test("a second server process cannot open a data folder in use, and says who holds it", async () => {
     const { env } = await data;
-    const holder = spawnServer(env);
+    const holder = spawnServer({ ...env, SHUTDOWN_GRACE_MS: "500" });
     try {
       const port = await holder.serving();
       const served = await createClient(OrderService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })).listOrders({});
       assert.equal(served.orders[0]?.name, "Kept across restarts");
-      const { code, output } = await failedStart(env);
+      const { code, output } = await spawnServer(env).exited;
       assert.equal(code, 1);
-      assert.match(output, new RegExp(`data folder .* is in use by process ${holder.pid}`));
+      assert.match(output, new RegExp(`data folder .* is in use by process ${holder.child.pid}`));
     } finally {
       assert.equal(await holder.stop(), 0);
     }
     // Once the holder has stopped, the folder opens again.
-    const next = spawnServer(env);
+    const next = spawnServer({ ...env, SHUTDOWN_GRACE_MS: "500" });
     const port = await next.serving();
     const orders = await createClient(OrderService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })).listOrders({});
     assert.equal(orders.orders.length, 1);

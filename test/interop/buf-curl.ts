@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { Code } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { repoRoot, type CallCounter, type ServerProcess } from "./server-process.js";
 import { procedureCases, registeredServices } from "./services.js";
@@ -88,7 +89,8 @@ export function bufCurlSuite(server: () => ServerProcess, counter: CallCounter):
             for (let i = 0; i < cases.length; i += 4) {
               await Promise.all(
                 cases.slice(i, i + 4).map(async (call) => {
-                  const flags = [...protocol.flags, ...(call.kind === "bidi" ? protocol.bidiFlags : []), ...schema.flags];
+                  const deadline = call.deadlineMs === undefined ? [] : ["--timeout", `${call.deadlineMs}ms`];
+                  const flags = [...protocol.flags, ...(call.kind === "bidi" ? protocol.bidiFlags : []), ...schema.flags, ...deadline];
                   const data = call.requests.map((request) => JSON.stringify(request)).join("\n");
                   const result = await bufCurl([...flags, "--data", "@-", `${server().baseUrl}/${call.procedure}`], data);
                   const what = `${call.procedure} ${JSON.stringify(call.requests)}`;
@@ -97,6 +99,10 @@ export function bufCurlSuite(server: () => ServerProcess, counter: CallCounter):
                     const [error] = jsonDocuments(result.stderr) as Array<{ code: string; message: string }>;
                     assert.equal(error?.code, codeToString(call.expect.code), what);
                     assert.match(error.message, call.expect.message, what);
+                  } else if (call.deadlineMs !== undefined) {
+                    // A stream that never ends: the deadline ends it, after what it sent.
+                    assert.equal(result.exitCode, Code.DeadlineExceeded * 8, `${what}: ${result.stderr}`);
+                    call.expect.check(jsonDocuments(result.stdout), what);
                   } else {
                     assert.equal(result.exitCode, 0, `${what}: ${result.stderr}`);
                     call.expect.check(jsonDocuments(result.stdout), what);

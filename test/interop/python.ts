@@ -114,7 +114,7 @@ export function pythonSuite(server: () => ServerProcess, counter: CallCounter): 
     if (missing && process.env.CI === "true") throw new Error(missing);
 
     test("every tutorial contract answers as the tutorial's client expects", { skip: missing }, async (t) => {
-      const { stdout } = await run(python, [join(repoRoot, "test/interop/tutorial_clients.py"), `${server().host}:${server().port}`, tutorialProtos], {
+      const { stdout } = await run(python, [join(repoRoot, "test/interop/tutorial_clients.py"), `127.0.0.1:${server().port}`, tutorialProtos], {
         timeout: 60_000,
       });
       const outcomes: Outcomes = new Map(

@@ -33,11 +33,11 @@ export function h2Request(baseUrl: string, { method = "POST", path, headers = {}
     stream.on("trailers", (received) => (trailers = received));
     stream.on("data", (chunk: Buffer) => chunks.push(chunk));
     stream.on("error", reject);
-    stream.on("end", () => {
-      // The answer is complete: drop the connection, and with it whatever of
-      // the body the server no longer reads (an over-size message), rather
-      // than wait for flow-control credit that will never come.
-      session.destroy();
+    // Closed by the server even when it answered before reading the whole
+    // body (an over-size message): it resets the rest of the request once
+    // its answer is complete.
+    stream.on("close", () => {
+      session.close();
       resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks), trailers });
     });
     stream.end(body === undefined ? undefined : Buffer.from(body));
@@ -58,25 +58,6 @@ export function h1Request(baseUrl: string, { method = "POST", path, headers = {}
     request.on("error", reject);
     request.end(body === undefined ? undefined : Buffer.from(body));
   });
-}
-
-/** A length-prefixed message as gRPC, gRPC-Web and Connect streaming frame them; flag 1 means compressed. */
-export function envelope(data: Uint8Array, flags = 0): Buffer {
-  const frame = Buffer.alloc(5 + data.byteLength);
-  frame[0] = flags;
-  frame.writeUInt32BE(data.byteLength, 1);
-  frame.set(data, 5);
-  return frame;
-}
-
-export function envelopes(body: Buffer): Array<{ flags: number; data: Buffer }> {
-  const frames = [];
-  for (let offset = 0; offset + 5 <= body.length; ) {
-    const length = body.readUInt32BE(offset + 1);
-    frames.push({ flags: body[offset]!, data: body.subarray(offset + 5, offset + 5 + length) });
-    offset += 5 + length;
-  }
-  return frames;
 }
 
 /** The value of a header that is sent once. */

@@ -1,65 +1,26 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { startServerProcess, type StartedServer } from "../support/process.js";
 
 /** The repository root (this file runs from dist/test/interop/). */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
-/** A log line of the server process, parsed from its JSON output. */
-export type LogLine = Record<string, unknown> & { msg: string };
-
-export interface ServerProcess {
-  readonly host: string;
-  readonly port: number;
-  /** "http://127.0.0.1:PORT" */
-  readonly baseUrl: string;
-  /** Every line the server logged so far. */
-  readonly logs: LogLine[];
-  /** Sends SIGTERM and waits for the process to exit; resolves with its exit code. */
-  stop(): Promise<number | null>;
-}
+export type ServerProcess = StartedServer;
 
 /**
- * Starts the built server exactly as a user does (`node dist/server/main.js`),
- * on a free port, in a fresh working directory, logging JSON; the port comes
- * from its "serving" log line.
+ * The interop suite's one server, started exactly as a user does, in a fresh
+ * working directory so the embedded database is a real one on disk; the
+ * directory goes when the server stops.
  */
-export async function startServerProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+export async function startInteropServer(env: Record<string, string>): Promise<ServerProcess> {
   const workDir = mkdtempSync(join(tmpdir(), "interop-server-"));
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, "dist/server/main.js")], {
-    cwd: workDir,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const logs: LogLine[] = [];
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 20 s\n${stderr}`)), 20_000);
-    void exited.then((code) => reject(new Error(`server exited with ${code} before serving\n${stderr}`)));
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const record = JSON.parse(line) as LogLine;
-      logs.push(record);
-      if (typeof record.port === "number" && record.msg.startsWith("serving")) {
-        clearTimeout(timer);
-        resolve(record.port);
-      }
-    });
-  });
-
+  const server = await startServerProcess({ LOG_LEVEL: "info", DATA_DIR: join(workDir, "pglite"), ...env }, { cwd: workDir });
   return {
-    host: "127.0.0.1",
-    port,
-    baseUrl: `http://127.0.0.1:${port}`,
-    logs,
+    ...server,
     async stop() {
-      child.kill("SIGTERM");
-      const code = await exited;
+      const code = await server.stop();
       rmSync(workDir, { recursive: true, force: true });
       return code;
     },

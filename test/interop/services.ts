@@ -3,9 +3,9 @@ import { Code } from "@connectrpc/connect";
 
 /**
  * What the interop suite expects the server to answer, written once for every
- * client (buf curl, grpc-js, the protocol matrix). When a service is added
- * (Movie, Order), add it here: its name to `registeredServices` and a case
- * per method to `procedureCases`.
+ * client (buf curl, grpc-js, the protocol matrix). When a service is added,
+ * add it here: its name to `registeredServices` and cases for its methods to
+ * `procedureCases`.
  */
 export const registeredServices = [
   "calculator.v1.CalculatorService",
@@ -33,6 +33,12 @@ export interface ProcedureCase {
   readonly requests: readonly Record<string, unknown>[];
   /** False for the official gRPC services, which are not in proto/. */
   readonly inProtoFolder: boolean;
+  /**
+   * For a stream that never ends by itself (WatchOrders): the client calls
+   * with this deadline, must see DEADLINE_EXCEEDED, and `check` judges what
+   * arrived before it.
+   */
+  readonly deadlineMs?: number;
   readonly expect:
     | { check(responses: unknown[], what: string): void }
     | { code: Code; exitCode: number; message: RegExp };
@@ -62,6 +68,10 @@ const float32 =
 const error = (code: Code, message: RegExp) => ({ code, exitCode: code * 8, message });
 
 const names = ["Alice", "Bob", "なんしー"];
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** One of the seeded movies, as movie.v1 answers it. */
+const martian = { id: "a8034f44-aee4-44cf-b32c-74cf452aaaae", title: "The Martian", director: "Ridley Scott", rating: 8.2 };
+const missingOrder = "00000000-0000-4000-8000-000000000000";
 
 export const procedureCases: readonly ProcedureCase[] = [
   // calculator.v1
@@ -137,6 +147,119 @@ export const procedureCases: readonly ProcedureCase[] = [
   { procedure: "helloworld.Greeter/SayHello", kind: "unary", requests: [{ name: "world" }], inProtoFolder: true, expect: { check: answers({ message: "Hello, world!" }) } },
   { procedure: "helloworld.Greeter/SayHelloAgain", kind: "unary", requests: [{ name: "world" }], inProtoFolder: true, expect: { check: answers({ message: "Hello again, world!" }) } },
   { procedure: "hello.HelloService/SayHello", kind: "unary", requests: [{ name: "なんしー" }], inProtoFolder: true, expect: { check: answers({ message: "こんにちは, なんしー" }) } },
+  // movie.v1 and order.v1, and the tutorials' movie and order contracts.
+  // Orders are created first; the listing comes more than four cases later,
+  // so even buf curl, which runs four cases at a time, has created some by then.
+  {
+    procedure: "order.v1.OrderService/CreateOrder",
+    kind: "unary",
+    requests: [{ name: "Interop order", completed: true }],
+    inProtoFolder: true,
+    expect: {
+      check(responses, what) {
+        const [created] = responses as Array<{ order?: { id: string; name: string; completed?: boolean; etag: string } }>;
+        assert.equal(created?.order?.name, "Interop order", what);
+        assert.equal(created.order.completed, true, what);
+        assert.match(created.order.id, uuid, what);
+        assert.ok(created.order.etag, `${what}: an etag for optimistic concurrency`);
+      },
+    },
+  },
+  {
+    procedure: "order.OrderService/CreateOrder",
+    kind: "unary",
+    requests: [{ name: "Tutorial order", date: "2024-01-02T03:04:05Z" }],
+    inProtoFolder: true,
+    expect: {
+      check(responses, what) {
+        const [created] = responses as Array<{ notificationType: string; order?: { uuid: string; name: string; date: string } }>;
+        assert.equal(created?.notificationType, "ORDER_NOTIFICATION_TYPE_ENUM_OK", what);
+        assert.equal(created.order?.name, "Tutorial order", what);
+        assert.equal(created.order.date, "2024-01-02T03:04:05.000Z", what);
+        assert.match(created.order.uuid, uuid, what);
+      },
+    },
+  },
+  { procedure: "order.v1.OrderService/CreateOrder", kind: "unary", requests: [{ name: "" }], inProtoFolder: true, expect: error(Code.InvalidArgument, /name is required/) },
+  {
+    procedure: "movie.v1.MovieService/GetMovie",
+    kind: "unary",
+    requests: [{ id: martian.id }],
+    inProtoFolder: true,
+    expect: { check: answers({ movie: martian }) },
+  },
+  { procedure: "movie.v1.MovieService/GetMovie", kind: "unary", requests: [{ id: "no-such-movie" }], inProtoFolder: true, expect: error(Code.NotFound, /no movie has id "no-such-movie"/) },
+  {
+    procedure: "movie.v1.MovieService/ListMovies",
+    kind: "server",
+    requests: [{ directorContains: "SCOTT" }],
+    inProtoFolder: true,
+    expect: { check: answers({ movie: martian }) },
+  },
+  {
+    procedure: "Movie/GetMovieByID",
+    kind: "unary",
+    requests: [{ id: martian.id }],
+    inProtoFolder: true,
+    expect: {
+      check(responses, what) {
+        const [movie] = responses as Array<{ id: string; title: string; director: string; rating: number }>;
+        assert.deepEqual({ id: movie?.id, title: movie?.title, director: movie?.director }, { id: martian.id, title: martian.title, director: martian.director }, what);
+        float32("rating", martian.rating)(responses, what);
+      },
+    },
+  },
+  { procedure: "Movie/GetMovieByID", kind: "unary", requests: [{ id: "no-such-movie" }], inProtoFolder: true, expect: error(Code.NotFound, /no movie has id "no-such-movie"/) },
+  {
+    procedure: "Movie/GetListMovies",
+    kind: "server",
+    requests: [{}],
+    inProtoFolder: true,
+    expect: {
+      check: (responses, what) =>
+        assert.deepEqual(
+          responses.map((movie) => (movie as { title: string }).title),
+          ["Creed", "Spectre", "The Danish Girl", "The Good Dinosaur", "The Martian", "The Night Before", "Victor Frankenstein"],
+          what,
+        ),
+    },
+  },
+  { procedure: "order.v1.OrderService/GetOrder", kind: "unary", requests: [{ id: missingOrder }], inProtoFolder: true, expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)) },
+  { procedure: "order.OrderService/ReadOrder", kind: "unary", requests: [{ uuid: missingOrder }], inProtoFolder: true, expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)) },
+  {
+    procedure: "order.v1.OrderService/ListOrders",
+    kind: "unary",
+    requests: [{ pageSize: 1 }],
+    inProtoFolder: true,
+    expect: {
+      check(responses, what) {
+        const [page] = responses as Array<{ orders?: Array<{ id: string }>; nextPageToken?: string }>;
+        assert.equal(page?.orders?.length, 1, `${what}: one order per page`);
+        assert.ok(page.nextPageToken, `${what}: a token for the next page`);
+      },
+    },
+  },
+  {
+    procedure: "order.OrderService/ListOrders",
+    kind: "unary",
+    requests: [{}],
+    inProtoFolder: true,
+    expect: {
+      check(responses, what) {
+        const [list] = responses as Array<{ notificationType: string; orders?: Array<{ name: string }> }>;
+        assert.equal(list?.notificationType, "ORDER_NOTIFICATION_TYPE_ENUM_OK", what);
+        assert.ok(list.orders?.some(({ name }) => name === "Tutorial order"), `${what}: the tutorial's order is listed`);
+      },
+    },
+  },
+  {
+    procedure: "order.v1.OrderService/WatchOrders",
+    kind: "server",
+    requests: [{}],
+    inProtoFolder: true,
+    deadlineMs: 1_000,
+    expect: { check: answers({ started: true }) },
+  },
   // The gRPC ecosystem's services
   { procedure: "grpc.health.v1.Health/Check", kind: "unary", requests: [{}], inProtoFolder: false, expect: { check: answers({ status: "SERVING" }) } },
   {

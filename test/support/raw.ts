@@ -34,22 +34,24 @@ export function h2Request(session: http2.ClientHttp2Session, headers: http2.Outg
   });
 }
 
-/** Wraps a protobuf message in gRPC's length-prefixed envelope. */
-export function grpcFrame(message: Uint8Array): Buffer {
-  const prefix = Buffer.alloc(5);
-  prefix.writeUInt32BE(message.length, 1);
-  return Buffer.concat([prefix, message]);
+/** A length-prefixed message as gRPC, gRPC-Web and Connect streaming frame them; flag 1 means compressed. */
+export function envelope(data: Uint8Array, flags = 0): Buffer {
+  const frame = Buffer.alloc(5 + data.byteLength);
+  frame[0] = flags;
+  frame.writeUInt32BE(data.byteLength, 1);
+  frame.set(data, 5);
+  return frame;
 }
 
-/** Splits a gRPC response body into its messages. */
-export function grpcUnframe(body: Buffer): Buffer[] {
-  const messages: Buffer[] = [];
-  for (let offset = 0; offset < body.length; ) {
+/** Splits a body into its length-prefixed messages. */
+export function envelopes(body: Buffer): Array<{ flags: number; data: Buffer }> {
+  const frames = [];
+  for (let offset = 0; offset + 5 <= body.length; ) {
     const length = body.readUInt32BE(offset + 1);
-    messages.push(body.subarray(offset + 5, offset + 5 + length));
+    frames.push({ flags: body[offset]!, data: body.subarray(offset + 5, offset + 5 + length) });
     offset += 5 + length;
   }
-  return messages;
+  return frames;
 }
 
 /** The gRPC status of an answer, from its trailers or, for a trailers-only answer, its headers. */

@@ -31,11 +31,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const stop = async () => {
     logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
     listener.drain();
-    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false)]);
-    if (!finished) {
+    if (!(await within(listener.idle(), config.shutdownGraceMs))) {
       logger.info("grace period over: ending the calls still running");
       shutdownController.abort(new ConnectError("server is shutting down", Code.Unavailable));
-      await Promise.race([listener.idle(), sleep(flushMs)]);
+      await within(listener.idle(), flushMs);
     }
     listener.destroy();
     logger.info("shutdown complete");
@@ -45,4 +44,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port: listener.port,
     shutdown: () => (stopping ??= stop()),
   };
+}
+
+/** True if `promise` settles within `ms`, else false; the timer never outlives the wait. */
+async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([promise.then(() => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }

@@ -26,6 +26,9 @@ export function createApp({ config, logger, shutdownSignal }: AppOptions): Reque
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     shutdownSignal,
+    // A misspelt field in hand-written JSON ({"numbr": 4}) is an error, as
+    // the protobuf JSON mapping prescribes, not a silent default value.
+    jsonOptions: { ignoreUnknownFields: false },
     // Outermost first: the log line shows the status code the client receives.
     interceptors: [loggingInterceptor(logger), errorMappingInterceptor(logger), streamEndInterceptor()],
     contextValues: (req) =>

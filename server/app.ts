@@ -64,6 +64,9 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     acceptCompression: [...compressions],
     compressMinBytes: config.compressMinBytes,
     shutdownSignal,
+    // A misspelt field in hand-written JSON ({"numbr": 4}) is an error, as
+    // the protobuf JSON mapping prescribes, not a silent default value.
+    jsonOptions: { ignoreUnknownFields: false },
     interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {

@@ -57,11 +57,10 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     // Watches never end by themselves: end them now so their clients
     // reconnect elsewhere instead of holding the shutdown for the whole grace.
     dependencies.orders.endWatches("the server is shutting down");
-    const finished = await Promise.race([listener.idle().then(() => true), sleep(config.shutdownGraceMs, false, { ref: false })]);
-    if (!finished) {
+    if (!(await within(listener.idle(), config.shutdownGraceMs))) {
       logger.info("grace period over: ending the calls still running");
       shutdownController.abort(new ConnectError("server is shutting down", Code.Unavailable));
-      await Promise.race([listener.idle(), sleep(flushMs, undefined, { ref: false })]);
+      await within(listener.idle(), flushMs);
     }
     await listener.close(flushMs);
     await database.close().catch((error: unknown) => logger.error({ err: error }, "could not close the database cleanly"));
@@ -74,4 +73,14 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     health,
     shutdown: () => (stopping ??= stop()),
   };
+}
+
+/** True if `promise` settles within `ms`, else false; the timer never outlives the wait. */
+async function within(promise: Promise<void>, ms: number): Promise<boolean> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([promise.then(() => true), sleep(ms, false, { signal: timer.signal }).catch(() => false)]);
+  } finally {
+    timer.abort();
+  }
 }

@@ -80,6 +80,15 @@ describe("invalid JSON", () => {
     await assertStillServing();
   });
 
+  test("a misspelt field is 400 invalid_argument naming it, not a silent default", async () => {
+    const response = await post("/calculator.v1.CalculatorService/SquareRoot", "application/json", '{"numbr": 4}');
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { code: string; message: string };
+    assert.equal(body.code, "invalid_argument");
+    assert.match(body.message, /"numbr"/);
+    await assertStillServing();
+  });
+
   test("a value of the wrong type is 400 invalid_argument naming the field", async () => {
     const response = await post("/calculator.v1.CalculatorService/SquareRoot", "application/json", '{"number": "four"}');
     assert.equal(response.status, 400);

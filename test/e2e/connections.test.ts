@@ -71,6 +71,12 @@ describe("garbage", () => {
     await assertStillServing();
   });
 
+  test("HTTP/1.1 headers larger than 16 KiB get 431", waitLimit, async () => {
+    const { received } = await rawConnection(`GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    assert.match(received, /^HTTP\/1\.1 431 /);
+    await assertStillServing();
+  });
+
   test("the HTTP/2 preface followed by garbage gets GOAWAY and a closed connection", waitLimit, async () => {
     const { received } = await rawConnection(Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"), Buffer.alloc(64, 0xee)]));
     // The server's SETTINGS frame (type 0x4) comes first, then a GOAWAY frame (type 0x7).

@@ -51,26 +51,57 @@ try {
   writeFileSync(join(work, "connect.json"), JSON.stringify({ number: 2 }));
   const url = `http://127.0.0.1:${port}/calculator.v1.CalculatorService/SquareRoot`;
 
-  const rssBeforeLoadMiB = currentRss(server.pid!);
+  const pid = server.pid;
+  if (pid === undefined) throw new Error("the server process has no pid: it could not be started");
+  const rssBeforeLoadMiB = currentRss(pid);
   const movie = encodeURIComponent(JSON.stringify({ id: "a8034f44-aee4-44cf-b32c-74cf452aaaae" }));
   const grpc = h2load([
-    "-n", String(requests), "-c", "8", "-m", "16",
-    "-d", join(work, "grpc.bin"), "-H", "content-type: application/grpc", "-H", "te: trailers", url,
+    "-n",
+    String(requests),
+    "-c",
+    "8",
+    "-m",
+    "16",
+    "-d",
+    join(work, "grpc.bin"),
+    "-H",
+    "content-type: application/grpc",
+    "-H",
+    "te: trailers",
+    url,
   ]);
   const connect = h2load([
-    "--h1", "-n", String(requests), "-c", "32",
-    "-d", join(work, "connect.json"), "-H", "content-type: application/json", url,
+    "--h1",
+    "-n",
+    String(requests),
+    "-c",
+    "32",
+    "-d",
+    join(work, "connect.json"),
+    "-H",
+    "content-type: application/json",
+    url,
   ]);
   const database = h2load([
-    "--h1", "-n", String(requests / 4), "-c", "16",
+    "--h1",
+    "-n",
+    String(requests / 4),
+    "-c",
+    "16",
     `http://127.0.0.1:${port}/movie.v1.MovieService/GetMovie?encoding=json&message=${movie}`,
   ]);
-  const peakRssMiB = peakRss(server.pid!);
+  const peakRssMiB = peakRss(pid);
 
   const rows = [
     ["gRPC unary over h2c (8 conns x 16 streams)", grpc.rps, targets.grpcRequestsPerSecond, "req/s", grpc.meanLatency],
     ["Connect JSON unary over HTTP/1.1 (32 conns)", connect.rps, targets.connectRequestsPerSecond, "req/s", connect.meanLatency],
-    ["GetMovie from the database, Connect GET over HTTP/1.1 (16 conns)", database.rps, targets.databaseRequestsPerSecond, "req/s", database.meanLatency],
+    [
+      "GetMovie from the database, Connect GET over HTTP/1.1 (16 conns)",
+      database.rps,
+      targets.databaseRequestsPerSecond,
+      "req/s",
+      database.meanLatency,
+    ],
   ] as const;
   let missed = false;
   for (const [name, value, floor, unit, latency] of rows) {

@@ -10,10 +10,10 @@
  */
 import { parseArgs } from "node:util";
 import { ConnectError, createClient } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { CalculatorService } from "../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../gen/greeter/v1/greeter_pb.js";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 const { values: options } = parseArgs({
   options: {

@@ -5,7 +5,7 @@ import { Health } from "../gen/health/v1/health_pb.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { withProbes } from "./health/probes.js";
-import { HealthRegistry } from "./health/registry.js";
+import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";

@@ -135,7 +135,10 @@ class EnvReader {
   origins(name: string): string[] {
     const raw = this.string(name);
     if (raw === undefined) return [];
-    const entries = raw.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "");
+    const entries = raw
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
     if (entries.includes("*")) {
       if (entries.length > 1) throw new ConfigError(`${name}: "*" allows every origin and cannot be combined with others`);
       return ["*"];

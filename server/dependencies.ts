@@ -16,10 +16,7 @@ export interface OpenDependencies {
  * objects on it: everything the stateful services need, built the same way
  * for the real server and for in-memory router tests.
  */
-export async function openDependencies(
-  config: Pick<Config, "database" | "watchBufferLimit">,
-  logger: Logger,
-): Promise<OpenDependencies> {
+export async function openDependencies(config: Pick<Config, "database" | "watchBufferLimit">, logger: Logger): Promise<OpenDependencies> {
   const database = await openDatabase(config.database, logger);
   const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
   return {

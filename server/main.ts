@@ -1,5 +1,5 @@
 import { constants } from "node:os";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startServer } from "./server.js";
 

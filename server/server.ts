@@ -4,10 +4,10 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { openDependencies } from "./dependencies.js";
-import { HealthRegistry, followDependency } from "./health/registry.js";
+import { followDependency, HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
 import { databaseBackedServices, type RouteDependencies } from "./routes.js";
-import { listen, type Listener } from "./transport/listener.js";
+import { type Listener, listen } from "./transport/listener.js";
 
 export interface RunningServer {
   readonly port: number;

@@ -6,14 +6,7 @@ export abstract class DomainError extends Error {
   abstract readonly kind: DomainErrorKind;
 }
 
-export type DomainErrorKind =
-  | "invalid"
-  | "out-of-range"
-  | "not-found"
-  | "already-exists"
-  | "conflict"
-  | "unavailable"
-  | "exhausted";
+export type DomainErrorKind = "invalid" | "out-of-range" | "not-found" | "already-exists" | "conflict" | "unavailable" | "exhausted";
 
 /** A field of the request breaks a rule; `field` is its name in the contract. */
 export class ValidationError extends DomainError {

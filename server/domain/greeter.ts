@@ -20,11 +20,7 @@ export function checkName(name: string, field = "name"): string {
   }
   const length = visibleLength(name);
   if (length > maxNameLength) {
-    throw new ValidationError(
-      field,
-      "max_length",
-      `${field} cannot be more than ${maxNameLength} characters, got ${length}`,
-    );
+    throw new ValidationError(field, "max_length", `${field} cannot be more than ${maxNameLength} characters, got ${length}`);
   }
   return name;
 }

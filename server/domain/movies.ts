@@ -93,11 +93,7 @@ function checkId(value: string): string {
   const id = value.trim();
   if (id === "") throw new ValidationError("id", "required", "id is required");
   if (id.length > maxIdLength || !idPattern.test(id)) {
-    throw new ValidationError(
-      "id",
-      "format",
-      `id must be 1 to ${maxIdLength} letters, digits, '-', '_', '.' or '~', got "${preview(id)}"`,
-    );
+    throw new ValidationError("id", "format", `id must be 1 to ${maxIdLength} letters, digits, '-', '_', '.' or '~', got "${preview(id)}"`);
   }
   return id;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ChangeBuffer } from "./change-buffer.js";
-import { NotFoundError, ConflictError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
+import { ConflictError, NotFoundError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
 import { optionalText, preview, requiredText, requiredUuid, uuidPattern } from "./text.js";
 
 /** One order. Times are kept to the millisecond. */
@@ -155,7 +155,11 @@ export class Orders {
   }
 
   /** One page, oldest first; `pageToken` is the `nextPageToken` of the page before. */
-  async list(query: { pageSize: number; pageToken: string; completed: boolean | undefined }): Promise<{ orders: Order[]; nextPageToken: string }> {
+  async list(query: {
+    pageSize: number;
+    pageToken: string;
+    completed: boolean | undefined;
+  }): Promise<{ orders: Order[]; nextPageToken: string }> {
     if (!Number.isInteger(query.pageSize) || query.pageSize < 0) {
       throw new ValidationError("page_size", "non_negative", `page_size must not be negative, got ${query.pageSize}`);
     }
@@ -193,7 +197,10 @@ export class Orders {
     const limit = this.options.watchBufferLimit;
     const buffer = new ChangeBuffer<OrderChange>(
       limit,
-      () => new ResourceExhaustedError(`this watcher fell more than ${limit} changes behind and was stopped; read faster, then list the orders again and reopen the watch`),
+      () =>
+        new ResourceExhaustedError(
+          `this watcher fell more than ${limit} changes behind and was stopped; read faster, then list the orders again and reopen the watch`,
+        ),
     );
     const unsubscribe = await this.repository.watch({
       onChange: (change) => buffer.push(change),
@@ -229,7 +236,11 @@ function parseEtag(etag: string): number | undefined {
   if (etag === "") return undefined;
   const match = /^v([1-9]\d{0,9})$/.exec(etag.trim());
   if (match?.[1] === undefined) {
-    throw new ValidationError("etag", "format", `etag "${preview(etag)}" is not one this server issued; send the etag of an order you read`);
+    throw new ValidationError(
+      "etag",
+      "format",
+      `etag "${preview(etag)}" is not one this server issued; send the etag of an order you read`,
+    );
   }
   return Number(match[1]);
 }
@@ -287,7 +298,11 @@ function decodePageToken(pageToken: string, completed: boolean | undefined): Pag
   const id = typeof token?.i === "string" && uuidPattern.test(token.i) ? token.i.toLowerCase() : undefined;
   if (time === undefined || Number.isNaN(time.getTime()) || id === undefined) throw invalid();
   if ((token.c ?? null) !== (completed ?? null)) {
-    throw new ValidationError("page_token", "filter_changed", "page_token was made for a different completed filter: keep the filter the same while paging");
+    throw new ValidationError(
+      "page_token",
+      "filter_changed",
+      "page_token was made for a different completed filter: keep the filter the same while paging",
+    );
   }
   return { createTime: time, id };
 }

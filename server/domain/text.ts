@@ -1,6 +1,7 @@
 import { ValidationError } from "./errors.js";
 
-const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/;
+/** Unicode's control characters (general category Cc): U+0000–U+001F and U+007F–U+009F. */
+const controlCharacters = /\p{Cc}/u;
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**

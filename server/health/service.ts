@@ -1,5 +1,5 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { Health } from "../../gen/health/v1/health_pb.js";
+import type { Health } from "../../gen/health/v1/health_pb.js";
 import type { HealthRegistry } from "./registry.js";
 
 /** grpc.health.v1.Health over the registry: what grpc_health_probe and load balancers ask. */
@@ -7,7 +7,8 @@ export function healthService(registry: HealthRegistry): ServiceImpl<typeof Heal
   return {
     check({ service }) {
       const status = registry.get(service);
-      if (status === undefined) throw new ConnectError(`unknown service "${service}": ask for "" (the server) or a service's full name`, Code.NotFound);
+      if (status === undefined)
+        throw new ConnectError(`unknown service "${service}": ask for "" (the server) or a service's full name`, Code.NotFound);
       return { status };
     },
 

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
-import { toBinary, type DescMethod } from "@bufbuild/protobuf";
+import { type DescMethod, toBinary } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
@@ -53,7 +53,7 @@ export function answerNotModified(handler: RequestHandler): RequestHandler {
       const response = res as { writeHead(status: number, headers?: OutgoingHttpHeaders): unknown };
       const writeHead = response.writeHead.bind(res);
       response.writeHead = (status, headers = {}) => {
-        const etag = headers["etag"];
+        const etag = headers.etag;
         if (status !== 200 || typeof etag !== "string" || !etagMatches(ifNoneMatch, etag)) return writeHead(status, headers);
         // A 304 has no body: Node drops what is written after it (HTTP/1.1) or ends the stream (HTTP/2).
         const { "content-type": _type, "content-length": _length, "content-encoding": _encoding, ...kept } = headers;

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { DomainError, ValidationError, type DomainErrorKind } from "../domain/errors.js";
+import { DomainError, type DomainErrorKind, ValidationError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import { observeCall } from "./observe.js";
 

@@ -1,4 +1,4 @@
-import { createRegistry, toBinary, type DescFile, type Registry } from "@bufbuild/protobuf";
+import { createRegistry, type DescFile, type Registry, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -53,7 +53,8 @@ export class DescriptorIndex {
       case undefined:
         // A value of an enum declared at the top of a file, named in its package's scope.
         return [...this.files.values()].find(
-          (file) => file.proto.package === parentName && file.enums.some((declared) => declared.values.some((value) => value.name === member)),
+          (file) =>
+            file.proto.package === parentName && file.enums.some((declared) => declared.values.some((value) => value.name === member)),
         );
       default:
         return undefined;

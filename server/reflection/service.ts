@@ -1,5 +1,5 @@
-import { Code, type ConnectRouter } from "@connectrpc/connect";
 import type { DescFile, DescService } from "@bufbuild/protobuf";
+import { Code, type ConnectRouter } from "@connectrpc/connect";
 import { ServerReflection as ServerReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { DescriptorIndex } from "./descriptors.js";
@@ -65,7 +65,7 @@ export class ReflectionSession {
     if (!file) return notFound(what);
     // The file asked for is always sent, even if sent before; its imports only once.
     const unsent = this.index.withDependencies(file).filter((candidate) => candidate === file || !this.sent.has(candidate));
-    unsent.forEach((sent) => this.sent.add(sent));
+    for (const sent of unsent) this.sent.add(sent);
     return { case: "fileDescriptorResponse", value: { fileDescriptorProto: unsent.map((one) => this.index.encode(one)) } };
   }
 }

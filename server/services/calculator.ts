@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
+import type { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { add, divide, multiply, squareRoot, subtract } from "../domain/calculator.js";
 
 export const calculatorService: ServiceImpl<typeof CalculatorService> = {

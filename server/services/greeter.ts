@@ -1,16 +1,8 @@
-import type { ServiceImpl } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
-import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
-import {
-  checkName,
-  checkReplyDelay,
-  greetingsFor,
-  hello,
-  helloAgain,
-  helloEveryone,
-  maxGreetingNames,
-} from "../domain/greeter.js";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { ValidationError } from "../domain/errors.js";
+import { checkName, checkReplyDelay, greetingsFor, hello, helloAgain, helloEveryone, maxGreetingNames } from "../domain/greeter.js";
 
 export const greeterService: ServiceImpl<typeof GreeterService> = {
   sayHello: ({ name }) => ({ message: hello(name) }),

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { MovieSchema, MovieService, type Movie as MovieMessage } from "../../gen/movie/v1/movie_pb.js";
+import { type Movie as MovieMessage, MovieSchema, type MovieService } from "../../gen/movie/v1/movie_pb.js";
 import type { Movie, Movies } from "../domain/movies.js";
 
 export function movieService(movies: Movies): ServiceImpl<typeof MovieService> {

@@ -1,9 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { OrderChangeType, OrderSchema, OrderService, type Order as OrderMessage } from "../../gen/order/v1/order_pb.js";
+import { OrderChangeType, type Order as OrderMessage, OrderSchema, type OrderService } from "../../gen/order/v1/order_pb.js";
 import { ValidationError } from "../domain/errors.js";
-import { etagOf, type Order, type OrderChangeType as ChangeType, type Orders } from "../domain/orders.js";
+import { type OrderChangeType as ChangeType, etagOf, type Order, type Orders } from "../domain/orders.js";
 
 const changeTypes: Record<ChangeType, OrderChangeType> = {
   created: OrderChangeType.CREATED,

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import { Migrator } from "kysely/migration";
 import type { DatabaseConfig } from "../config.js";
 import { UnavailableError } from "../domain/errors.js";
 import type { MovieRepository } from "../domain/movies.js";
@@ -85,5 +86,7 @@ async function migrate(db: Kysely<Tables>, schema: string, logger: Logger): Prom
  */
 function changeChannel(schema: string): string {
   const channel = `order_changes_${schema}`;
-  return /^[a-z_][a-z0-9_]{0,62}$/.test(channel) ? channel : `order_changes_${createHash("sha256").update(schema).digest("hex").slice(0, 40)}`;
+  return /^[a-z_][a-z0-9_]{0,62}$/.test(channel)
+    ? channel
+    : `order_changes_${createHash("sha256").update(schema).digest("hex").slice(0, 40)}`;
 }

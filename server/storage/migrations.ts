@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Migration } from "kysely";
+import { type Kysely, sql } from "kysely";
+import type { Migration } from "kysely/migration";
 import seed from "./seed/movies.json" with { type: "json" };
 
 /**

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Movie, MovieFilter, MoviePatch, MovieRepository } from "../domain/movies.js";
 import type { Engine } from "./engine.js";
 import { guard } from "./guard.js";
@@ -16,7 +16,9 @@ export class SqlMovieRepository implements MovieRepository {
   ) {}
 
   get(id: string): Promise<Movie | undefined> {
-    return guard(this.engine, () => this.db.selectFrom("movies").select(["id", "title", "director", "rating"]).where("id", "=", id).executeTakeFirst());
+    return guard(this.engine, () =>
+      this.db.selectFrom("movies").select(["id", "title", "director", "rating"]).where("id", "=", id).executeTakeFirst(),
+    );
   }
 
   /** Keyset pagination under the hood: each batch starts after the last movie of the one before. */
@@ -56,7 +58,12 @@ export class SqlMovieRepository implements MovieRepository {
   update(id: string, patch: MoviePatch): Promise<Movie | undefined> {
     return guard(this.engine, () => {
       if (Object.keys(patch).length === 0) return this.get(id);
-      return this.db.updateTable("movies").set(patch).where("id", "=", id).returning(["id", "title", "director", "rating"]).executeTakeFirst();
+      return this.db
+        .updateTable("movies")
+        .set(patch)
+        .where("id", "=", id)
+        .returning(["id", "title", "director", "rating"])
+        .executeTakeFirst();
     });
   }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Selectable, type Transaction } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { UnavailableError } from "../domain/errors.js";
 import type {
   GuardedWrite,
@@ -40,7 +40,10 @@ export class SqlOrderRepository implements OrderRepository {
       onPayload: (payload) => repository.deliver(payload),
       onLost: (error) =>
         repository.endWatches(
-          new UnavailableError("lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch", { cause: error }),
+          new UnavailableError(
+            "lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch",
+            { cause: error },
+          ),
         ),
     });
     return repository;
@@ -164,7 +167,10 @@ export class SqlOrderRepository implements OrderRepository {
     let change: OrderChange;
     try {
       const { type, order } = JSON.parse(payload) as ChangePayload;
-      change = { type, order: { ...order, date: new Date(order.date), createTime: new Date(order.createTime), updateTime: new Date(order.updateTime) } };
+      change = {
+        type,
+        order: { ...order, date: new Date(order.date), createTime: new Date(order.createTime), updateTime: new Date(order.updateTime) },
+      };
     } catch (error) {
       this.logger.error({ err: error }, "ignored an order change notification that could not be read");
       return;

@@ -21,7 +21,12 @@ const applicationName = "connect-polyglot-server";
  * itself. That connection is also the health signal.
  */
 export async function openPostgres(config: PostgresConfig, logger: Logger): Promise<Engine> {
-  const connection = { connectionString: config.url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, application_name: applicationName };
+  const connection = {
+    connectionString: config.url,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+    application_name: applicationName,
+  };
   const pool = new pg.Pool({ ...connection, max: config.poolSize });
   // An idle pooled connection that breaks must not crash the process; the
   // pool drops it and the next query opens a new one.
@@ -71,9 +76,14 @@ async function waitForDatabase(pool: pg.Pool, config: PostgresConfig, logger: Lo
       if (!isConnectionFailure(error)) throw new Error(`PostgreSQL refused the connection: ${reason}`, { cause: error });
       const delay = backoffMs(attempt);
       if (Date.now() + delay > deadline) {
-        throw new Error(`PostgreSQL could not be reached within ${config.startupTimeoutMs} ms (DATABASE_STARTUP_TIMEOUT_MS): ${reason}`, { cause: error });
+        throw new Error(`PostgreSQL could not be reached within ${config.startupTimeoutMs} ms (DATABASE_STARTUP_TIMEOUT_MS): ${reason}`, {
+          cause: error,
+        });
       }
-      logger.warn({ reason, retryInMs: delay, attempt: attempt + 1 }, `PostgreSQL is not reachable yet (${reason}); retrying in ${delay} ms`);
+      logger.warn(
+        { reason, retryInMs: delay, attempt: attempt + 1 },
+        `PostgreSQL is not reachable yet (${reason}); retrying in ${delay} ms`,
+      );
       await sleep(delay);
     }
   }

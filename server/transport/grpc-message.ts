@@ -22,7 +22,8 @@ export function isGrpcWeb(req: Request): boolean {
 export function encodeGrpcMessage(text: string): string {
   let encoded = "";
   for (const byte of Buffer.from(text, "utf8")) {
-    encoded += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    encoded +=
+      byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return encoded;
 }

@@ -3,12 +3,11 @@ import { readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import * as tls from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
+import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { endClientSideAfterAnswer } from "./early-answer.js";
 import { rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
@@ -34,10 +33,7 @@ export interface Listener {
   close(timeoutMs: number): Promise<void>;
 }
 
-export type ListenerConfig = Pick<
-  Config,
-  "port" | "host" | "tls" | "http2MaxConcurrentStreams" | "idleTimeoutMs" | "headersTimeoutMs"
->;
+export type ListenerConfig = Pick<Config, "port" | "host" | "tls" | "http2MaxConcurrentStreams" | "idleTimeoutMs" | "headersTimeoutMs">;
 
 export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
@@ -50,8 +46,6 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
-    } else {
-      endClientSideAfterAnswer(res.stream);
     }
     if (rejectGrpcWithoutTe(req, res)) {
       logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');

@@ -36,7 +36,7 @@ export function sniffProtocol(socket: Socket, timeoutMs: number): Promise<WirePr
     const onGone = () => finish(undefined);
 
     const onReadable = () => {
-      for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) {
+      for (let chunk = socket.read() as Buffer | null; chunk !== null; chunk = socket.read() as Buffer | null) {
         received = Buffer.concat([received, chunk]);
       }
       const compared = Math.min(received.length, http2Preface.length);

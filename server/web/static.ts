@@ -46,7 +46,11 @@ const revalidate = "no-cache";
  * HTML). The set of files is read once at start, so no request can reach a
  * file outside it.
  */
-export function createPageHandler({ logger, otherwise, dir = builtPageDir }: {
+export function createPageHandler({
+  logger,
+  otherwise,
+  dir = builtPageDir,
+}: {
   logger: Logger;
   /** Answers every request the page does not: other methods, unknown paths. */
   otherwise: RequestHandler;
@@ -70,7 +74,7 @@ export function createPageHandler({ logger, otherwise, dir = builtPageDir }: {
     if (req.method !== "GET" && req.method !== "HEAD") return otherwise(req, res);
     for (const [name, value] of Object.entries(pageHeaders)) res.setHeader(name, value);
     const path = req.url?.split("?", 1)[0];
-    if (path === "/") req.url = "/index.html" + (req.url?.slice(1) ?? "");
+    if (path === "/") req.url = `/index.html${req.url?.slice(1) ?? ""}`;
     // sirv is typed for HTTP/1 only; it uses the part of the API both versions share.
     serve(req as IncomingMessage, res as ServerResponse, () => otherwise(req, res));
   };

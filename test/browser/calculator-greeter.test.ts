@@ -12,10 +12,11 @@ import {
   watchForPageProblems,
 } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { describeUnless } from "../support/skip.js";
 
 const skip = browserUnavailable();
 
-describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
+describeUnless(skip, "web page: Calculator and Greeter in a real browser", () => {
   let server: TestServer;
   let browser: Browser;
   let page: Page;
@@ -59,12 +60,15 @@ describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
           page.locator("#call-log tr", { hasText: "CalculatorService/SquareRoot" }).first(),
           new RegExp(`${protocol.label}\\s+${protocol.usesGet ? "GET" : "POST"}\\s+ok\\s+[\\d.]+ ms`),
         );
-        await waitForText(page.locator("#last-call"), new RegExp(`ok CalculatorService/SquareRoot · ${protocol.label} · ${protocol.usesGet ? "GET" : "POST"} · [\\d.]+ ms`));
+        await waitForText(
+          page.locator("#last-call"),
+          new RegExp(`ok CalculatorService/SquareRoot · ${protocol.label} · ${protocol.usesGet ? "GET" : "POST"} · [\\d.]+ ms`),
+        );
 
         await calculator.getByLabel("First number").fill("-4");
         await calculator.getByRole("button", { name: "Calculate" }).click();
         await waitForText(error, /INVALID_ARGUMENT .*negative.*-4/);
-        assert.equal(await result.innerText(), "", "no stale result next to an error");
+        assert.equal(await result.textContent(), "", "no stale result next to an error");
 
         await calculator.getByLabel("First number").fill("1");
         await calculator.getByLabel("Operation").selectOption({ label: "÷ divide" });
@@ -94,7 +98,7 @@ describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
         await greeter.getByLabel("Name", { exact: true }).fill("Bartholomew!");
         await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
         await waitForText(greeter.getByRole("alert"), /INVALID_ARGUMENT .*cannot be more than 10 characters, got 12/);
-        assert.equal(await greeter.locator("output").innerText(), "");
+        assert.equal(await greeter.locator("output").textContent(), "");
       });
 
       test("streamed greetings arrive one by one", async () => {
@@ -108,19 +112,23 @@ describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
         const seen = new Set<number>();
         await waitUntil(async () => {
           seen.add(await items.count());
-          return /^Done/.test(await greeter.locator("#greet-status").innerText());
+          return /^Done/.test((await greeter.locator("#greet-status").textContent()) ?? "");
         }, "the stream to finish");
         const counts = [...seen].filter((count) => count > 0 && count < 7);
         assert.ok(counts.length >= 3, `expected to see the list grow step by step, saw counts ${[...seen].join(", ")}`);
 
         assert.equal(await items.count(), 7);
         await waitForText(greeter.locator("#greet-status"), "Done: 7 greetings");
-        assert.match(await items.nth(0).innerText(), /en\s+Hello, なんしー!/i);
-        assert.match(await items.nth(4).innerText(), /ja\s+こんにちは、なんしーさん！/i);
+        // As a person sees them: language and greeting in cells of their own, the language upper-cased by the page's style.
+        const shown = await items.allInnerTexts();
+        assert.match(shown[0] ?? "", /en\s+Hello, なんしー!/i);
+        assert.match(shown[4] ?? "", /ja\s+こんにちは、なんしーさん！/i);
         // Each greeting shows when it arrived; the server paused 250 ms between them.
         const arrivals = (await greeter.locator(".greetings .at").allInnerTexts()).map(toMs);
-        for (let i = 1; i < arrivals.length; i++) {
-          assert.ok(arrivals[i]! - arrivals[i - 1]! >= 150, `greeting ${i + 1} came ${arrivals[i]! - arrivals[i - 1]!} ms after the one before`);
+        for (const [i, at] of arrivals.entries()) {
+          const before = arrivals[i - 1];
+          if (before === undefined) continue; // the first greeting has none before it
+          assert.ok(at - before >= 150, `greeting ${i + 1} came ${at - before} ms after the one before`);
         }
         await screenshot(page, `greeter-${protocol.slug}`, "#greeter");
       });
@@ -153,9 +161,18 @@ describe("web page: Calculator and Greeter in a real browser", { skip }, () => {
     const rows = page.locator("#call-log tr");
     assert.ok((await rows.count()) > 10);
     const texts = await rows.allInnerTexts();
-    assert.ok(texts.some((row) => /CalculatorService\/Divide\s+gRPC-Web\s+POST\s+INVALID_ARGUMENT\s+[\d.]+ ms/.test(row)), texts.join("\n"));
-    assert.ok(texts.some((row) => /CalculatorService\/Divide\s+Connect binary\s+GET\s+ok\s+[\d.]+ ms/.test(row)), texts.join("\n"));
-    assert.ok(texts.some((row) => /GreeterService\/LotsOfReplies\s+Connect JSON\s+POST\s+ok · 7 messages\s+[\d.]+ s/.test(row)), texts.join("\n"));
+    assert.ok(
+      texts.some((row) => /CalculatorService\/Divide\s+gRPC-Web\s+POST\s+INVALID_ARGUMENT\s+[\d.]+ ms/.test(row)),
+      texts.join("\n"),
+    );
+    assert.ok(
+      texts.some((row) => /CalculatorService\/Divide\s+Connect binary\s+GET\s+ok\s+[\d.]+ ms/.test(row)),
+      texts.join("\n"),
+    );
+    assert.ok(
+      texts.some((row) => /GreeterService\/LotsOfReplies\s+Connect JSON\s+POST\s+ok · 7 messages\s+[\d.]+ s/.test(row)),
+      texts.join("\n"),
+    );
     await screenshot(page, "call-log", "#call-log-card");
     problems.assertNone();
   });

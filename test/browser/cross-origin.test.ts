@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import sirv from "sirv";
 import { builtPageDir } from "../../server/web/static.js";
 import { browserUnavailable, chooseProtocol, launchBrowser, pageProtocols, screenshot, waitForText } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { describeUnless } from "../support/skip.js";
 
 const skip = browserUnavailable();
 
@@ -16,7 +17,7 @@ const skip = browserUnavailable();
  * origin, calling the API server named in ?api=. Only CORS decides whether
  * the browser lets it.
  */
-describe("web page on another origin", { skip }, () => {
+describeUnless(skip, "web page on another origin", () => {
   let pageHost: http.Server;
   let pageOrigin: string;
   let allowing: TestServer;
@@ -89,7 +90,7 @@ describe("web page on another origin", { skip }, () => {
     });
     await squareRootOf16(page);
     await waitForText(page.locator("#calculator").getByRole("alert"), /UNKNOWN .*does not allow calls from this page's origin \(CORS\)/);
-    assert.equal(await page.locator("#calculator output").innerText(), "");
+    assert.equal(await page.locator("#calculator output").textContent(), "");
     assert.ok(corsErrors.length > 0, "the browser reports the CORS refusal");
     await screenshot(page, "cross-origin-refused", "#calculator");
     await page.close();

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { browserUnavailable, launchBrowser, screenshot, waitForText, waitUntil, watchForPageProblems } from "../support/browser.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { describeUnless } from "../support/skip.js";
 
 const skip = browserUnavailable();
 
@@ -14,11 +15,11 @@ function luminance(color: string): number {
 
 /** Waits for the panels that load by themselves to finish (these tests look at the layout, not the data). */
 async function settled(page: Page): Promise<void> {
-  await waitUntil(async () => !/Streaming/.test(await page.locator("#movie-status").innerText()), "the movie listing");
-  await waitUntil(async () => !/Connecting/.test(await page.locator("#orders-connection").innerText()), "the orders stream");
+  await waitUntil(async () => !/Streaming/.test((await page.locator("#movie-status").textContent()) ?? ""), "the movie listing");
+  await waitUntil(async () => !/Connecting/.test((await page.locator("#orders-connection").textContent()) ?? ""), "the orders stream");
 }
 
-describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
+describeUnless(skip, "web page: layout, colour schemes and keyboard use", () => {
   let server: TestServer;
   let browser: Browser;
 
@@ -48,7 +49,13 @@ describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
   });
 
   test("on a phone, dark scheme: one column, nothing wider than the screen", async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark", isMobile: true, hasTouch: true, reducedMotion: "reduce" });
+    const page = await browser.newPage({
+      viewport: { width: 390, height: 844 },
+      colorScheme: "dark",
+      isMobile: true,
+      hasTouch: true,
+      reducedMotion: "reduce",
+    });
     const problems = watchForPageProblems(page);
     await page.goto(`${server.baseUrl}/`);
     await settled(page);
@@ -67,13 +74,13 @@ describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
     const page = await browser.newPage({ colorScheme: "light" });
     await page.goto(`${server.baseUrl}/`);
     const toggle = page.getByRole("button", { name: /^Theme:/ });
-    assert.equal(await toggle.innerText(), "Theme: auto");
+    assert.equal(await toggle.textContent(), "Theme: auto");
     await toggle.click();
     await toggle.click();
-    assert.equal(await toggle.innerText(), "Theme: dark");
+    assert.equal(await toggle.textContent(), "Theme: dark");
     assert.ok(luminance(await page.evaluate<string>("getComputedStyle(document.body).backgroundColor")) < 0.2);
     await page.reload();
-    assert.equal(await page.getByRole("button", { name: /^Theme:/ }).innerText(), "Theme: dark");
+    assert.equal(await page.getByRole("button", { name: /^Theme:/ }).textContent(), "Theme: dark");
     await page.close();
   });
 
@@ -83,7 +90,9 @@ describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
     await page.keyboard.press("Tab");
     assert.equal(await page.evaluate<string>("document.activeElement?.textContent"), "Skip to the services");
     // Page code is written as strings: it runs in the browser, not in this Node program.
-    const outline = await page.evaluate<string>("(({ outlineStyle, outlineWidth }) => `${outlineStyle} ${outlineWidth}`)(getComputedStyle(document.activeElement))");
+    const outline = await page.evaluate<string>(
+      "(({ outlineStyle, outlineWidth }) => [outlineStyle, outlineWidth].join(' '))(getComputedStyle(document.activeElement))",
+    );
     assert.match(outline, /^solid [1-9]/, "the focused element shows an outline");
     await page.keyboard.press("Enter");
 
@@ -99,7 +108,9 @@ describe("web page: layout, colour schemes and keyboard use", { skip }, () => {
     await page.getByRole("radio", { name: "Connect JSON" }).focus();
     await page.keyboard.press("ArrowRight");
     assert.equal(await page.getByRole("radio", { name: "Connect binary" }).isChecked(), true);
-    const radioOutline = await page.evaluate<string>("getComputedStyle(document.querySelector('#protocol-switch input:checked + span')).outlineStyle");
+    const radioOutline = await page.evaluate<string>(
+      "getComputedStyle(document.querySelector('#protocol-switch input:checked + span')).outlineStyle",
+    );
     assert.equal(radioOutline, "solid");
 
     // Greeter: type a name and press Enter.

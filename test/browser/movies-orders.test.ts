@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Code, createClient, type Client } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { type Client, Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import type { Browser, Page } from "playwright-core";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
@@ -16,15 +16,16 @@ import {
   waitUntil,
   watchForPageProblems,
 } from "../support/browser.js";
-import { pgliteCase, type EngineCase } from "../support/database.js";
+import { type EngineCase, pgliteCase } from "../support/database.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { describeUnless } from "../support/skip.js";
 
 const skip = browserUnavailable();
 
 /** The seven movies seeded on first start, in listing order (title, ignoring case, then id). */
 const seededTitles = ["Creed", "Spectre", "The Danish Girl", "The Good Dinosaur", "The Martian", "The Night Before", "Victor Frankenstein"];
 
-describe("web page: Movies and Orders in a real browser", { skip }, () => {
+describeUnless(skip, "web page: Movies and Orders in a real browser", () => {
   // A real data folder: the same data is there when the server comes back.
   let engine: EngineCase;
   let server: TestServer;
@@ -107,11 +108,14 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
 
         const detail = movies().locator("#movie-detail");
         await waitForText(detail.getByRole("heading"), title);
-        assert.equal(await detail.locator("#movie-detail-director").innerText(), "Playwright");
-        const id = await detail.locator("#movie-detail-id").innerText();
-        assert.ok(id.length > 0);
+        assert.equal(await detail.locator("#movie-detail-director").textContent(), "Playwright");
+        const id = await detail.locator("#movie-detail-id").textContent();
+        assert.ok(id !== null && id.length > 0);
         await waitUntil(async () => (await movieTitles()).includes(title), "the new movie in the list");
-        assert.deepEqual(await movieTitles(), [...seededTitles, title].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" })));
+        assert.deepEqual(
+          await movieTitles(),
+          [...seededTitles, title].sort((a, b) => a.localeCompare(b, "en", { sensitivity: "base" })),
+        );
 
         await detail.getByLabel("Rating (0–10)").fill("9.1");
         await detail.getByRole("button", { name: "Save rating" }).click();
@@ -141,27 +145,44 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
         const id = await orderRow(name).getAttribute("data-id");
         assert.ok(id);
 
-        await orders().getByRole("checkbox", { name: `Completed: ${name}` }).check();
+        await orders()
+          .getByRole("checkbox", { name: `Completed: ${name}` })
+          .check();
         await waitUntil(async () => (await grpcOrders.getOrder({ id })).order?.completed === true, "the order completed on the server");
-        await waitUntil(async () => (await orderRow(name).getAttribute("class"))?.includes("completed") ?? false, "the row to show it completed");
+        await waitUntil(
+          async () => (await orderRow(name).getAttribute("class"))?.includes("completed") ?? false,
+          "the row to show it completed",
+        );
 
         const renamed = `Espresso beans (${protocol.slug})`;
-        await orders().getByRole("button", { name: `Rename ${name}` }).click();
+        await orders()
+          .getByRole("button", { name: `Rename ${name}` })
+          .click();
         const field = orders().getByRole("textbox", { name: `New name for ${name}` });
         await field.fill(renamed);
         await field.press("Enter");
         await orderRow(renamed).waitFor();
         assert.equal((await grpcOrders.getOrder({ id })).order?.name, renamed);
 
-        await orders().getByRole("button", { name: `Rename ${renamed}` }).click();
-        await orders().getByRole("textbox", { name: `New name for ${renamed}` }).fill("");
-        await orders().getByRole("textbox", { name: `New name for ${renamed}` }).press("Enter");
+        await orders()
+          .getByRole("button", { name: `Rename ${renamed}` })
+          .click();
+        await orders()
+          .getByRole("textbox", { name: `New name for ${renamed}` })
+          .fill("");
+        await orders()
+          .getByRole("textbox", { name: `New name for ${renamed}` })
+          .press("Enter");
         await waitForText(orders().getByRole("alert"), /INVALID_ARGUMENT .*name/);
-        await orders().getByRole("textbox", { name: `New name for ${renamed}` }).press("Escape");
+        await orders()
+          .getByRole("textbox", { name: `New name for ${renamed}` })
+          .press("Escape");
         await orderRow(renamed).waitFor();
         await screenshot(page, `orders-${protocol.slug}`, "#orders");
 
-        await orders().getByRole("button", { name: `Delete ${renamed}` }).click();
+        await orders()
+          .getByRole("button", { name: `Delete ${renamed}` })
+          .click();
         await orderRow(renamed).waitFor({ state: "detached" });
         assert.equal((await rejection(grpcOrders.getOrder({ id }))).code, Code.NotFound);
       });
@@ -181,7 +202,13 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
         await waitForText(orders().locator("#order-activity"), `Created “${name}”`);
 
         await grpcOrders.updateOrder({ id: order.id, completed: true });
-        await waitUntil(async () => await orders().getByRole("checkbox", { name: `Completed: ${name}` }).isChecked(), "the checkbox to follow");
+        await waitUntil(
+          async () =>
+            await orders()
+              .getByRole("checkbox", { name: `Completed: ${name}` })
+              .isChecked(),
+          "the checkbox to follow",
+        );
         await grpcOrders.deleteOrder({ id: order.id });
         await orderRow(name).waitFor({ state: "detached", timeout: 5_000 });
         await waitForText(orders().locator("#order-activity"), `Deleted “${name}”`);
@@ -201,7 +228,10 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
 
     await orders().getByRole("button", { name: "Next →" }).click();
     await waitForText(orders().locator("#order-page"), "Page 2");
-    await waitUntil(async () => (await orders().locator("#order-rows td.name").allInnerTexts()).join() === names.slice(5).join(), "the second page");
+    await waitUntil(
+      async () => (await orders().locator("#order-rows td.name").allInnerTexts()).join() === names.slice(5).join(),
+      "the second page",
+    );
     assert.equal(await orders().getByRole("button", { name: "Next →" }).isDisabled(), true);
 
     await orders().getByLabel("Show").selectOption({ label: "Completed" });
@@ -212,7 +242,10 @@ describe("web page: Movies and Orders in a real browser", { skip }, () => {
 
     await orders().getByRole("button", { name: "Next →" }).click();
     await orders().getByRole("button", { name: "← Previous" }).click();
-    await waitUntil(async () => (await orders().locator("#order-rows td.name").allInnerTexts()).join() === names.slice(0, 5).join(), "the first page again");
+    await waitUntil(
+      async () => (await orders().locator("#order-rows td.name").allInnerTexts()).join() === names.slice(0, 5).join(),
+      "the first page again",
+    );
     await screenshot(page, "orders-paging", "#orders");
     for (const { id } of (await grpcOrders.listOrders({ pageSize: 500 })).orders) await grpcOrders.deleteOrder({ id });
     await orders().getByLabel("Per page").selectOption("10");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { after, test } from "node:test";
 import { startTestServer } from "../support/server.js";
 
 // scripts/client.ts, as `npm run client -- --url ...` runs it once built.

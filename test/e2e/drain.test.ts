@@ -78,7 +78,8 @@ test("HTTP/2: GOAWAY at once, the stream in flight completes on the same connect
   await once(stream, "close");
   const body = Buffer.concat(chunks).toString("utf8");
   assert.match(body, /"language":"ru"/, "all seven greetings arrived");
-  assert.match(body, /\u0002\u0000\u0000\u0000\u0002\{\}$/, "ended with Connect's end-of-stream envelope, no error");
+  const endOfStream = envelope(Buffer.from("{}"), 0x02).toString("utf8");
+  assert.equal(body.slice(-endOfStream.length), endOfStream, "ended with Connect's end-of-stream envelope, no error");
   await shutdown;
   session.destroy();
 });

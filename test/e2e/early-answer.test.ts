@@ -3,8 +3,8 @@ import { once } from "node:events";
 import * as http2 from "node:http2";
 import { test } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
-import * as grpc from "@grpc/grpc-js";
 import { Code } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
 import { LotsOfGreetingsRequestSchema } from "../../gen/greeter/v1/greeter_pb.js";
 import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor } from "../support/grpc-js.js";
 import { envelope } from "../support/raw.js";
@@ -32,7 +32,10 @@ async function answeredEarly(session: http2.ClientHttp2Session, body: Buffer): P
   stream.on("error", () => {}); // A stream the client still writes to may report the reset; the code below says what happened.
   stream.resume();
   stream.write(body);
-  const closed = await Promise.race([once(stream, "close").then(() => true), new Promise<false>((resolve) => setTimeout(resolve, 2_000, false))]);
+  const closed = await Promise.race([
+    once(stream, "close").then(() => true),
+    new Promise<false>((resolve) => setTimeout(resolve, 2_000, false)),
+  ]);
   if (!closed) stream.close();
   return { trailers, rstCode: closed ? stream.rstCode : undefined };
 }
@@ -44,7 +47,10 @@ test("an over-size message: RESOURCE_EXHAUSTED in the trailers, then the stream 
     // Repeated: the reset must never overtake the trailers. The larger body
     // is still partly unread on the server when the answer is complete.
     for (let i = 0; i < 20; i++) {
-      const { trailers, rstCode } = await answeredEarly(session, Buffer.concat([greeting("Ada"), greeting("x".repeat(i % 2 === 0 ? 2_000 : 100_000))]));
+      const { trailers, rstCode } = await answeredEarly(
+        session,
+        Buffer.concat([greeting("Ada"), greeting("x".repeat(i % 2 === 0 ? 2_000 : 100_000))]),
+      );
       assert.equal(trailers?.["grpc-status"], String(Code.ResourceExhausted), `call ${i}: the status arrived`);
       assert.match(decodeURIComponent(String(trailers?.["grpc-message"])), /larger than configured readMaxBytes 1024/);
       assert.equal(rstCode, http2.constants.NGHTTP2_NO_ERROR, `call ${i}: the server closed the stream without an error`);
@@ -72,10 +78,15 @@ test("an invalid message in a stream the client has not ended: the error arrives
 
 test("grpc-js reads the status of an early answer, and the connection keeps serving", async () => {
   const server = await startTestServer({ READ_MAX_BYTES: "1024" });
-  const greeter = new GrpcJsClient(serviceConstructor(loadProtos(["greeter/v1/greeter.proto"]), "greeter.v1.GreeterService"), `127.0.0.1:${server.port}`);
+  const greeter = new GrpcJsClient(
+    serviceConstructor(loadProtos(["greeter/v1/greeter.proto"]), "greeter.v1.GreeterService"),
+    `127.0.0.1:${server.port}`,
+  );
   try {
     for (let i = 0; i < 10; i++) {
-      const error = await grpcFailure(greeter.clientStream("LotsOfGreetings", [{ name: "Ada" }, { name: "x".repeat(2_000) }, { name: "Bob" }]));
+      const error = await grpcFailure(
+        greeter.clientStream("LotsOfGreetings", [{ name: "Ada" }, { name: "x".repeat(2_000) }, { name: "Bob" }]),
+      );
       assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED, `call ${i}: ${error.message}`);
       assert.match(error.details, /larger than configured readMaxBytes 1024/);
     }

@@ -23,7 +23,7 @@ describe("greeter over every protocol", () => {
       assert.equal((await greeter.sayHelloAgain({ name: "Ada" })).message, "Hello again, Ada!");
       assert.equal((await greeter.sayHello({ name: "なんしー" })).message, "Hello, なんしー!");
       // Ten characters a person sees, though 30 UTF-8 bytes and 20 UTF-16 units.
-      assert.equal((await greeter.sayHello({ name: "なんしー".repeat(2) + "ab" })).message, "Hello, なんしーなんしーab!");
+      assert.equal((await greeter.sayHello({ name: `${"なんしー".repeat(2)}ab` })).message, "Hello, なんしーなんしーab!");
       assert.equal((await greeter.sayHello({ name: "👍🏽".repeat(10) })).message, `Hello, ${"👍🏽".repeat(10)}!`);
 
       const long = await rejection(greeter.sayHello({ name: "Bartholomew" }));

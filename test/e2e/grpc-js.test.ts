@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { after, describe, test } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor, type Message } from "../support/grpc-js.js";
+import { GrpcJsClient, grpcFailure, loadProtos, type Message, serviceConstructor } from "../support/grpc-js.js";
 import { startTestServer } from "../support/server.js";
 
 // An independent gRPC stack: @grpc/grpc-js speaking HTTP/2 it implements
@@ -71,8 +71,14 @@ describe("canonical services", () => {
     const reply = await new Promise<Message>((resolve, reject) => {
       const method = serviceConstructor(protos, "greeter.v1.GreeterService").service.SayHello;
       assert.ok(method);
-      const call = greeter.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, { name: "Ada" }, metadata, {}, (error, response) =>
-        error ? reject(error) : resolve(response as Message),
+      const call = greeter.client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        { name: "Ada" },
+        metadata,
+        {},
+        (error, response) => (error ? reject(error) : resolve(response as Message)),
       );
       call.on("metadata", (received) => (initial = received));
       call.on("status", (received) => (status = received));
@@ -128,7 +134,10 @@ describe("the tutorials' contracts", () => {
 describe("streaming kinds", () => {
   test("server streaming", async () => {
     const replies = await collect(greeter.serverStream("LotsOfReplies", { name: "Ada" }));
-    assert.deepEqual(replies.map((reply) => reply.language), ["en", "fr", "es", "de", "ja", "ko", "ru"]);
+    assert.deepEqual(
+      replies.map((reply) => reply.language),
+      ["en", "fr", "es", "de", "ja", "ko", "ru"],
+    );
     assert.equal(replies[1]?.message, "Bonjour, Ada !");
   });
 

@@ -64,7 +64,10 @@ for (const { engine, server } of await serversOnEachEngine((name) => `movies on 
           (await listAll(transport, { titleContains: "THE " })).map((movie) => movie.title),
           ["The Danish Girl", "The Good Dinosaur", "The Martian", "The Night Before"],
         );
-        assert.deepEqual((await listAll(transport, { directorContains: "scott" })).map((movie) => movie.title), ["The Martian"]);
+        assert.deepEqual(
+          (await listAll(transport, { directorContains: "scott" })).map((movie) => movie.title),
+          ["The Martian"],
+        );
         assert.deepEqual(
           (await listAll(transport, { titleContains: "the", directorContains: "levine" })).map((movie) => movie.title),
           ["The Night Before"],
@@ -129,7 +132,10 @@ for (const { engine, server } of await serversOnEachEngine((name) => `movies on 
         );
         const listed = [];
         for await (const movie of tutorial.getListMovies({})) listed.push(movie.title);
-        assert.deepEqual(listed, seeded.map((movie) => movie.title));
+        assert.deepEqual(
+          listed,
+          seeded.map((movie) => movie.title),
+        );
         const tutorialUnknown = await rejection(tutorial.getMovieByID({ id: "no-such-movie" }));
         assert.equal(tutorialUnknown.code, Code.NotFound);
       });

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { OrderChangeType, OrderService } from "../../gen/order/v1/order_pb.js";
-import { postgresCase, postgresSkipReason, type EngineCase } from "../support/database.js";
-import { spawnServer, type ServerProcess } from "../support/process.js";
+import { type EngineCase, postgresCase, postgresSkipReason } from "../support/database.js";
+import { type ServerProcess, spawnServer } from "../support/process.js";
+import { describeUnless } from "../support/skip.js";
 
-describe("two server processes sharing one PostgreSQL", { skip: postgresSkipReason }, () => {
+describeUnless(postgresSkipReason, "two server processes sharing one PostgreSQL", () => {
   let database: EngineCase | undefined;
   const replicas: ServerProcess[] = [];
   after(async () => {

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
-import { OrderChangeType, OrderService, type Order } from "../../gen/order/v1/order_pb.js";
+import { type Order, OrderChangeType, OrderService } from "../../gen/order/v1/order_pb.js";
 import { OrderNotificationTypeEnum, OrderService as TutorialOrderService } from "../../gen/tutorial/order/order_pb.js";
 import { rejection } from "../support/assert.js";
 import { serversOnEachEngine } from "../support/database.js";
@@ -74,7 +74,9 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
           assert.equal(staleDelete.code, Code.Aborted);
 
           const newDate = new Date("2024-05-01T12:34:56.789Z");
-          const renamed = required((await orders.updateOrder({ id: created.id, name: "Green tea", date: timestampFromDate(newDate) })).order);
+          const renamed = required(
+            (await orders.updateOrder({ id: created.id, name: "Green tea", date: timestampFromDate(newDate) })).order,
+          );
           assert.equal(renamed.name, "Green tea");
           assert.equal(renamed.completed, true);
           assert.equal(timestampDate(required(renamed.date)).toISOString(), newDate.toISOString());
@@ -109,9 +111,18 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
           [() => orders.createOrder({ name: "" }), /^name is required/],
           [() => orders.createOrder({ name: "n".repeat(201) }), /^name cannot be more than 200 characters, got 201/],
           [() => orders.createOrder({ name: "line\nbreak" }), /^name must not contain control characters/],
-          [() => orders.createOrder({ name: "Old", date: { seconds: -62_135_596_801n, nanos: 0 } }), /^date must be between 0001-01-01 and 9999-12-31/],
-          [() => orders.createOrder({ name: "Key", idempotencyKey: "k".repeat(201) }), /^idempotency_key cannot be more than 200 characters/],
-          [() => orders.createOrder({ name: "Nanos", date: { seconds: 0n, nanos: -1 } }), /^date.nanos must be from 0 to 999999999, got -1/],
+          [
+            () => orders.createOrder({ name: "Old", date: { seconds: -62_135_596_801n, nanos: 0 } }),
+            /^date must be between 0001-01-01 and 9999-12-31/,
+          ],
+          [
+            () => orders.createOrder({ name: "Key", idempotencyKey: "k".repeat(201) }),
+            /^idempotency_key cannot be more than 200 characters/,
+          ],
+          [
+            () => orders.createOrder({ name: "Nanos", date: { seconds: 0n, nanos: -1 } }),
+            /^date.nanos must be from 0 to 999999999, got -1/,
+          ],
           [() => orders.getOrder({ id: "" }), /^id is required/],
           [() => orders.getOrder({ id: "not-a-uuid" }), /^id must be a UUID, got "not-a-uuid"/],
           [() => orders.updateOrder({ id: randomUUID(), etag: "1" }), /^etag "1" is not one this server issued/],
@@ -119,7 +130,8 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
           [() => orders.listOrders({ pageToken: "garbage" }), /^page_token is not valid/],
           [() => orders.listOrders({ pageToken: Buffer.from("null").toString("base64url") }), /^page_token is not valid/],
           [
-            () => orders.listOrders({ pageToken: Buffer.from(JSON.stringify({ t: 1e20, i: randomUUID(), c: null })).toString("base64url") }),
+            () =>
+              orders.listOrders({ pageToken: Buffer.from(JSON.stringify({ t: 1e20, i: randomUUID(), c: null })).toString("base64url") }),
             /^page_token is not valid/,
           ],
         ] as const;
@@ -136,7 +148,9 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
         const date = timestampFromDate(new Date("2025-01-02T03:04:05.006Z"));
         const countBefore = (await listAll(transport, 500)).length;
         const first = required((await orders.createOrder({ name: "Bread", completed: true, date, idempotencyKey: key })).order);
-        const retries = await Promise.all([1, 2, 3].map(() => orders.createOrder({ name: "Bread", completed: true, date, idempotencyKey: key })));
+        const retries = await Promise.all(
+          [1, 2, 3].map(() => orders.createOrder({ name: "Bread", completed: true, date, idempotencyKey: key })),
+        );
         for (const retry of retries) assert.deepEqual(retry.order, first);
         assert.equal((await listAll(transport, 500)).length, countBefore + 1);
 
@@ -178,7 +192,9 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
         const listed = await tutorial.listOrders({});
         assert.equal(listed.notificationType, ok);
         assert.deepEqual(
-          listed.orders.filter((candidate) => [order.uuid, dated.uuid, offset.uuid].includes(candidate.uuid)).map((candidate) => candidate.uuid),
+          listed.orders
+            .filter((candidate) => [order.uuid, dated.uuid, offset.uuid].includes(candidate.uuid))
+            .map((candidate) => candidate.uuid),
           [order.uuid, dated.uuid, offset.uuid],
           "oldest first",
         );
@@ -225,7 +241,10 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
         assert.ok(page.orders.length <= 7);
         walked.push(...page.orders);
         pageToken = page.nextPageToken;
-        for (const extra of await Promise.all([orders.createOrder({ name: "Added meanwhile" }), orders.createOrder({ name: "Added meanwhile" })])) {
+        for (const extra of await Promise.all([
+          orders.createOrder({ name: "Added meanwhile" }),
+          orders.createOrder({ name: "Added meanwhile" }),
+        ])) {
           added.push(required(extra.order).id);
         }
       } while (pageToken !== "");
@@ -236,7 +255,10 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
       const keys = walked.map((order) => [timestampDate(required(order.createTime)).getTime(), order.id] as const);
       const sorted = [...keys].sort(([timeA, idA], [timeB, idB]) => timeA - timeB || (idA < idB ? -1 : idA > idB ? 1 : 0));
       assert.deepEqual(keys, sorted, "oldest first, then by id");
-      assert.ok(added.some((id) => walkedIds.includes(id)), "orders added behind the last page show up on later pages");
+      assert.ok(
+        added.some((id) => walkedIds.includes(id)),
+        "orders added behind the last page show up on later pages",
+      );
 
       // The completed filter, and a token is bound to its filter.
       const done = await orders.listOrders({ completed: true, pageSize: 5 });

@@ -6,7 +6,7 @@ import { createConnectTransport, createGrpcTransport, Http2SessionManager } from
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { rejection } from "../support/assert.js";
-import { spawnServer, startServerProcess, type StartedServer } from "../support/process.js";
+import { type StartedServer, spawnServer, startServerProcess } from "../support/process.js";
 
 // The server as an operator runs it: its own process, stopped with signals.
 
@@ -24,12 +24,14 @@ async function start(env: Record<string, string> = {}): Promise<StartedServer> {
 
 /** A bidirectional call whose client never closes its side: only the server can end it. Resolves after the first answer. */
 async function openEndlessCall(greeter: ReturnType<typeof grpcGreeter>) {
-  const replies = greeter.bidiHello(
-    (async function* () {
-      yield { name: "Ada" };
-      await new Promise(() => {});
-    })(),
-  )[Symbol.asyncIterator]();
+  const replies = greeter
+    .bidiHello(
+      (async function* () {
+        yield { name: "Ada" };
+        await new Promise(() => {});
+      })(),
+    )
+    [Symbol.asyncIterator]();
   const first = await replies.next();
   assert.equal(first.done ? undefined : first.value.message, "Hello, Ada!");
   return replies;
@@ -120,7 +122,10 @@ describe("graceful shutdown on SIGTERM", () => {
     const { code } = await server.exited;
     assert.equal(code, 0);
     const calls = server.logs.filter((record) => record.procedure === "/greeter.v1.GreeterService/LotsOfReplies");
-    assert.deepEqual(calls.map((record) => record.code), ["ok", "ok"]);
+    assert.deepEqual(
+      calls.map((record) => record.code),
+      ["ok", "ok"],
+    );
     assert.ok(!server.logs.some((record) => record.msg === "grace period over: ending the calls still running"));
   });
 

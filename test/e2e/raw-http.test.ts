@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import * as http2 from "node:http2";
 import { after, describe, test } from "node:test";
-import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
-import { LotsOfRepliesRequestSchema, LotsOfRepliesResponseSchema, SayHelloRequestSchema, SayHelloResponseSchema } from "../../gen/greeter/v1/greeter_pb.js";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  LotsOfRepliesRequestSchema,
+  LotsOfRepliesResponseSchema,
+  SayHelloRequestSchema,
+  SayHelloResponseSchema,
+} from "../../gen/greeter/v1/greeter_pb.js";
 import { envelope, envelopes, grpcStatus, h2Request } from "../support/raw.js";
 import { startTestServer } from "../support/server.js";
 
@@ -47,11 +52,17 @@ describe("JSON POST, as typed with curl", () => {
     const tooLong = await postJson("/greeter.v1.GreeterService/SayHello", '{"name":"Bartholomew"}');
     assert.equal(tooLong.status, 400);
     assert.equal(tooLong.headers.get("content-type"), "application/json");
-    assert.deepEqual(codeAndMessage(await tooLong.json()), { code: "invalid_argument", message: "name cannot be more than 10 characters, got 11" });
+    assert.deepEqual(codeAndMessage(await tooLong.json()), {
+      code: "invalid_argument",
+      message: "name cannot be more than 10 characters, got 11",
+    });
 
     const negative = await postJson("/Calculator/SquareRoot", '{"value": -1}');
     assert.equal(negative.status, 400);
-    assert.deepEqual(codeAndMessage(await negative.json()), { code: "invalid_argument", message: "cannot take the square root of a negative number: value is -1" });
+    assert.deepEqual(codeAndMessage(await negative.json()), {
+      code: "invalid_argument",
+      message: "cannot take the square root of a negative number: value is -1",
+    });
 
     const overflow = await postJson("/calculator.v1.CalculatorService/Multiply", '{"a": 1e308, "b": 10}');
     assert.equal(overflow.status, 400, "OUT_OF_RANGE maps to 400 in the Connect protocol");
@@ -62,13 +73,15 @@ describe("JSON POST, as typed with curl", () => {
     const nan = await postJson("/calculator.v1.CalculatorService/SquareRoot", '{"number": "NaN"}');
     assert.deepEqual(codeAndMessage(await nan.json()), { code: "invalid_argument", message: "number must be a finite number, got NaN" });
     const infinite = await postJson("/calculator.v1.CalculatorService/Add", '{"a": 1, "b": "-Infinity"}');
-    assert.deepEqual(codeAndMessage(await infinite.json()), { code: "invalid_argument", message: "b must be a finite number, got -Infinity" });
+    assert.deepEqual(codeAndMessage(await infinite.json()), {
+      code: "invalid_argument",
+      message: "b must be a finite number, got -Infinity",
+    });
   });
 });
 
 describe("GET with ?encoding=json&message=...", () => {
-  const get = (path: string, message: string) =>
-    fetch(`${server.baseUrl}${path}?encoding=json&message=${encodeURIComponent(message)}`);
+  const get = (path: string, message: string) => fetch(`${server.baseUrl}${path}?encoding=json&message=${encodeURIComponent(message)}`);
 
   test("side-effect-free methods answer", async () => {
     const root = await get("/calculator.v1.CalculatorService/SquareRoot", '{"number":2}');
@@ -105,9 +118,15 @@ test("the server enforces connect-timeout-ms itself on a Connect stream", async 
   assert.equal(response.status, 200, "a Connect stream reports errors in its last envelope");
   const envelopes: Array<{ flags: number; json: unknown }> = [];
   for (let offset = 0; offset < body.length; offset += 5 + body.readUInt32BE(offset + 1)) {
-    envelopes.push({ flags: body[offset] ?? 0, json: JSON.parse(body.subarray(offset + 5, offset + 5 + body.readUInt32BE(offset + 1)).toString()) });
+    envelopes.push({
+      flags: body[offset] ?? 0,
+      json: JSON.parse(body.subarray(offset + 5, offset + 5 + body.readUInt32BE(offset + 1)).toString()),
+    });
   }
-  assert.deepEqual(envelopes.slice(0, -1).map((envelope) => (envelope.json as { language: string }).language), ["en", "fr"]);
+  assert.deepEqual(
+    envelopes.slice(0, -1).map((envelope) => (envelope.json as { language: string }).language),
+    ["en", "fr"],
+  );
   assert.deepEqual(envelopes.at(-1), { flags: 2, json: { error: { code: "deadline_exceeded", message: "the operation timed out" } } });
   assert.ok(elapsed >= 450 && elapsed < 1_500, `answered after ${Math.round(elapsed)} ms`);
 });
@@ -137,7 +156,11 @@ describe("gRPC framed by hand over node:http2", () => {
     // No client-side timer here: only the server knows the deadline.
     const request = toBinary(LotsOfRepliesRequestSchema, create(LotsOfRepliesRequestSchema, { name: "Ada", delayMs: 300 }));
     const started = performance.now();
-    const answer = await h2Request(session, grpcHeaders("/greeter.v1.GreeterService/LotsOfReplies", { "grpc-timeout": "500m" }), envelope(request));
+    const answer = await h2Request(
+      session,
+      grpcHeaders("/greeter.v1.GreeterService/LotsOfReplies", { "grpc-timeout": "500m" }),
+      envelope(request),
+    );
     const elapsed = performance.now() - started;
     assert.equal(grpcStatus(answer).code, 4);
     assert.deepEqual(

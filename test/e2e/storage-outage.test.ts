@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
-import { postgresCase, postgresSkipReason, type EngineCase } from "../support/database.js";
-import { spawnServer, type ServerProcess } from "../support/process.js";
+import { type EngineCase, postgresCase, postgresSkipReason } from "../support/database.js";
+import { type ServerProcess, spawnServer } from "../support/process.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { describeUnless } from "../support/skip.js";
 import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 
 const martian = "a8034f44-aee4-44cf-b32c-74cf452aaaae";
@@ -34,7 +35,7 @@ async function eventually<T>(attempt: () => Promise<T>, what: string): Promise<T
   throw new Error(`${what} did not happen within 20 s: ${String(last)}`);
 }
 
-describe("PostgreSQL going away and coming back", { skip: postgresSkipReason }, () => {
+describeUnless(postgresSkipReason, "PostgreSQL going away and coming back", () => {
   let database: EngineCase | undefined;
   let proxy: TcpProxy | undefined;
   let server: TestServer | undefined;
@@ -53,7 +54,11 @@ describe("PostgreSQL going away and coming back", { skip: postgresSkipReason }, 
     late = spawnServer({ DATABASE_URL: throughProxy(database.env.DATABASE_URL ?? "", proxy), SHUTDOWN_GRACE_MS: "500" });
     const retrying = await late.waitForLog((record) => record.msg.startsWith("PostgreSQL is not reachable yet"));
     assert.match(retrying.msg, /ECONNREFUSED.*retrying in \d+ ms/);
-    assert.equal(late.logs.some((record) => record.msg.startsWith("serving")), false, "no port before the database");
+    assert.equal(
+      late.logs.some((record) => record.msg.startsWith("serving")),
+      false,
+      "no port before the database",
+    );
 
     await proxy.restore();
     const port = await late.serving();
@@ -84,16 +89,21 @@ describe("PostgreSQL going away and coming back", { skip: postgresSkipReason }, 
 
     const lost = await watchEnded;
     assert.equal(lost.code, Code.Unavailable);
-    assert.match(lost.rawMessage, /^lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch$/);
+    assert.match(
+      lost.rawMessage,
+      /^lost the connection to the database, so changes may have been missed; list the orders again and reopen the watch$/,
+    );
 
     const failed = await rejection(movies.getMovie({ id: martian }));
     assert.equal(failed.code, Code.Unavailable);
     assert.equal(failed.rawMessage, "the database cannot be reached right now; try again shortly");
     assert.doesNotMatch(failed.rawMessage, new RegExp(String(proxy.port)), "no internal address reaches the client");
     assert.equal((await rejection(orders.createOrder({ name: "During the outage" }))).code, Code.Unavailable);
-    const refusedWatch = await rejection((async () => {
-      for await (const _ of orders.watchOrders({})) assert.fail("no watch while the database is away");
-    })());
+    const refusedWatch = await rejection(
+      (async () => {
+        for await (const _ of orders.watchOrders({})) assert.fail("no watch while the database is away");
+      })(),
+    );
     assert.equal(refusedWatch.code, Code.Unavailable);
     assert.equal(health.reachable, false);
     assert.deepEqual(healthChanges, [false]);

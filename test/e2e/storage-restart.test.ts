@@ -25,7 +25,13 @@ describe("the embedded database across restarts", () => {
     const first = await startTestServer(env);
     const firstTransport = createGrpcTransport({ baseUrl: first.baseUrl });
     const movies = createClient(MovieService, firstTransport);
-    const kept = (await createClient(OrderService, firstTransport).createOrder({ name: "Kept across restarts", completed: true, idempotencyKey: "restart-1" })).order;
+    const kept = (
+      await createClient(OrderService, firstTransport).createOrder({
+        name: "Kept across restarts",
+        completed: true,
+        idempotencyKey: "restart-1",
+      })
+    ).order;
     assert.ok(kept);
     await movies.updateMovie({ id: "267eedb8-0f5d-42d5-8f43-72426b9fb3e6", rating: 9.1 });
     assert.equal((await movieTitles(firstTransport)).length, 7);
@@ -39,7 +45,10 @@ describe("the embedded database across restarts", () => {
     assert.deepEqual((await orders.getOrder({ id: kept.id })).order, kept);
     const retried = (await orders.createOrder({ name: "Kept across restarts", completed: true, idempotencyKey: "restart-1" })).order;
     assert.equal(retried?.id, kept.id, "idempotency keys are remembered across restarts");
-    assert.equal((await createClient(MovieService, secondTransport).getMovie({ id: "267eedb8-0f5d-42d5-8f43-72426b9fb3e6" })).movie?.rating, 9.1);
+    assert.equal(
+      (await createClient(MovieService, secondTransport).getMovie({ id: "267eedb8-0f5d-42d5-8f43-72426b9fb3e6" })).movie?.rating,
+      9.1,
+    );
     assert.equal(second.logs.filter((record) => record.msg === "applied database migration").length, 0, "no migration runs twice");
 
     // Deleting every movie sticks: the seed ran once, on the first start.
@@ -50,7 +59,10 @@ describe("the embedded database across restarts", () => {
     const third = await startTestServer(env);
     const thirdTransport = createGrpcTransport({ baseUrl: third.baseUrl });
     assert.deepEqual(await movieTitles(thirdTransport), []);
-    assert.equal((await rejection(createClient(MovieService, thirdTransport).getMovie({ id: "267eedb8-0f5d-42d5-8f43-72426b9fb3e6" }))).code, Code.NotFound);
+    assert.equal(
+      (await rejection(createClient(MovieService, thirdTransport).getMovie({ id: "267eedb8-0f5d-42d5-8f43-72426b9fb3e6" }))).code,
+      Code.NotFound,
+    );
     await third.shutdown();
   });
 

@@ -49,7 +49,10 @@ describe("all four kinds over gRPC", () => {
   test("server streaming: one greeting per language, in order", async () => {
     const replies = [];
     for await (const reply of grpc.lotsOfReplies({ name: "なんしー" })) replies.push(reply);
-    assert.deepEqual(replies.map((reply) => reply.language), languages);
+    assert.deepEqual(
+      replies.map((reply) => reply.language),
+      languages,
+    );
     assert.equal(replies[0]?.message, "Hello, なんしー!");
     assert.equal(replies[1]?.message, "Bonjour, なんしー !");
     assert.equal(replies[4]?.message, "こんにちは、なんしーさん！");
@@ -114,7 +117,7 @@ describe("greetings with a delay arrive one by one", () => {
       const shown = arrivals.map(Math.round).join(", ");
       const last = languages.length - 1;
       // Paced by the server: greeting i cannot arrive before i delays have passed.
-      arrivals.forEach((at, index) => assert.ok(at >= index * delayMs - 15, `arrivals at ${shown} ms`));
+      for (const [index, at] of arrivals.entries()) assert.ok(at >= index * delayMs - 15, `arrivals at ${shown} ms`);
       // Not buffered: the first greeting arrives long before the last one is even produced,
       // and the arrivals spread over most of the stream's length.
       assert.ok((arrivals[0] ?? Infinity) < last * delayMs * 0.5, `arrivals at ${shown} ms`);

@@ -3,8 +3,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as tls from "node:tls";
 import { after, test } from "node:test";
+import * as tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -16,11 +16,29 @@ import { startTestServer } from "../support/server.js";
 const dir = mkdtempSync(join(tmpdir(), "tls-test-"));
 const certFile = join(dir, "cert.pem");
 const keyFile = join(dir, "key.pem");
-execFileSync("openssl", [
-  "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-  "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-  "-keyout", keyFile, "-out", certFile,
-], { stdio: "ignore" });
+execFileSync(
+  "openssl",
+  [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=localhost",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-keyout",
+    keyFile,
+    "-out",
+    certFile,
+  ],
+  { stdio: "ignore" },
+);
 const ca = readFileSync(certFile);
 
 const server = await startTestServer({ TLS_CERT: certFile, TLS_KEY: keyFile });
@@ -45,7 +63,10 @@ async function negotiated(offered: string[] | undefined): Promise<string | false
 }
 
 test("ALPN offers h2 and http/1.1 on the same port", async () => {
-  assert.equal(server.logs.find((record) => record.tls === true)?.msg, `serving gRPC, gRPC-Web and Connect on https://127.0.0.1:${server.port}`);
+  assert.equal(
+    server.logs.find((record) => record.tls === true)?.msg,
+    `serving gRPC, gRPC-Web and Connect on https://127.0.0.1:${server.port}`,
+  );
   assert.equal(await negotiated(["h2", "http/1.1"]), "h2");
   assert.equal(await negotiated(["http/1.1"]), "http/1.1");
   assert.equal(await negotiated(undefined), false);
@@ -72,8 +93,8 @@ test("Connect and gRPC-Web over HTTPS/1.1", async () => {
 });
 
 test("grpc-js with TLS credentials", async () => {
-  const constructor = serviceConstructor(loadProtos(["tutorial/helloworld/helloworld.proto"]), "helloworld.Greeter");
-  const client = new GrpcJsClient(constructor, `127.0.0.1:${server.port}`, grpc.credentials.createSsl(ca));
+  const Greeter = serviceConstructor(loadProtos(["tutorial/helloworld/helloworld.proto"]), "helloworld.Greeter");
+  const client = new GrpcJsClient(Greeter, `127.0.0.1:${server.port}`, grpc.credentials.createSsl(ca));
   after(() => client.close());
   assert.deepEqual(await client.unary("SayHello", { name: "Ada" }), { message: "Hello, Ada!" });
 });

@@ -48,7 +48,9 @@ describe("the web page's files", () => {
   before(async () => {
     server = await startTestServer();
     const index = await rawRequest(server.baseUrl, "/");
-    assets = [...index.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    assets = [...index.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map(
+      ([, path]) => path ?? assert.fail("the pattern captures a path"),
+    );
   });
   after(() => server.shutdown());
 
@@ -95,7 +97,17 @@ describe("the web page's files", () => {
   });
 
   test("unknown paths, other methods and escapes from the folder get a plain 404", async () => {
-    const paths = ["/nope", "/index", "/assets/", "/assets/nope.js", "/../package.json", "/%2e%2e/package.json", "/..%2fpackage.json", "/assets/%2e%2e/%2e%2e/package.json", "/calculator.v1.CalculatorService/Nope"];
+    const paths = [
+      "/nope",
+      "/index",
+      "/assets/",
+      "/assets/nope.js",
+      "/../package.json",
+      "/%2e%2e/package.json",
+      "/..%2fpackage.json",
+      "/assets/%2e%2e/%2e%2e/package.json",
+      "/calculator.v1.CalculatorService/Nope",
+    ];
     for (const path of paths) {
       const response = await rawRequest(server.baseUrl, path);
       assert.equal(response.status, 404, path);
@@ -137,7 +149,11 @@ describe("the web page's files", () => {
   test("without ALLOWED_ORIGINS no CORS header is sent, so browsers refuse other origins", async () => {
     const preflight = await rawRequest(server.baseUrl, "/calculator.v1.CalculatorService/SquareRoot", {
       method: "OPTIONS",
-      headers: { origin: "http://elsewhere.test", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin: "http://elsewhere.test",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     assert.equal(preflight.headers["access-control-allow-origin"], undefined);
     assert.equal(preflight.headers["access-control-allow-methods"], undefined);
@@ -165,7 +181,10 @@ describe("CORS with ALLOWED_ORIGINS", () => {
     assert.deepEqual(preflight.headers["access-control-allow-methods"]?.split(","), ["POST", "GET"]);
     const allowed = preflight.headers["access-control-allow-headers"]?.split(",") ?? [];
     for (const header of ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "X-Grpc-Web", "X-User-Agent", "Grpc-Timeout"]) {
-      assert.ok(allowed.some((name) => name.toLowerCase() === header.toLowerCase()), `${header} in ${allowed.join(",")}`);
+      assert.ok(
+        allowed.some((name) => name.toLowerCase() === header.toLowerCase()),
+        `${header} in ${allowed.join(",")}`,
+      );
     }
     assert.ok(Number(preflight.headers["access-control-max-age"]) > 0);
   });

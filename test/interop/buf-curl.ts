@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { Code } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { repoRoot, type CallCounter, type ServerProcess } from "./server-process.js";
+import { type CallCounter, repoRoot, type ServerProcess } from "./server-process.js";
 import { procedureCases, registeredServices } from "./services.js";
 
 const buf = join(repoRoot, "node_modules/.bin/buf");
@@ -77,7 +77,10 @@ export function bufCurlSuite(server: () => ServerProcess, counter: CallCounter):
           const listed = new Set(methods.stdout.trim().split("\n"));
           for (const { procedure } of procedureCases) assert.ok(listed.has(procedure), `${procedure} missing from --list-methods`);
           for (const service of registeredServices) {
-            assert.ok([...listed].some((method) => method.startsWith(`${service}/`)), `no method of ${service} listed`);
+            assert.ok(
+              [...listed].some((method) => method.startsWith(`${service}/`)),
+              `no method of ${service} listed`,
+            );
           }
           counter.add("buf curl");
         });

@@ -4,12 +4,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { createRegistry, fromBinary } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { Code } from "@connectrpc/connect";
 import { BadRequestSchema, file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
-import { repoRoot, type CallCounter, type ServerProcess } from "./server-process.js";
+import { type CallCounter, repoRoot, type ServerProcess } from "./server-process.js";
 import { procedureCases, type StreamKind } from "./services.js";
 
 const protoDir = join(repoRoot, "proto");
@@ -19,10 +19,14 @@ const reflectionDir = join(repoRoot, "node_modules/@grpc/reflection/build/proto"
 /** Loads every contract from .proto files at run time, the way grpc-js users do; no reflection, no generated code. */
 function loadContracts(): protoLoader.PackageDefinition {
   const ours = readdirSync(protoDir, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".proto"));
-  return protoLoader.loadSync(
-    [...ours, "health/v1/health.proto", "grpc/reflection/v1/reflection.proto"],
-    { includeDirs: [protoDir, healthDir, reflectionDir], keepCase: false, enums: String, longs: Number, defaults: false, oneofs: true },
-  );
+  return protoLoader.loadSync([...ours, "health/v1/health.proto", "grpc/reflection/v1/reflection.proto"], {
+    includeDirs: [protoDir, healthDir, reflectionDir],
+    keepCase: false,
+    enums: String,
+    longs: Number,
+    defaults: false,
+    oneofs: true,
+  });
 }
 
 interface CallResult {
@@ -40,10 +44,18 @@ interface CallOptions {
 type AnyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
 /** Calls a method of any streaming kind and collects what comes back. */
-export function callGrpcJs(client: AnyClient, method: string, kind: StreamKind, requests: readonly unknown[], options: CallOptions = {}): Promise<CallResult> {
+export function callGrpcJs(
+  client: AnyClient,
+  method: string,
+  kind: StreamKind,
+  requests: readonly unknown[],
+  options: CallOptions = {},
+): Promise<CallResult> {
   const metadata = options.metadata ?? new grpc.Metadata();
   const callOptions: grpc.CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
-  const invoke = client[method]!.bind(client);
+  const stub = client[method];
+  if (stub === undefined) throw new Error(`the client has no method ${method}`);
+  const invoke = stub.bind(client);
   return new Promise((resolve, reject) => {
     const responses: unknown[] = [];
     let headers = new grpc.Metadata();
@@ -53,24 +65,33 @@ export function callGrpcJs(client: AnyClient, method: string, kind: StreamKind, 
       resolve({ responses, headers });
     };
     if (kind === "unary" || kind === "client") {
-      const call = (kind === "unary" ? invoke(requests[0], metadata, callOptions, done) : invoke(metadata, callOptions, done)) as grpc.ClientUnaryCall & Partial<grpc.ClientWritableStream<unknown>>;
+      const call = (
+        kind === "unary" ? invoke(requests[0], metadata, callOptions, done) : invoke(metadata, callOptions, done)
+      ) as grpc.ClientUnaryCall & Partial<grpc.ClientWritableStream<unknown>>;
       call.on("metadata", (received: grpc.Metadata) => (headers = received));
-      if (kind === "client") {
-        for (const request of requests) call.write!(request);
-        call.end!();
-      }
+      if (kind === "client") writeAll(call, requests);
       return;
     }
-    const call = (kind === "server" ? invoke(requests[0], metadata, callOptions) : invoke(metadata, callOptions)) as grpc.ClientReadableStream<unknown> & Partial<grpc.ClientWritableStream<unknown>>;
+    const call = (
+      kind === "server" ? invoke(requests[0], metadata, callOptions) : invoke(metadata, callOptions)
+    ) as grpc.ClientReadableStream<unknown> & Partial<grpc.ClientWritableStream<unknown>>;
     call.on("metadata", (received: grpc.Metadata) => (headers = received));
     call.on("data", (response: unknown) => responses.push(response));
-    call.on("error", (error: grpc.ServiceError) => (options.endsAtDeadline && error.code === grpc.status.DEADLINE_EXCEEDED ? resolve({ responses, headers }) : reject(error)));
-    call.on("end", () => (options.endsAtDeadline ? reject(new Error("the stream ended before its deadline")) : resolve({ responses, headers })));
-    if (kind === "bidi") {
-      for (const request of requests) call.write!(request);
-      call.end!();
-    }
+    call.on("error", (error: grpc.ServiceError) =>
+      options.endsAtDeadline && error.code === grpc.status.DEADLINE_EXCEEDED ? resolve({ responses, headers }) : reject(error),
+    );
+    call.on("end", () =>
+      options.endsAtDeadline ? reject(new Error("the stream ended before its deadline")) : resolve({ responses, headers }),
+    );
+    if (kind === "bidi") writeAll(call, requests);
   });
+}
+
+/** Writes every request on a client-streaming or bidi call, then ends its side. */
+function writeAll(call: Partial<grpc.ClientWritableStream<unknown>>, requests: readonly unknown[]): void {
+  if (call.write === undefined || call.end === undefined) throw new Error("the call does not take a stream of requests");
+  for (const request of requests) call.write(request);
+  call.end();
 }
 
 async function rejected(promise: Promise<unknown>): Promise<grpc.ServiceError> {
@@ -92,7 +113,9 @@ export function grpcJsSuite(server: () => ServerProcess, counter: CallCounter): 
       let client = clients.get(service);
       if (!client) {
         const Client = grpc.makeClientConstructor(contracts[service] as grpc.ServiceDefinition, service);
-        client = new Client(server().baseUrl.replace("http://", ""), grpc.credentials.createInsecure(), { channelOverride: channel }) as AnyClient;
+        client = new Client(server().baseUrl.replace("http://", ""), grpc.credentials.createInsecure(), {
+          channelOverride: channel,
+        }) as AnyClient;
         clients.set(service, client);
       }
       return client;
@@ -127,11 +150,15 @@ export function grpcJsSuite(server: () => ServerProcess, counter: CallCounter): 
 
     test("a deadline shorter than a slow call ends it with DEADLINE_EXCEEDED", async () => {
       const started = performance.now();
-      const error = await rejected(call("greeter.v1.GreeterService/LotsOfReplies", "server", [{ name: "Slow", delayMs: 2_000 }], { deadlineMs: 300 }));
+      const error = await rejected(
+        call("greeter.v1.GreeterService/LotsOfReplies", "server", [{ name: "Slow", delayMs: 2_000 }], { deadlineMs: 300 }),
+      );
       assert.equal(error.code, grpc.status.DEADLINE_EXCEEDED);
       assert.ok(performance.now() - started < 1_500, "the deadline, not the stream, ended the call");
       // A deadline the call fits in is no problem.
-      const { responses } = await call("greeter.v1.GreeterService/LotsOfReplies", "server", [{ name: "Quick", delayMs: 1 }], { deadlineMs: 5_000 });
+      const { responses } = await call("greeter.v1.GreeterService/LotsOfReplies", "server", [{ name: "Quick", delayMs: 1 }], {
+        deadlineMs: 5_000,
+      });
       assert.equal(responses.length, 7);
     });
 
@@ -169,15 +196,29 @@ export function grpcJsSuite(server: () => ServerProcess, counter: CallCounter): 
         badRequest.fieldViolations.map(({ field, reason }) => ({ field, reason })),
         [{ field: "number", reason: "NON_NEGATIVE" }],
       );
-      assert.match(badRequest.fieldViolations[0]!.description, /negative number: number is -9/);
+      const [violation] = badRequest.fieldViolations;
+      assert.ok(violation);
+      assert.match(violation.description, /negative number: number is -9/);
     });
 
     test("an unknown method gets UNIMPLEMENTED and the connection keeps serving", async () => {
       const Nowhere = grpc.makeGenericClientConstructor(
-        { Nope: { path: "/calculator.v1.CalculatorService/Nope", requestStream: false, responseStream: false, requestSerialize: (value: Buffer) => value, requestDeserialize: (value: Buffer) => value, responseSerialize: (value: Buffer) => value, responseDeserialize: (value: Buffer) => value } },
+        {
+          Nope: {
+            path: "/calculator.v1.CalculatorService/Nope",
+            requestStream: false,
+            responseStream: false,
+            requestSerialize: (value: Buffer) => value,
+            requestDeserialize: (value: Buffer) => value,
+            responseSerialize: (value: Buffer) => value,
+            responseDeserialize: (value: Buffer) => value,
+          },
+        },
         "Nowhere",
       );
-      const client = new Nowhere(server().baseUrl.replace("http://", ""), grpc.credentials.createInsecure(), { channelOverride: channel }) as unknown as AnyClient;
+      const client = new Nowhere(server().baseUrl.replace("http://", ""), grpc.credentials.createInsecure(), {
+        channelOverride: channel,
+      }) as unknown as AnyClient;
       const error = await rejected(callGrpcJs(client, "Nope", "unary", [Buffer.alloc(0)]));
       counter.add("@grpc/grpc-js");
       assert.equal(error.code, grpc.status.UNIMPLEMENTED);
@@ -205,7 +246,8 @@ export function grpcJsSuite(server: () => ServerProcess, counter: CallCounter): 
 
     test("health Watch streams the current status", async () => {
       const client = clientFor("grpc.health.v1.Health");
-      const watch = client["Watch"]!({ service: "" }) as grpc.ClientReadableStream<{ status: string }>;
+      assert.ok(client.Watch, "the Health client has Watch");
+      const watch = client.Watch({ service: "" }) as grpc.ClientReadableStream<{ status: string }>;
       const [first] = (await new Promise((resolve, reject) => {
         watch.once("data", (message) => resolve([message]));
         watch.once("error", reject);

@@ -9,7 +9,7 @@ import { edgeCaseSuite } from "./edge-cases.js";
 import { grpcJsSuite } from "./grpc-js.js";
 import { protocolMatrixSuite } from "./matrix.js";
 import { pythonSuite } from "./python.js";
-import { CallCounter, startInteropServer, type ServerProcess } from "./server-process.js";
+import { CallCounter, type ServerProcess, startInteropServer } from "./server-process.js";
 import { shutdownSuite } from "./shutdown.js";
 
 /** Small enough that the size-limit cases stay quick; the edge cases read it from here. */

@@ -1,24 +1,21 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { createRegistry, type DescMethod, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
 import {
-  Http2SessionManager,
   compressionBrotli,
   compressionGzip,
   createConnectTransport,
   createGrpcTransport,
   createGrpcWebTransport,
+  Http2SessionManager,
 } from "@connectrpc/connect-node";
+import { CalculatorService, file_calculator_v1_calculator } from "../../gen/calculator/v1/calculator_pb.js";
 import { BadRequestSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
-import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
-import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { file_greeter_v1_greeter, GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { file_grpc_reflection_v1_reflection, ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { createRegistry, fromJson, toJson, type DescMethod, type JsonValue } from "@bufbuild/protobuf";
-import { file_calculator_v1_calculator } from "../../gen/calculator/v1/calculator_pb.js";
-import { file_greeter_v1_greeter } from "../../gen/greeter/v1/greeter_pb.js";
-import { file_grpc_reflection_v1_reflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { file_health_v1_health } from "../../gen/health/v1/health_pb.js";
 import { file_movie_v1_movie } from "../../gen/movie/v1/movie_pb.js";
 import { file_order_v1_order } from "../../gen/order/v1/order_pb.js";
@@ -28,8 +25,8 @@ import { file_tutorial_helloworld_helloworld } from "../../gen/tutorial/hellowor
 import { file_tutorial_movie_movie } from "../../gen/tutorial/movie/movie_pb.js";
 import { file_tutorial_order_order } from "../../gen/tutorial/order/order_pb.js";
 import { rejection } from "../support/assert.js";
-import { procedureCases, registeredServices, type ProcedureCase } from "./services.js";
 import type { CallCounter, ServerProcess } from "./server-process.js";
+import { type ProcedureCase, procedureCases, registeredServices } from "./services.js";
 
 const protocols = ["grpc", "grpc-web", "connect"] as const;
 const codecs = [
@@ -73,7 +70,8 @@ async function callCase(transport: Transport, { procedure, kind, requests, deadl
   if (kind === "client") return [answer(await (call(stream, options) as Promise<unknown>))];
   const responses: unknown[] = [];
   try {
-    for await (const response of call(kind === "server" ? inputs[0] : stream, options) as AsyncIterable<unknown>) responses.push(answer(response));
+    for await (const response of call(kind === "server" ? inputs[0] : stream, options) as AsyncIterable<unknown>)
+      responses.push(answer(response));
   } catch (error) {
     // A stream that never ends by itself ends at its deadline, after what it sent.
     if (deadlineMs === undefined || ConnectError.from(error).code !== Code.DeadlineExceeded) throw error;
@@ -98,9 +96,16 @@ function encodingHeader(protocol: (typeof protocols)[number], streaming: boolean
 export function protocolMatrixSuite(server: () => ServerProcess, counter: CallCounter): void {
   describe("protocol × codec × compression × stream type", () => {
     const sessions: Http2SessionManager[] = [];
-    after(() => sessions.forEach((session) => session.abort()));
+    after(() => {
+      for (const session of sessions) session.abort();
+    });
 
-    const transportFor = (protocol: (typeof protocols)[number], useBinaryFormat: boolean, compression: Compression | undefined, interceptors: Interceptor[] = []): Transport => {
+    const transportFor = (
+      protocol: (typeof protocols)[number],
+      useBinaryFormat: boolean,
+      compression: Compression | undefined,
+      interceptors: Interceptor[] = [],
+    ): Transport => {
       const sessionManager = new Http2SessionManager(server().baseUrl);
       sessions.push(sessionManager);
       const options = {
@@ -146,7 +151,8 @@ export function protocolMatrixSuite(server: () => ServerProcess, counter: CallCo
                 yield { name: "Bidi" };
                 yield { name: "Stream" };
               })(),
-            )) answers.push(answer.message);
+            ))
+              answers.push(answer.message);
             assert.deepEqual(answers, ["Hello, Bidi!", "Hello, Stream!"]);
 
             // A large answer (about 3.5 kB) is compressed with what the client accepts.
@@ -224,14 +230,20 @@ export function protocolMatrixSuite(server: () => ServerProcess, counter: CallCo
             { messageRequest: { case: "fileContainingSymbol", value: "nothing.Here" } },
             { messageRequest: { case: "fileByFilename", value: "nothing/here.proto" } },
             { messageRequest: { case: "allExtensionNumbersOfType", value: "calculator.v1.SquareRootRequest" } },
-            { messageRequest: { case: "fileContainingExtension", value: { containingType: "calculator.v1.SquareRootRequest", extensionNumber: 100 } } },
+            {
+              messageRequest: {
+                case: "fileContainingExtension",
+                value: { containingType: "calculator.v1.SquareRootRequest", extensionNumber: 100 },
+              },
+            },
           ] as const;
           const answers = [];
           for await (const answer of reflection.serverReflectionInfo(
             (async function* () {
               yield* requests;
             })(),
-          )) answers.push(answer.messageResponse);
+          ))
+            answers.push(answer.messageResponse);
           const [list, bidiFile, tutorialFile, detailsFile, unknownSymbol, unknownFile, extensionNumbers, unknownExtension] = answers;
           assert.equal(list?.case, "listServicesResponse");
           assert.deepEqual(list.value.service.map(({ name }) => name).sort(), [...registeredServices].sort());

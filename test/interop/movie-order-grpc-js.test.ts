@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { serversOnEachEngine } from "../support/database.js";
@@ -44,7 +44,9 @@ interface OrderReply {
 /** Calls a unary method and resolves with its answer or rejects with the grpc-js ServiceError. */
 function unary<T>(client: grpc.Client, method: string, request: object): Promise<T> {
   return new Promise((resolve, reject) => {
-    const call = (client as unknown as Record<string, (request: object, done: (error: grpc.ServiceError | null, reply: T) => void) => void>)[method];
+    const call = (
+      client as unknown as Record<string, (request: object, done: (error: grpc.ServiceError | null, reply: T) => void) => void>
+    )[method];
     assert.ok(call, `no method ${method}`);
     call.call(client, request, (error, reply) => (error ? reject(error) : resolve(reply)));
   });
@@ -86,7 +88,15 @@ for (const { engine, server } of await serversOnEachEngine((name) => `tutorial c
         stream.on("error", reject);
         stream.on("end", () => resolve(received));
       });
-      assert.deepEqual(titles, ["Creed", "Spectre", "The Danish Girl", "The Good Dinosaur", "The Martian", "The Night Before", "Victor Frankenstein"]);
+      assert.deepEqual(titles, [
+        "Creed",
+        "Spectre",
+        "The Danish Girl",
+        "The Good Dinosaur",
+        "The Martian",
+        "The Night Before",
+        "Victor Frankenstein",
+      ]);
     });
 
     test("order.OrderService: create, read, update, list, delete, and NOT_FOUND", async () => {
@@ -99,7 +109,12 @@ for (const { engine, server } of await serversOnEachEngine((name) => `tutorial c
       const read = await unary<OrderReply>(orders, "ReadOrder", { uuid: order.uuid });
       assert.deepEqual(read.order, order);
 
-      const updated = await unary<OrderReply>(orders, "UpdateOrder", { uuid: order.uuid, name: "Ramen", completed: true, date: "2024-01-02T03:04:05Z" });
+      const updated = await unary<OrderReply>(orders, "UpdateOrder", {
+        uuid: order.uuid,
+        name: "Ramen",
+        completed: true,
+        date: "2024-01-02T03:04:05Z",
+      });
       assert.equal(updated.notification_type, "ORDER_NOTIFICATION_TYPE_ENUM_OK");
       assert.deepEqual(updated.order, { uuid: order.uuid, name: "Ramen", completed: true, date: "2024-01-02T03:04:05.000Z" });
 

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, test } from "node:test";
-import { repoRoot, type CallCounter, type ServerProcess } from "./server-process.js";
+import { promisify } from "node:util";
+import { type CallCounter, repoRoot, type ServerProcess } from "./server-process.js";
 
 const run = promisify(execFile);
 /** Debian's interpreter, which python3-grpcio and python3-grpc-tools install into (not a pyenv one first on PATH). */
@@ -78,12 +78,15 @@ const expectations: Record<string, (outcomes: Outcomes) => number> = {
   },
   movie(outcomes) {
     const martian = answer(outcomes, "Movie.GetMovieByID(The Martian)") as MovieShown;
-    assert.deepEqual({ ...martian, rating: Math.round(martian.rating * 10) / 10 }, {
-      id: "a8034f44-aee4-44cf-b32c-74cf452aaaae",
-      title: "The Martian",
-      director: "Ridley Scott",
-      rating: 8.2,
-    });
+    assert.deepEqual(
+      { ...martian, rating: Math.round(martian.rating * 10) / 10 },
+      {
+        id: "a8034f44-aee4-44cf-b32c-74cf452aaaae",
+        title: "The Martian",
+        director: "Ridley Scott",
+        rating: 8.2,
+      },
+    );
     failure(outcomes, "Movie.GetMovieByID(unknown)", "NOT_FOUND", /no-such-movie/);
     const listed = answer(outcomes, "Movie.GetListMovies()") as MovieShown[];
     assert.ok(listed.length >= 7, `${listed.length} movies`);
@@ -114,9 +117,13 @@ export function pythonSuite(server: () => ServerProcess, counter: CallCounter): 
     if (missing && process.env.CI === "true") throw new Error(missing);
 
     test("every tutorial contract answers as the tutorial's client expects", { skip: missing }, async (t) => {
-      const { stdout } = await run(python, [join(repoRoot, "test/interop/tutorial_clients.py"), `127.0.0.1:${server().port}`, tutorialProtos], {
-        timeout: 60_000,
-      });
+      const { stdout } = await run(
+        python,
+        [join(repoRoot, "test/interop/tutorial_clients.py"), `127.0.0.1:${server().port}`, tutorialProtos],
+        {
+          timeout: 60_000,
+        },
+      );
       const outcomes: Outcomes = new Map(
         stdout
           .trim()

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServerProcess, type StartedServer } from "../support/process.js";
+import { type StartedServer, startServerProcess } from "../support/process.js";
 
 /** The repository root (this file runs from dist/test/interop/). */
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));

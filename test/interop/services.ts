@@ -39,9 +39,7 @@ export interface ProcedureCase {
    * arrived before it.
    */
   readonly deadlineMs?: number;
-  readonly expect:
-    | { check(responses: unknown[], what: string): void }
-    | { code: Code; exitCode: number; message: RegExp };
+  readonly expect: { check(responses: unknown[], what: string): void } | { code: Code; exitCode: number; message: RegExp };
 }
 
 const answers =
@@ -52,18 +50,18 @@ const answers =
 /** Zero values are omitted by some clients and spelled out by others. */
 function withoutZeroValues(message: unknown): unknown {
   return Object.fromEntries(
-    Object.entries(message as Record<string, unknown>).filter(([, value]) => value !== 0 && value !== "" && value !== false && value !== null),
+    Object.entries(message as Record<string, unknown>).filter(
+      ([, value]) => value !== 0 && value !== "" && value !== false && value !== null,
+    ),
   );
 }
 
 /** A float field as a client decodes it: 1.4142135 in JSON, 1.4142135381698608 in JavaScript. */
-const float32 =
-  (field: string, expected: number) =>
-  (responses: unknown[], what: string) => {
-    assert.equal(responses.length, 1, what);
-    const value = (responses[0] as Record<string, unknown>)[field];
-    assert.ok(typeof value === "number" && Math.abs(value - expected) < 1e-6, `${what}: got ${String(value)}`);
-  };
+const float32 = (field: string, expected: number) => (responses: unknown[], what: string) => {
+  assert.equal(responses.length, 1, what);
+  const value = (responses[0] as Record<string, unknown>)[field];
+  assert.ok(typeof value === "number" && Math.abs(value - expected) < 1e-6, `${what}: got ${String(value)}`);
+};
 
 const error = (code: Code, message: RegExp) => ({ code, exitCode: code * 8, message });
 
@@ -105,8 +103,20 @@ export const procedureCases: readonly ProcedureCase[] = [
     expect: error(Code.InvalidArgument, /divide by zero/),
   },
   // greeter.v1, every streaming kind
-  { procedure: "greeter.v1.GreeterService/SayHello", kind: "unary", requests: [{ name: "Alice" }], inProtoFolder: true, expect: { check: answers({ message: "Hello, Alice!" }) } },
-  { procedure: "greeter.v1.GreeterService/SayHelloAgain", kind: "unary", requests: [{ name: "Bob" }], inProtoFolder: true, expect: { check: answers({ message: "Hello again, Bob!" }) } },
+  {
+    procedure: "greeter.v1.GreeterService/SayHello",
+    kind: "unary",
+    requests: [{ name: "Alice" }],
+    inProtoFolder: true,
+    expect: { check: answers({ message: "Hello, Alice!" }) },
+  },
+  {
+    procedure: "greeter.v1.GreeterService/SayHelloAgain",
+    kind: "unary",
+    requests: [{ name: "Bob" }],
+    inProtoFolder: true,
+    expect: { check: answers({ message: "Hello again, Bob!" }) },
+  },
   {
     procedure: "greeter.v1.GreeterService/SayHello",
     kind: "unary",
@@ -142,11 +152,41 @@ export const procedureCases: readonly ProcedureCase[] = [
     expect: { check: answers(...names.map((name) => ({ message: `Hello, ${name}!` }))) },
   },
   // The tutorials' contracts, at their exact wire names
-  { procedure: "Calculator/SquareRoot", kind: "unary", requests: [{ value: 2 }], inProtoFolder: true, expect: { check: float32("value", Math.SQRT2) } },
-  { procedure: "Calculator/SquareRoot", kind: "unary", requests: [{ value: -1 }], inProtoFolder: true, expect: error(Code.InvalidArgument, /value is -1/) },
-  { procedure: "helloworld.Greeter/SayHello", kind: "unary", requests: [{ name: "world" }], inProtoFolder: true, expect: { check: answers({ message: "Hello, world!" }) } },
-  { procedure: "helloworld.Greeter/SayHelloAgain", kind: "unary", requests: [{ name: "world" }], inProtoFolder: true, expect: { check: answers({ message: "Hello again, world!" }) } },
-  { procedure: "hello.HelloService/SayHello", kind: "unary", requests: [{ name: "なんしー" }], inProtoFolder: true, expect: { check: answers({ message: "こんにちは, なんしー" }) } },
+  {
+    procedure: "Calculator/SquareRoot",
+    kind: "unary",
+    requests: [{ value: 2 }],
+    inProtoFolder: true,
+    expect: { check: float32("value", Math.SQRT2) },
+  },
+  {
+    procedure: "Calculator/SquareRoot",
+    kind: "unary",
+    requests: [{ value: -1 }],
+    inProtoFolder: true,
+    expect: error(Code.InvalidArgument, /value is -1/),
+  },
+  {
+    procedure: "helloworld.Greeter/SayHello",
+    kind: "unary",
+    requests: [{ name: "world" }],
+    inProtoFolder: true,
+    expect: { check: answers({ message: "Hello, world!" }) },
+  },
+  {
+    procedure: "helloworld.Greeter/SayHelloAgain",
+    kind: "unary",
+    requests: [{ name: "world" }],
+    inProtoFolder: true,
+    expect: { check: answers({ message: "Hello again, world!" }) },
+  },
+  {
+    procedure: "hello.HelloService/SayHello",
+    kind: "unary",
+    requests: [{ name: "なんしー" }],
+    inProtoFolder: true,
+    expect: { check: answers({ message: "こんにちは, なんしー" }) },
+  },
   // movie.v1 and order.v1, and the tutorials' movie and order contracts.
   // Orders are created first; the listing comes more than four cases later,
   // so even buf curl, which runs four cases at a time, has created some by then.
@@ -180,7 +220,13 @@ export const procedureCases: readonly ProcedureCase[] = [
       },
     },
   },
-  { procedure: "order.v1.OrderService/CreateOrder", kind: "unary", requests: [{ name: "" }], inProtoFolder: true, expect: error(Code.InvalidArgument, /name is required/) },
+  {
+    procedure: "order.v1.OrderService/CreateOrder",
+    kind: "unary",
+    requests: [{ name: "" }],
+    inProtoFolder: true,
+    expect: error(Code.InvalidArgument, /name is required/),
+  },
   {
     procedure: "movie.v1.MovieService/GetMovie",
     kind: "unary",
@@ -188,7 +234,13 @@ export const procedureCases: readonly ProcedureCase[] = [
     inProtoFolder: true,
     expect: { check: answers({ movie: martian }) },
   },
-  { procedure: "movie.v1.MovieService/GetMovie", kind: "unary", requests: [{ id: "no-such-movie" }], inProtoFolder: true, expect: error(Code.NotFound, /no movie has id "no-such-movie"/) },
+  {
+    procedure: "movie.v1.MovieService/GetMovie",
+    kind: "unary",
+    requests: [{ id: "no-such-movie" }],
+    inProtoFolder: true,
+    expect: error(Code.NotFound, /no movie has id "no-such-movie"/),
+  },
   {
     procedure: "movie.v1.MovieService/ListMovies",
     kind: "server",
@@ -204,12 +256,22 @@ export const procedureCases: readonly ProcedureCase[] = [
     expect: {
       check(responses, what) {
         const [movie] = responses as Array<{ id: string; title: string; director: string; rating: number }>;
-        assert.deepEqual({ id: movie?.id, title: movie?.title, director: movie?.director }, { id: martian.id, title: martian.title, director: martian.director }, what);
+        assert.deepEqual(
+          { id: movie?.id, title: movie?.title, director: movie?.director },
+          { id: martian.id, title: martian.title, director: martian.director },
+          what,
+        );
         float32("rating", martian.rating)(responses, what);
       },
     },
   },
-  { procedure: "Movie/GetMovieByID", kind: "unary", requests: [{ id: "no-such-movie" }], inProtoFolder: true, expect: error(Code.NotFound, /no movie has id "no-such-movie"/) },
+  {
+    procedure: "Movie/GetMovieByID",
+    kind: "unary",
+    requests: [{ id: "no-such-movie" }],
+    inProtoFolder: true,
+    expect: error(Code.NotFound, /no movie has id "no-such-movie"/),
+  },
   {
     procedure: "Movie/GetListMovies",
     kind: "server",
@@ -224,8 +286,20 @@ export const procedureCases: readonly ProcedureCase[] = [
         ),
     },
   },
-  { procedure: "order.v1.OrderService/GetOrder", kind: "unary", requests: [{ id: missingOrder }], inProtoFolder: true, expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)) },
-  { procedure: "order.OrderService/ReadOrder", kind: "unary", requests: [{ uuid: missingOrder }], inProtoFolder: true, expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)) },
+  {
+    procedure: "order.v1.OrderService/GetOrder",
+    kind: "unary",
+    requests: [{ id: missingOrder }],
+    inProtoFolder: true,
+    expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)),
+  },
+  {
+    procedure: "order.OrderService/ReadOrder",
+    kind: "unary",
+    requests: [{ uuid: missingOrder }],
+    inProtoFolder: true,
+    expect: error(Code.NotFound, new RegExp(`no order has id ${missingOrder}`)),
+  },
   {
     procedure: "order.v1.OrderService/ListOrders",
     kind: "unary",
@@ -248,7 +322,10 @@ export const procedureCases: readonly ProcedureCase[] = [
       check(responses, what) {
         const [list] = responses as Array<{ notificationType: string; orders?: Array<{ name: string }> }>;
         assert.equal(list?.notificationType, "ORDER_NOTIFICATION_TYPE_ENUM_OK", what);
-        assert.ok(list.orders?.some(({ name }) => name === "Tutorial order"), `${what}: the tutorial's order is listed`);
+        assert.ok(
+          list.orders?.some(({ name }) => name === "Tutorial order"),
+          `${what}: the tutorial's order is listed`,
+        );
       },
     },
   },
@@ -261,7 +338,13 @@ export const procedureCases: readonly ProcedureCase[] = [
     expect: { check: answers({ started: true }) },
   },
   // The gRPC ecosystem's services
-  { procedure: "grpc.health.v1.Health/Check", kind: "unary", requests: [{}], inProtoFolder: false, expect: { check: answers({ status: "SERVING" }) } },
+  {
+    procedure: "grpc.health.v1.Health/Check",
+    kind: "unary",
+    requests: [{}],
+    inProtoFolder: false,
+    expect: { check: answers({ status: "SERVING" }) },
+  },
   {
     procedure: "grpc.health.v1.Health/Check",
     kind: "unary",
@@ -269,7 +352,13 @@ export const procedureCases: readonly ProcedureCase[] = [
     inProtoFolder: false,
     expect: { check: answers({ status: "SERVING" }) },
   },
-  { procedure: "grpc.health.v1.Health/Check", kind: "unary", requests: [{ service: "no.such.Service" }], inProtoFolder: false, expect: error(Code.NotFound, /unknown service "no.such.Service"/) },
+  {
+    procedure: "grpc.health.v1.Health/Check",
+    kind: "unary",
+    requests: [{ service: "no.such.Service" }],
+    inProtoFolder: false,
+    expect: error(Code.NotFound, /unknown service "no.such.Service"/),
+  },
   {
     procedure: "grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
     kind: "bidi",

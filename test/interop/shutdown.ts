@@ -42,7 +42,10 @@ export function shutdownSuite(server: () => ServerProcess, counter: CallCounter,
       );
       assert.ok(server().logs.some(({ msg }) => msg === "shutdown complete"));
       // Whatever the suite sent, nothing was an unexpected failure on the server's side.
-      assert.deepEqual(server().logs.filter(({ level }) => typeof level === "number" && level >= 50), []);
+      assert.deepEqual(
+        server().logs.filter(({ level }) => typeof level === "number" && level >= 50),
+        [],
+      );
     });
   });
 }

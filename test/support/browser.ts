@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
 
 /** Debian's Chromium (apt-get install chromium); the tests never download a browser. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -64,7 +64,8 @@ export async function waitForText(locator: Locator, expected: string | RegExp, t
   const deadline = Date.now() + timeoutMs;
   let text = "";
   for (;;) {
-    text = (await locator.count()) > 0 ? await locator.first().innerText() : "(element absent)";
+    const [first] = await locator.allInnerTexts();
+    text = first ?? "(element absent)";
     if (matches(text)) return text;
     if (Date.now() > deadline) assert.fail(`expected ${String(expected)} on the page, saw: ${JSON.stringify(text)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,8 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { randomBytes } from "node:crypto";
-import { after, describe } from "node:test";
+import { after, test } from "node:test";
 import pg from "pg";
 import { redactPassword } from "../../server/config.js";
 import { startTestServer, type TestServer } from "./server.js";
@@ -21,8 +21,9 @@ export interface EngineCase {
 }
 
 /** Set when PostgreSQL tests cannot run: node:test prints it as the skip reason. */
-export const postgresSkipReason =
-  process.env.TEST_DATABASE_URL ? undefined : "TEST_DATABASE_URL is not set: PostgreSQL tests skipped (PGlite tests still run)";
+export const postgresSkipReason = process.env.TEST_DATABASE_URL
+  ? undefined
+  : "TEST_DATABASE_URL is not set: PostgreSQL tests skipped (PGlite tests still run)";
 
 /** PGlite in a fresh temporary folder, like a first start on a fresh clone. */
 export async function pgliteCase(): Promise<EngineCase> {
@@ -98,6 +99,6 @@ export async function serversOnEachEngine(
     const unexpected = running.flatMap(({ server }) => server.logs.filter((record) => record.msg === "unexpected error in handler"));
     if (unexpected.length > 0) throw new Error(`the server hit unexpected errors: ${JSON.stringify(unexpected)}`);
   });
-  if (postgresSkipReason !== undefined) describe(suiteTitle("PostgreSQL"), { skip: postgresSkipReason }, () => {});
+  if (postgresSkipReason !== undefined) test(suiteTitle("PostgreSQL"), { skip: postgresSkipReason }, () => {});
   return running;
 }

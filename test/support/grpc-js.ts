@@ -30,9 +30,9 @@ export class GrpcJsClient {
   readonly client: grpc.Client;
   private readonly service: grpc.ServiceDefinition;
 
-  constructor(constructor: grpc.ServiceClientConstructor, address: string, credentials = grpc.credentials.createInsecure()) {
-    this.client = new constructor(address, credentials);
-    this.service = constructor.service;
+  constructor(Client: grpc.ServiceClientConstructor, address: string, credentials = grpc.credentials.createInsecure()) {
+    this.client = new Client(address, credentials);
+    this.service = Client.service;
   }
 
   private method(name: string): grpc.MethodDefinition<Message, Message> {
@@ -44,22 +44,38 @@ export class GrpcJsClient {
   unary(name: string, request: Message, metadata = new grpc.Metadata(), options: grpc.CallOptions = {}): Promise<Message> {
     const method = this.method(name);
     return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, request, metadata, options, (error, response) =>
-        error ? reject(error) : resolve(response ?? {}),
+      this.client.makeUnaryRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        request,
+        metadata,
+        options,
+        (error, response) => (error ? reject(error) : resolve(response ?? {})),
       );
     });
   }
 
   serverStream(name: string, request: Message, options: grpc.CallOptions = {}): grpc.ClientReadableStream<Message> {
     const method = this.method(name);
-    return this.client.makeServerStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, request, new grpc.Metadata(), options);
+    return this.client.makeServerStreamRequest(
+      method.path,
+      method.requestSerialize,
+      method.responseDeserialize,
+      request,
+      new grpc.Metadata(),
+      options,
+    );
   }
 
   clientStream(name: string, requests: Message[]): Promise<Message> {
     const method = this.method(name);
     return new Promise((resolve, reject) => {
-      const call = this.client.makeClientStreamRequest(method.path, method.requestSerialize, method.responseDeserialize, (error, response) =>
-        error ? reject(error) : resolve(response ?? {}),
+      const call = this.client.makeClientStreamRequest(
+        method.path,
+        method.requestSerialize,
+        method.responseDeserialize,
+        (error, response) => (error ? reject(error) : resolve(response ?? {})),
       );
       for (const request of requests) call.write(request);
       call.end();

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { LogRecord } from "./logs.js";
@@ -53,7 +53,9 @@ export function spawnServer(env: Record<string, string>, { inheritEnv = true, cw
   });
   const logs: LogRecord[] = [];
   const waiters = new Set<() => void>();
-  const wake = () => waiters.forEach((check) => check());
+  const wake = () => {
+    for (const check of waiters) check();
+  };
   let stderr = "";
   let output = "";
   child.stderr.setEncoding("utf8").on("data", (chunk: string) => {

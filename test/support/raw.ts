@@ -1,4 +1,4 @@
-import * as http2 from "node:http2";
+import type * as http2 from "node:http2";
 
 /** What came back for one HTTP/2 request, exactly as it was on the wire. */
 export interface RawH2Answer {
@@ -48,7 +48,7 @@ export function envelopes(body: Buffer): Array<{ flags: number; data: Buffer }> 
   const frames = [];
   for (let offset = 0; offset + 5 <= body.length; ) {
     const length = body.readUInt32BE(offset + 1);
-    frames.push({ flags: body[offset]!, data: body.subarray(offset + 5, offset + 5 + length) });
+    frames.push({ flags: body.readUInt8(offset), data: body.subarray(offset + 5, offset + 5 + length) });
     offset += 5 + length;
   }
   return frames;

@@ -4,7 +4,7 @@ import { serverInterceptors } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { openDependencies } from "../../server/dependencies.js";
 import { createRoutes } from "../../server/routes.js";
-import { memoryLogger, type LogRecord } from "./logs.js";
+import { type LogRecord, memoryLogger } from "./logs.js";
 
 /**
  * Every route of the server with the server's interceptors, in memory: no

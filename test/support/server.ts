@@ -1,9 +1,9 @@
-import { Http2SessionManager, createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import type { Transport } from "@connectrpc/connect";
-import { loadConfig, type Config } from "../../server/config.js";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { type Config, loadConfig } from "../../server/config.js";
 import type { RouteDependencies } from "../../server/routes.js";
 import { startServer } from "../../server/server.js";
-import { memoryLogger, type LogRecord } from "./logs.js";
+import { type LogRecord, memoryLogger } from "./logs.js";
 
 export type { LogRecord };
 
@@ -73,8 +73,20 @@ export function protocolCases(baseUrl: string): { cases: ProtocolCase[]; close()
   };
   const cases: ProtocolCase[] = [
     { name: "gRPC (h2c)", protocol: "grpc", http: "2.0", get: false, transport: createGrpcTransport({ baseUrl, sessionManager: h2() }) },
-    { name: "gRPC-Web (HTTP/1.1)", protocol: "grpc-web", http: "1.1", get: false, transport: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }) },
-    { name: "Connect JSON (HTTP/1.1)", protocol: "connect", http: "1.1", get: false, transport: createConnectTransport({ baseUrl, httpVersion: "1.1" }) },
+    {
+      name: "gRPC-Web (HTTP/1.1)",
+      protocol: "grpc-web",
+      http: "1.1",
+      get: false,
+      transport: createGrpcWebTransport({ baseUrl, httpVersion: "1.1" }),
+    },
+    {
+      name: "Connect JSON (HTTP/1.1)",
+      protocol: "connect",
+      http: "1.1",
+      get: false,
+      transport: createConnectTransport({ baseUrl, httpVersion: "1.1" }),
+    },
     {
       name: "Connect binary (HTTP/2)",
       protocol: "connect",
@@ -82,7 +94,18 @@ export function protocolCases(baseUrl: string): { cases: ProtocolCase[]; close()
       get: false,
       transport: createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, sessionManager: h2() }),
     },
-    { name: "Connect GET (HTTP/1.1)", protocol: "connect", http: "1.1", get: true, transport: createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true }) },
+    {
+      name: "Connect GET (HTTP/1.1)",
+      protocol: "connect",
+      http: "1.1",
+      get: true,
+      transport: createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true }),
+    },
   ];
-  return { cases, close: () => sessions.forEach((manager) => manager.abort()) };
+  return {
+    cases,
+    close: () => {
+      for (const manager of sessions) manager.abort();
+    },
+  };
 }

@@ -59,7 +59,12 @@ describe("add, subtract, multiply, divide", () => {
   });
 
   test("report a result too large for a double as out of range", () => {
-    for (const overflow of [() => add(1e308, 1e308), () => subtract(-1e308, 1e308), () => multiply(1e308, 10), () => divide(1e308, 1e-10)]) {
+    for (const overflow of [
+      () => add(1e308, 1e308),
+      () => subtract(-1e308, 1e308),
+      () => multiply(1e308, 10),
+      () => divide(1e308, 1e-10),
+    ]) {
       assert.throws(overflow, (error: unknown) => error instanceof OutOfRangeError && /too large for a double/.test(error.message));
     }
   });

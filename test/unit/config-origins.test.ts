@@ -16,14 +16,25 @@ describe("ALLOWED_ORIGINS", () => {
 
   test('"*" alone allows any origin', () => {
     assert.deepEqual(origins("*"), ["*"]);
-    assert.throws(() => origins("*, https://a.example"), (error: unknown) => error instanceof ConfigError && /ALLOWED_ORIGINS.*"\*"/.test(error.message));
+    assert.throws(
+      () => origins("*, https://a.example"),
+      (error: unknown) => error instanceof ConfigError && /ALLOWED_ORIGINS.*"\*"/.test(error.message),
+    );
   });
 
   test("anything that is not exactly an origin is refused, naming the variable and the entry", () => {
-    for (const bad of ["https://app.example.com/", "https://app.example.com/page", "app.example.com", "ftp://files.example", "http://", "HTTP://LOCALHOST:80"]) {
+    for (const bad of [
+      "https://app.example.com/",
+      "https://app.example.com/page",
+      "app.example.com",
+      "ftp://files.example",
+      "http://",
+      "HTTP://LOCALHOST:80",
+    ]) {
       assert.throws(
         () => origins(`http://ok.example, ${bad}`),
-        (error: unknown) => error instanceof ConfigError && error.message.startsWith("ALLOWED_ORIGINS") && error.message.includes(`"${bad}"`),
+        (error: unknown) =>
+          error instanceof ConfigError && error.message.startsWith("ALLOWED_ORIGINS") && error.message.includes(`"${bad}"`),
         bad,
       );
     }

@@ -3,12 +3,15 @@ import { describe, test } from "node:test";
 import { ConfigError, loadConfig } from "../../server/config.js";
 
 function assertConfigError(env: Record<string, string>, message: RegExp): void {
-  assert.throws(() => loadConfig(env, false), (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
-    assert.match(error.message, message);
-    assert.doesNotMatch(error.message, /\n/, "one line");
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(env, false),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.match(error.message, message);
+      assert.doesNotMatch(error.message, /\n/, "one line");
+      return true;
+    },
+  );
 }
 
 describe("loadConfig", () => {

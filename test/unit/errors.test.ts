@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ConflictError, NotFoundError, OutOfRangeError, UnavailableError, ValidationError, AlreadyExistsError } from "../../server/domain/errors.js";
+import {
+  AlreadyExistsError,
+  ConflictError,
+  NotFoundError,
+  OutOfRangeError,
+  UnavailableError,
+  ValidationError,
+} from "../../server/domain/errors.js";
 import { toConnectError } from "../../server/interceptors/errors.js";
 import { memoryLogger } from "../support/logs.js";
 

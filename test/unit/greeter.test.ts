@@ -55,7 +55,10 @@ describe("checkName", () => {
   });
 
   test("names the field it checks", () => {
-    assert.throws(() => checkName("", "names"), (error: unknown) => error instanceof ValidationError && error.field === "names");
+    assert.throws(
+      () => checkName("", "names"),
+      (error: unknown) => error instanceof ValidationError && error.field === "names",
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HealthRegistry, ServingStatus, followDependency, type Dependency } from "../../server/health/registry.js";
+import { type Dependency, followDependency, HealthRegistry, ServingStatus } from "../../server/health/registry.js";
 
 test("the server is SERVING from the start; services are SERVING once added; others are unknown", () => {
   const registry = new HealthRegistry();

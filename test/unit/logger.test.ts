@@ -42,5 +42,11 @@ test("LOG_LEVEL filters", () => {
   const logger = createLogger({ logLevel: "warn", logFormat: "json" }, sink);
   logger.info("hidden");
   logger.warn("shown");
-  assert.deepEqual(text().trimEnd().split("\n").map((line) => (JSON.parse(line) as { msg: string }).msg), ["shown"]);
+  assert.deepEqual(
+    text()
+      .trimEnd()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { msg: string }).msg),
+    ["shown"],
+  );
 });

@@ -5,13 +5,19 @@ import { FieldDescriptorProto_Label, FieldDescriptorProto_Type, FileDescriptorPr
 import { Code } from "@connectrpc/connect";
 import { CalculatorService, file_calculator_v1_calculator } from "../../gen/calculator/v1/calculator_pb.js";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
-import { GreeterService, file_greeter_v1_greeter } from "../../gen/greeter/v1/greeter_pb.js";
+import { file_greeter_v1_greeter, GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { file_health_v1_health } from "../../gen/health/v1/health_pb.js";
 import { DescriptorIndex } from "../../server/reflection/descriptors.js";
-import { ReflectionSession, type ReflectionAnswer, type ReflectionRequest } from "../../server/reflection/service.js";
+import { type ReflectionAnswer, type ReflectionRequest, ReflectionSession } from "../../server/reflection/service.js";
 
-const index = new DescriptorIndex([file_calculator_v1_calculator, file_greeter_v1_greeter, file_health_v1_health, file_google_rpc_error_details]);
-const ask = (session: ReflectionSession, messageRequest: ReflectionRequest["messageRequest"]) => session.answer({ host: "", messageRequest });
+const index = new DescriptorIndex([
+  file_calculator_v1_calculator,
+  file_greeter_v1_greeter,
+  file_health_v1_health,
+  file_google_rpc_error_details,
+]);
+const ask = (session: ReflectionSession, messageRequest: ReflectionRequest["messageRequest"]) =>
+  session.answer({ host: "", messageRequest });
 
 function fileNames(answer: ReflectionAnswer): string[] {
   assert.equal(answer.case, "fileDescriptorResponse", JSON.stringify(answer));
@@ -51,11 +57,24 @@ test("extensions: by number, and every number of a type (and top-level enum valu
     messageType: [{ name: "Extendable", extensionRange: [{ start: 100, end: 200 }] }],
     enumType: [{ name: "Color", value: [{ name: "COLOR_RED", number: 0 }] }],
     extension: [
-      { name: "note", number: 150, label: FieldDescriptorProto_Label.OPTIONAL, type: FieldDescriptorProto_Type.STRING, extendee: ".test.Extendable" },
-      { name: "level", number: 100, label: FieldDescriptorProto_Label.OPTIONAL, type: FieldDescriptorProto_Type.INT32, extendee: ".test.Extendable" },
+      {
+        name: "note",
+        number: 150,
+        label: FieldDescriptorProto_Label.OPTIONAL,
+        type: FieldDescriptorProto_Type.STRING,
+        extendee: ".test.Extendable",
+      },
+      {
+        name: "level",
+        number: 100,
+        label: FieldDescriptorProto_Label.OPTIONAL,
+        type: FieldDescriptorProto_Type.INT32,
+        extendee: ".test.Extendable",
+      },
     ],
   });
-  const file = createFileRegistry(proto, () => undefined).getFile("test/extensions.proto")!;
+  const file = createFileRegistry(proto, () => undefined).getFile("test/extensions.proto");
+  assert.ok(file, "the registry holds the file it was made from");
   const withExtensions = new DescriptorIndex([file, file_calculator_v1_calculator]);
 
   assert.equal(withExtensions.fileContainingExtension("test.Extendable", 150), file);
@@ -69,7 +88,10 @@ test("extensions: by number, and every number of a type (and top-level enum valu
   assert.equal(withExtensions.fileContainingSymbol("test.COLOR_BLUE"), undefined);
 
   const session = new ReflectionSession(withExtensions, []);
-  assert.deepEqual(fileNames(ask(session, { case: "fileContainingExtension", value: { containingType: "test.Extendable", extensionNumber: 100 } })), ["test/extensions.proto"]);
+  assert.deepEqual(
+    fileNames(ask(session, { case: "fileContainingExtension", value: { containingType: "test.Extendable", extensionNumber: 100 } })),
+    ["test/extensions.proto"],
+  );
   assert.deepEqual(ask(session, { case: "allExtensionNumbersOfType", value: "test.Extendable" }), {
     case: "allExtensionNumbersResponse",
     value: { baseTypeName: "test.Extendable", extensionNumber: [100, 150] },
@@ -82,7 +104,9 @@ test("a session sends each import once, and always the file asked for", () => {
     "google/rpc/error_details.proto",
     "google/protobuf/duration.proto",
   ]);
-  assert.deepEqual(fileNames(ask(session, { case: "fileByFilename", value: "google/rpc/error_details.proto" })), ["google/rpc/error_details.proto"]);
+  assert.deepEqual(fileNames(ask(session, { case: "fileByFilename", value: "google/rpc/error_details.proto" })), [
+    "google/rpc/error_details.proto",
+  ]);
   const fresh = new ReflectionSession(index, []);
   assert.equal(fileNames(ask(fresh, { case: "fileByFilename", value: "google/rpc/error_details.proto" })).length, 2);
 });
@@ -91,13 +115,18 @@ test("descriptors round-trip: what a client decodes describes the service", () =
   const session = new ReflectionSession(index, [GreeterService]);
   const answer = ask(session, { case: "fileContainingSymbol", value: "greeter.v1.GreeterService" });
   assert.equal(answer.case, "fileDescriptorResponse");
-  const file = fromBinary(FileDescriptorProtoSchema, answer.value.fileDescriptorProto[0]!);
+  const [encoded] = answer.value.fileDescriptorProto;
+  assert.ok(encoded, "the answer holds the file asked for");
+  const file = fromBinary(FileDescriptorProtoSchema, encoded);
   const service = file.service.find(({ name }) => name === "GreeterService");
   const bidi = service?.method.find(({ name }) => name === "BidiHello");
   assert.equal(bidi?.inputType, ".greeter.v1.BidiHelloRequest");
   assert.equal(bidi.clientStreaming, true);
   assert.equal(bidi.serverStreaming, true);
-  assert.equal(file.messageType.find(({ name }) => name === "LotsOfRepliesRequest")?.field.find(({ number }) => number === 2)?.jsonName, "delayMs");
+  assert.equal(
+    file.messageType.find(({ name }) => name === "LotsOfRepliesRequest")?.field.find(({ number }) => number === 2)?.jsonName,
+    "delayMs",
+  );
 });
 
 test("list, not found, and an empty request", () => {

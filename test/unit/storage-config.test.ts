@@ -17,12 +17,15 @@ test("DATABASE_URL selects PostgreSQL, with pool size and startup patience", () 
 });
 
 test("a DATABASE_URL that is not a PostgreSQL URL is refused, without echoing its password", () => {
-  assert.throws(() => loadConfig({ DATABASE_URL: "mysql://app:secret@db/shop" }, false), (error: unknown) => {
-    assert.ok(error instanceof ConfigError);
-    assert.match(error.message, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
-    assert.doesNotMatch(error.message, /secret/);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: "mysql://app:secret@db/shop" }, false),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /^DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/);
+      assert.doesNotMatch(error.message, /secret/);
+      return true;
+    },
+  );
   assert.throws(() => loadConfig({ WATCH_BUFFER_LIMIT: "0" }, false), /WATCH_BUFFER_LIMIT must be a whole number from 1/);
 });
 

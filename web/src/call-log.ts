@@ -1,4 +1,4 @@
-import { ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, type ContextValues, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { byId, formatClock, formatDuration, h } from "./dom.js";
 import { codeName } from "./errors.js";
 

@@ -19,7 +19,9 @@ export function showError(target: HTMLElement, error: unknown): void {
   const connectError = ConnectError.from(error);
   const parts: Array<Node | string> = [h("span", { class: "code" }, codeName(connectError.code)), " ", connectError.rawMessage];
   if (connectError.code === Code.Unknown && /fetch|network/i.test(connectError.rawMessage)) {
-    parts.push(h("span", { class: "why" }, " — the server could not be reached, or it does not allow calls from this page's origin (CORS)."));
+    parts.push(
+      h("span", { class: "why" }, " — the server could not be reached, or it does not allow calls from this page's origin (CORS)."),
+    );
   }
   target.replaceChildren(...parts);
   target.hidden = false;

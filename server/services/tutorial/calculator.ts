@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Calculator } from "../../../gen/tutorial/calculator/calculator_pb.js";
+import type { Calculator } from "../../../gen/tutorial/calculator/calculator_pb.js";
 import { squareRoot } from "../../domain/calculator.js";
 
 /** The calculator tutorial's contract, answered by the same arithmetic. */

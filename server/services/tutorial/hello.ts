@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { HelloService } from "../../../gen/tutorial/hello/hello_pb.js";
+import type { HelloService } from "../../../gen/tutorial/hello/hello_pb.js";
 import { helloInJapanese } from "../../domain/greeter.js";
 
 /** The Japanese tutorial's hello contract, answered by the same greeter. */

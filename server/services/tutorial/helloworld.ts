@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Greeter } from "../../../gen/tutorial/helloworld/helloworld_pb.js";
+import type { Greeter } from "../../../gen/tutorial/helloworld/helloworld_pb.js";
 import { hello, helloAgain } from "../../domain/greeter.js";
 
 /** gRPC's helloworld contract, answered by the same greeter. */

@@ -1,5 +1,5 @@
 import type { ServiceImpl } from "@connectrpc/connect";
-import { Movie } from "../../../gen/tutorial/movie/movie_pb.js";
+import type { Movie } from "../../../gen/tutorial/movie/movie_pb.js";
 import type { Movies } from "../../domain/movies.js";
 
 /** The movie tutorial's contract, answered by the same catalogue. */

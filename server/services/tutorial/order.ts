@@ -1,6 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { OrderNotificationTypeEnum, OrderSchema, OrderService, type Order as OrderMessage } from "../../../gen/tutorial/order/order_pb.js";
+import {
+  type Order as OrderMessage,
+  OrderNotificationTypeEnum,
+  OrderSchema,
+  type OrderService,
+} from "../../../gen/tutorial/order/order_pb.js";
 import { ValidationError } from "../../domain/errors.js";
 import type { Order, Orders } from "../../domain/orders.js";
 import { preview } from "../../domain/text.js";
@@ -50,7 +55,11 @@ function parseDate(text: string): Date | undefined {
 }
 
 function invalidDate(text: string): ValidationError {
-  return new ValidationError("date", "iso8601", `date must be an ISO 8601 date or date-time such as 2024-05-01T12:00:00Z, got "${preview(text)}"`);
+  return new ValidationError(
+    "date",
+    "iso8601",
+    `date must be an ISO 8601 date or date-time such as 2024-05-01T12:00:00Z, got "${preview(text)}"`,
+  );
 }
 
 function toMessage(order: Order): OrderMessage {

@@ -1,6 +1,6 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { OrderChangeType, OrderService, type Order, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
+import { type Order, OrderChangeType, OrderService, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
 import { inBackground } from "../call-log.js";
 import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
@@ -55,8 +55,7 @@ export function setUpOrders(): void {
   /** Ids changed by a live event, highlighted when they are next drawn. */
   const changed = new Set<string>();
 
-  const completedFilter = (): boolean | undefined =>
-    filter.value === "completed" ? true : filter.value === "open" ? false : undefined;
+  const completedFilter = (): boolean | undefined => (filter.value === "completed" ? true : filter.value === "open" ? false : undefined);
 
   let refreshing: Promise<void> | undefined;
   let refreshAgain = false;
@@ -149,8 +148,14 @@ export function setUpOrders(): void {
     const row: Row = { order, element, done, nameCell, dateCell, updatedCell, renameButton, editing: false };
     rows.set(order.id, row);
 
-    done.addEventListener("change", () => void mutate(() => client(OrderService).updateOrder({ id: row.order.id, completed: done.checked, etag: row.order.etag })));
-    deleteButton.addEventListener("click", () => void mutate(() => client(OrderService).deleteOrder({ id: row.order.id, etag: row.order.etag })));
+    done.addEventListener(
+      "change",
+      () => void mutate(() => client(OrderService).updateOrder({ id: row.order.id, completed: done.checked, etag: row.order.etag })),
+    );
+    deleteButton.addEventListener(
+      "click",
+      () => void mutate(() => client(OrderService).deleteOrder({ id: row.order.id, etag: row.order.etag })),
+    );
     renameButton.addEventListener("click", () => startRename(row));
     return row;
   };
@@ -206,7 +211,10 @@ export function setUpOrders(): void {
       return true;
     } catch (failure) {
       if (ConnectError.from(failure).code === Code.Aborted) {
-        showProblem(error, `${codeName(Code.Aborted)} The order was changed elsewhere in the meantime; the table now shows its latest state.`);
+        showProblem(
+          error,
+          `${codeName(Code.Aborted)} The order was changed elsewhere in the meantime; the table now shows its latest state.`,
+        );
         await refresh();
       } else {
         showError(error, failure);

@@ -1,0 +1,59 @@
+// Builds only what changed since the last build, so a second `npm start` on an
+// unchanged tree serves within seconds, and never removes dist/ under a
+// running server. Steps: generate code from the protos, compile the server,
+// tests and scripts (tsc -b is incremental), build the page with Vite.
+import "./check-node.mjs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const root = new URL("..", import.meta.url).pathname;
+const bin = (name) => join(root, "node_modules", ".bin", name);
+
+/** Runs a tool from node_modules/.bin; its own output says what went wrong, so a failure just ends the build. */
+function run(command, ...args) {
+  const { status, error } = spawnSync(bin(command), args, { cwd: root, stdio: "inherit" });
+  if (error) throw error;
+  if (status !== 0) process.exit(status ?? 1);
+}
+
+/** Every file under the given paths (files or folders), skipping none. */
+function files(...paths) {
+  return paths.flatMap((path) => {
+    const full = join(root, path);
+    if (!existsSync(full)) return [];
+    if (!statSync(full).isDirectory()) return [full];
+    return readdirSync(full, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name));
+  });
+}
+
+/** True when `output` is missing or older than any input. */
+function stale(output, inputs) {
+  if (!existsSync(output)) return true;
+  const built = statSync(output).mtimeMs;
+  return inputs.some((input) => statSync(input).mtimeMs > built);
+}
+
+// The lockfile is an input everywhere: a new generator, compiler or bundler
+// version must rebuild.
+const generatedStamp = join(root, "gen", ".generated");
+if (stale(generatedStamp, files("proto", "buf.yaml", "buf.gen.yaml", "package-lock.json"))) {
+  run("buf", "generate");
+  writeFileSync(generatedStamp, "");
+}
+
+// A source removed since the last build leaves its compiled file behind; drop
+// it so no old module (or old test file) is picked up.
+for (const output of files("dist/server", "dist/scripts", "dist/test", "dist/gen")) {
+  const source = relative(join(root, "dist"), output).replace(/\.js(\.map)?$/, ".ts");
+  if (source.endsWith(".ts") && !existsSync(join(root, source))) rmSync(output);
+}
+run("tsc", "--build");
+
+if (stale(join(root, "dist", "web", "index.html"), files("web", "gen", "package-lock.json"))) {
+  run("tsc", "-p", "web");
+  run("tsc", "-p", "web/tsconfig.node.json");
+  run("vite", "build", "--config", "web/vite.config.ts", "--logLevel", "warn");
+}

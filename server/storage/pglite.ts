@@ -4,6 +4,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import pg from "pg";
 import type { Logger } from "../logger.js";
+import { handleClientErrors } from "./client-errors.js";
 import type { Engine } from "./engine.js";
 import { HealthState } from "./health.js";
 
@@ -32,16 +33,21 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
   // One connection, never closed while idle: the PGlite adapter has a single
   // session that a pool must not end and reopen.
   const pool = new pg.Pool({ ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 });
+  // In-process, so nothing should break; if it ever does, it is logged, never thrown.
+  handleClientErrors(pool, (error) => logger.error({ err: error }, "the embedded database connection failed"));
   const unlisteners: Array<() => Promise<void>> = [];
   return {
     kind: "pglite",
     pool,
+    // No network between here and the database: nothing to time out.
+    callPool: pool,
     health: new HealthState(true),
     listening: true,
     async listen(channel, { onPayload }) {
       unlisteners.push(await lite.listen(channel, onPayload));
     },
     reportFailure() {},
+    whileStarting: (_what, step) => step(),
     async close() {
       for (const unlisten of unlisteners) await unlisten().catch(() => {});
       await pool.end();

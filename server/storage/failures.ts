@@ -46,8 +46,12 @@ export function isConnectionFailure(error: unknown): boolean {
   if (typeof code === "string") {
     if (networkErrorCodes.has(code) || unavailableStates.has(code) || code.startsWith("08")) return true;
   }
-  // node-postgres reports a dropped or timed-out connection with plain errors.
-  return /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout/i.test(error.message);
+  // node-postgres reports a dropped or timed-out connection with plain
+  // errors; so does Kysely for a connection it gave up on because even its
+  // ROLLBACK failed (and then used again, to release the migration lock).
+  return /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout|connection has been discarded/i.test(
+    error.message,
+  );
 }
 
 /** A short reason for logs and messages, without credentials or stack. */

@@ -15,7 +15,7 @@ type PostgresConfig = Extract<DatabaseConfig, { engine: "postgres" }>;
 /** Longest wait for a new connection, or for a free one when the pool is busy. */
 const connectTimeoutMs = 5_000;
 /** Longest a query made for a call may go unanswered before its connection is dropped (see query-deadline.ts). */
-const queryTimeoutMs = 30_000;
+export const queryTimeoutMs = 30_000;
 /** TCP keepalive probes start after this much silence, so a peer that vanished is noticed in seconds rather than hours. */
 const keepAliveDelayMs = 10_000;
 /**

@@ -22,6 +22,9 @@ export function withQueryDeadline(pool: pg.Pool, timeoutMs: number): PostgresPoo
 }
 
 class DeadlineClient implements PostgresPoolClient {
+  /** Set once a query ran out of time and the connection was cut. */
+  private dropped = false;
+
   constructor(
     private readonly client: pg.PoolClient,
     private readonly timeoutMs: number,
@@ -41,7 +44,9 @@ class DeadlineClient implements PostgresPoolClient {
   }
 
   release(destroy?: boolean): void {
-    this.client.release(destroy);
+    // The cut connection notices it is closed only a moment later: until
+    // then the pool would take it back as healthy and lend it out again.
+    this.client.release(destroy === true || this.dropped);
   }
 
   private async withinDeadline<T>(answer: Promise<T>): Promise<T> {
@@ -49,6 +54,7 @@ class DeadlineClient implements PostgresPoolClient {
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         reject(new QueryTimeoutError(this.timeoutMs));
+        this.dropped = true;
         this.client.connection.stream.destroy();
       }, this.timeoutMs);
     });

@@ -1,10 +1,10 @@
-import { mkdir, open, readFile, rm } from "node:fs/promises";
-import path from "node:path";
+import { mkdir } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import pg from "pg";
 import type { Logger } from "../logger.js";
 import { handleClientErrors } from "./client-errors.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import type { Engine } from "./engine.js";
 import { HealthState } from "./health.js";
 
@@ -14,7 +14,7 @@ const inMemory = "memory://";
  * Embedded PostgreSQL (PGlite, WebAssembly) in a folder of this machine.
  * PGlite is one single-user backend, so the pool has one connection:
  * transactions take turns. Only one process may open a data folder at a
- * time; a lock file beside it says who has it.
+ * time (see data-dir-lock.ts).
  */
 export async function openPglite(dataDir: string, logger: Logger): Promise<Engine> {
   let unlock = async () => {};
@@ -55,37 +55,4 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
       await unlock();
     },
   };
-}
-
-/** Takes `<dataDir>.lock`, or fails naming the live process that holds it. A lock left by a dead process is taken over. */
-async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
-  const lockFile = `${path.resolve(dataDir)}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const handle = await open(lockFile, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return () => rm(lockFile, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
-      if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
-        throw new Error(`the data folder ${dataDir} is in use by process ${holder}; stop it, or set DATA_DIR to another folder`);
-      }
-      if (holder === process.pid) {
-        throw new Error(`the data folder ${dataDir} is already open in this process`);
-      }
-      await rm(lockFile, { force: true });
-    }
-  }
-  throw new Error(`could not lock the data folder ${dataDir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }

@@ -7,6 +7,7 @@ import type { MovieRepository } from "../domain/movies.js";
 import type { OrderRepository } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
 import type { Engine } from "./engine.js";
+import { isConnectionFailure } from "./failures.js";
 import type { DatabaseHealth } from "./health.js";
 import { migrations } from "./migrations.js";
 import { SqlMovieRepository } from "./movie-repository.js";
@@ -35,11 +36,20 @@ export interface Database {
 export async function openDatabase(config: DatabaseConfig, logger: Logger): Promise<Database> {
   const engine = config.engine === "pglite" ? await openPglite(config.dataDir, logger) : await openPostgres(config, logger);
   try {
-    // Kysely never owns the pool: the engine closes it.
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
-    const schema = await currentSchema(db);
-    await migrate(db, schema, logger);
-    const orders = await SqlOrderRepository.open(db, engine, changeChannel(schema), logger);
+    // Kysely never owns the pools: the engine closes them. Migrations get
+    // connections without a query deadline, calls get the ones with it.
+    const admin = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.callPool }) });
+    // A connection lost halfway means starting over: the migrations of a
+    // run share one transaction, and listening again is harmless.
+    const schema = await engine.whileStarting("lost the connection to PostgreSQL while preparing the database", async () => {
+      const schema = await currentSchema(admin);
+      await migrate(admin, schema, logger);
+      return schema;
+    });
+    const orders = await engine.whileStarting("could not listen for order changes yet", () =>
+      SqlOrderRepository.open(db, engine, changeChannel(schema), logger),
+    );
     return {
       engine: engine.kind,
       movies: new SqlMovieRepository(db, engine),
@@ -71,11 +81,15 @@ async function migrate(db: Kysely<Tables>, schema: string, logger: Logger): Prom
   // would make it skip creating its own.
   const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) }, migrationTableSchema: schema });
   const { error, results = [] } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    // The run's transaction rolled back: nothing was applied, whatever the results say.
+    const failed = results.find((result) => result.status === "Error")?.migrationName;
+    if (!isConnectionFailure(error)) logger.error({ migration: failed }, "database migration failed");
+    throw error;
+  }
   for (const result of results) {
     if (result.status === "Success") logger.info({ migration: result.migrationName }, "applied database migration");
-    if (result.status === "Error") logger.error({ migration: result.migrationName }, "database migration failed");
   }
-  if (error !== undefined) throw error;
 }
 
 /**

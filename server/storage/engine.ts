@@ -1,3 +1,4 @@
+import type { PostgresPool } from "kysely";
 import type pg from "pg";
 import type { DatabaseHealth } from "./health.js";
 
@@ -9,7 +10,10 @@ import type { DatabaseHealth } from "./health.js";
  */
 export interface Engine {
   readonly kind: "pglite" | "postgres";
+  /** Connections without a time limit, for migrations: a schema change may rightly take long. */
   readonly pool: pg.Pool;
+  /** The same connections for serving calls: with PostgreSQL, a query that gets no answer in time fails (see query-deadline.ts). */
+  readonly callPool: PostgresPool;
   readonly health: DatabaseHealth;
   /**
    * Delivers every payload NOTIFY sends on `channel` (a plain lowercase
@@ -22,6 +26,11 @@ export interface Engine {
   readonly listening: boolean;
   /** A query just failed for want of a connection: check the database now rather than at the next heartbeat. */
   reportFailure(error: unknown): void;
+  /**
+   * Runs a step of opening the database, repeating it while the database
+   * cannot be reached, for as long as the server may wait at start.
+   */
+  whileStarting<T>(what: string, step: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

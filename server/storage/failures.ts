@@ -10,10 +10,30 @@ const networkErrorCodes = new Set([
   "ENOTFOUND",
   "EAI_AGAIN",
   "EPIPE",
+  // A write racing the socket's end, when the connection drops mid-query.
+  "ERR_STREAM_DESTROYED",
+  "ERR_STREAM_WRITE_AFTER_END",
+  "ERR_SOCKET_CLOSED",
 ]);
 
-/** SQLSTATEs that mean "the server cannot serve you right now", not "your query is wrong". */
-const unavailableStates = new Set(["57P01", "57P02", "57P03", "53300"]);
+/**
+ * SQLSTATEs that mean "the server cannot serve you right now", not "your
+ * query is wrong": shutting down, starting, too many connections, or the
+ * session ended by a server-side timeout.
+ */
+const unavailableStates = new Set(["57P01", "57P02", "57P03", "57P05", "53300", "25P03"]);
+
+/**
+ * A query got no answer in time (server/storage/query-deadline.ts): the
+ * database or the network to it stopped answering, so its connection was
+ * dropped.
+ */
+export class QueryTimeoutError extends Error {
+  override name = "QueryTimeoutError";
+  constructor(readonly timeoutMs: number) {
+    super(`the database did not answer within ${timeoutMs} ms; the connection was dropped`);
+  }
+}
 
 /**
  * True when `error` says the database could not be reached or the connection
@@ -21,12 +41,17 @@ const unavailableStates = new Set(["57P01", "57P02", "57P03", "53300"]);
  */
 export function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof QueryTimeoutError) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") {
     if (networkErrorCodes.has(code) || unavailableStates.has(code) || code.startsWith("08")) return true;
   }
-  // node-postgres reports a dropped or timed-out connection with plain errors.
-  return /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout/i.test(error.message);
+  // node-postgres reports a dropped or timed-out connection with plain
+  // errors; so does Kysely for a connection it gave up on because even its
+  // ROLLBACK failed (and then used again, to release the migration lock).
+  return /connection terminated|timeout exceeded when trying to connect|not queryable|connection timeout|connection has been discarded/i.test(
+    error.message,
+  );
 }
 
 /** A short reason for logs and messages, without credentials or stack. */

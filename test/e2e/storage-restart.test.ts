@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { lstat, writeFile } from "node:fs/promises";
 import { after, describe, test } from "node:test";
 import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -85,5 +87,35 @@ describe("the embedded database across restarts", () => {
     const orders = await createClient(OrderService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })).listOrders({});
     assert.equal(orders.orders.length, 1);
     assert.equal(await next.stop(), 0);
+  });
+
+  test("a server killed with SIGKILL does not keep the next one out, nor does an old lock file whose PID now belongs to another process", async () => {
+    const { env } = await data;
+    const dataDir = env.DATA_DIR ?? "";
+    const crashed = spawnServer({ ...env, SHUTDOWN_GRACE_MS: "500" });
+    await crashed.serving();
+    crashed.child.kill("SIGKILL");
+    assert.equal((await crashed.exited).signal, "SIGKILL");
+    assert.ok((await lstat(`${dataDir}.lock`)).isSocket(), "the crashed server left its lock behind");
+
+    const afterCrash = spawnServer({ ...env, SHUTDOWN_GRACE_MS: "500" });
+    const port = await afterCrash.serving();
+    const orders = await createClient(OrderService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` })).listOrders({});
+    assert.equal(orders.orders[0]?.name, "Kept across restarts", "the data survived the crash");
+    assert.equal(await afterCrash.stop(), 0);
+
+    // What the previous lock left after a crash: a file with a PID, here
+    // that of a live process that has nothing to do with the server (as
+    // when a container's PID 1 is reused).
+    const bystander = spawn("sleep", ["60"], { stdio: "ignore" });
+    try {
+      await writeFile(`${dataDir}.lock`, String(bystander.pid));
+      const afterUpgrade = spawnServer({ ...env, SHUTDOWN_GRACE_MS: "500" });
+      await afterUpgrade.serving();
+      assert.equal(await afterUpgrade.stop(), 0);
+      assert.equal(bystander.exitCode, null);
+    } finally {
+      bystander.kill("SIGKILL");
+    }
   });
 });

@@ -11,6 +11,7 @@ import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js
 import { rememberCallSignal } from "./interceptors/call-state.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
+import { guardedJsonOptions } from "./interceptors/json-shape.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
@@ -70,9 +71,12 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     acceptCompression: [...compressions],
     compressMinBytes: config.compressMinBytes,
     shutdownSignal,
-    // A misspelt field in hand-written JSON ({"numbr": 4}) is an error, as
-    // the protobuf JSON mapping prescribes, not a silent default value.
-    jsonOptions: { ignoreUnknownFields: false },
+    // Unknown JSON fields are errors; JSON too deep or too large for any
+    // request message is refused before it is parsed (see json-shape.ts).
+    jsonOptions: guardedJsonOptions,
+    // Unknown fields of binary requests are skipped, not kept: no handler
+    // sends a request on, and keeping millions of them took seconds.
+    binaryOptions: { readUnknownFields: false },
     interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {

@@ -133,6 +133,87 @@ describe("a huge name is refused at once, and nobody else waits", () => {
   });
 });
 
+describe("a body whose parsing alone would take long is refused before it is parsed", () => {
+  const fourMiB = 4 * 1024 * 1024;
+  // JSON.parse spends over a second on 4 MiB of nested arrays and most of one
+  // on 4 MiB of distinct keys; protobuf-es over two on 4 MiB of unknown
+  // binary fields, when it keeps them.
+  const nested = `{"name":${"[".repeat(fourMiB / 2 - 8)}${"]".repeat(fourMiB / 2 - 8)}}`;
+  const keys = `{${Array.from({ length: fourMiB / 12 }, (_, i) => `"k${i.toString(36)}":1`).join(",")}}`;
+
+  for (const [shape, body, message] of [
+    ["nested arrays", nested, /^the request JSON nests deeper than 32 levels/],
+    ["distinct keys", keys, /^the request JSON has more than 10000 strings and punctuation marks/],
+  ] as const) {
+    test(`Connect JSON: 4 MiB of ${shape}`, async () => {
+      const [refused, others] = await Promise.all([timed(() => postJson("/greeter.v1.GreeterService/SayHello", body)), otherClients()]);
+      assert.equal(refused.value.status, 400);
+      assert.equal(refused.value.json.code, "invalid_argument");
+      assert.match(refused.value.json.message ?? "", message);
+      assert.ok(refused.ms < prompt, `answered after ${refused.ms.toFixed(0)} ms`);
+      for (const ms of others) assert.ok(ms < prompt, `another client waited ${ms.toFixed(0)} ms`);
+    });
+  }
+
+  test("the same in every protocol that carries JSON: gRPC, gRPC-Web, Connect streams, Connect GET", async () => {
+    const deep = Buffer.from(`{"name":${"[".repeat(40)}${"]".repeat(40)}}`);
+    for (const contentType of ["application/grpc+json", "application/grpc-web+json"]) {
+      const answer = await h2Request(
+        session,
+        { ":path": "/greeter.v1.GreeterService/SayHello", "content-type": contentType, te: "trailers" },
+        envelope(deep),
+      );
+      const trailer = answer.body.length > 0 ? answer.body.subarray(5).toString("utf8") : "";
+      const status = contentType.includes("web") ? Number(/grpc-status: (\d+)/.exec(trailer)?.[1]) : grpcStatus(answer).code;
+      assert.equal(status, Code.InvalidArgument, contentType);
+    }
+    const stream = await fetch(`${server.baseUrl}/greeter.v1.GreeterService/LotsOfGreetings`, {
+      method: "POST",
+      headers: { "content-type": "application/connect+json" },
+      body: envelope(deep),
+    });
+    const end = Buffer.from(await stream.arrayBuffer())
+      .subarray(5)
+      .toString("utf8");
+    assert.match(end, /"code":"invalid_argument","message":"the request JSON nests deeper than 32 levels/);
+    const get = await fetch(
+      `${server.baseUrl}/greeter.v1.GreeterService/SayHello?encoding=json&message=${encodeURIComponent(deep.toString())}`,
+    );
+    assert.equal(get.status, 400);
+    assert.match(((await get.json()) as ConnectErrorBody).message ?? "", /nests deeper than 32 levels/);
+  });
+
+  test("JSON that is not UTF-8 is refused, not decoded to U+FFFD", async () => {
+    const response = await fetch(`${server.baseUrl}/greeter.v1.GreeterService/SayHello`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: Buffer.from([...Buffer.from('{"name":"'), 0xff, 0xfe, ...Buffer.from('"}')]),
+    });
+    assert.equal(response.status, 400);
+    assert.deepEqual(await response.json(), { code: "invalid_argument", message: "the request JSON is not valid UTF-8" });
+  });
+
+  test("binary: 4 MiB of unknown fields are skipped, not kept", async () => {
+    const flood = Buffer.alloc(fourMiB);
+    for (let i = 0; i < flood.length; i += 2) flood.set([0x10, 0x01], i); // field 2, varint 1
+    const [refused, others] = await Promise.all([
+      timed(async () => {
+        const response = await fetch(`${server.baseUrl}/greeter.v1.GreeterService/SayHello`, {
+          method: "POST",
+          headers: { "content-type": "application/proto" },
+          body: flood,
+        });
+        return { status: response.status, json: (await response.json()) as ConnectErrorBody };
+      }),
+      otherClients(),
+    ]);
+    assert.equal(refused.value.status, 400);
+    assert.equal(refused.value.json.message, "name must not be empty");
+    assert.ok(refused.ms < prompt, `answered after ${refused.ms.toFixed(0)} ms`);
+    for (const ms of others) assert.ok(ms < prompt, `another client waited ${ms.toFixed(0)} ms`);
+  });
+});
+
 describe("names with control characters are refused, not echoed", () => {
   for (const path of ["/greeter.v1.GreeterService/SayHello", "/helloworld.Greeter/SayHello", "/hello.HelloService/SayHello"]) {
     test(path, async () => {

@@ -1,20 +1,12 @@
-import { base64Decode } from "@bufbuild/protobuf/wire";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
-import {
-  createAsyncIterable,
-  encodeEnvelope,
-  type UniversalHandler,
-  type UniversalServerRequest,
-  type UniversalServerResponse,
-} from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import type { RequestHandler } from "../app.js";
 import { preview } from "../domain/text.js";
 import type { Logger } from "../logger.js";
 import { type CallState, callStateKey } from "./call-state.js";
+import { checkGetQuery } from "./connect-get.js";
+import { discardBody, errorAnswer, refusalAnswer } from "./early-answers.js";
 import { explainUnreadableRequest, withShortMessage } from "./errors.js";
 import { type CallFacts, logCall, protocolOf } from "./logging.js";
 import { chooseRequestId, requestIdHeader } from "./request-id.js";
@@ -37,57 +29,53 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
   const takesGet = handler.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
 
   async function handle(req: UniversalServerRequest): Promise<UniversalServerResponse> {
+    const started = performance.now();
     const state: CallState = { seen: false, signal: undefined };
     const contextValues = req.contextValues ?? createContextValues();
     contextValues.set(callStateKey, state);
-    const requestId = chooseRequestId(req.header);
-    const facts: CallFacts = {
-      procedure,
-      protocol: protocolOf(req.method, req.header),
-      http: req.httpVersion,
-      method: req.method,
-      started: performance.now(),
-      requestId,
+    const protocol = protocolOf(req.method, req.header);
+    /** The log line's facts and the response header of a call no interceptor saw (they choose its request id). */
+    const unseen = (header: Headers | undefined) => {
+      const requestId = chooseRequestId(req.header);
+      const facts: CallFacts = { procedure, protocol, http: req.httpVersion, method: req.method, started, requestId };
+      const answerHeader = new Headers(header);
+      answerHeader.set(requestIdHeader, requestId);
+      return { facts, header: answerHeader };
     };
 
     const badQuery = req.method === "GET" && takesGet ? checkGetQuery(new URL(req.url).searchParams) : undefined;
     if (badQuery !== undefined) {
+      const { facts, header } = unseen(undefined);
       logCall(logger, facts, badQuery);
-      return connectErrorAnswer(badQuery, new Headers(), requestId);
+      return errorAnswer("connect", badQuery, header);
     }
 
     const res = await handler({ ...req, contextValues });
     if (state.seen) return res;
+    const { facts, header } = unseen(res.header);
 
     if (state.signal === undefined) {
       // Refused before a call began: 415, 405 or 505, with no body.
-      const refusal = explainRefusal(res.status, req, handler);
-      logCall(logger, facts, refusal, { status: res.status });
-      const header = idHeader(res.header, requestId);
+      const reason = explainRefusal(res.status, req, handler);
+      logCall(logger, facts, reason, { status: res.status });
       if (res.status === 405) header.set("allow", handler.allowedMethods.join(", "));
-      return refusalAnswer(res.status, header, refusal, facts.protocol);
+      return refusalAnswer(protocol, res.status, reason, header);
     }
 
+    // The call began, and connect-es ended it before any interceptor ran,
+    // aborting its signal with the error it answers.
     const failure: unknown = state.signal.aborted ? state.signal.reason : undefined;
     if (!(failure instanceof ConnectError)) {
       // connect-es answered INTERNAL "internal error": a fault of ours, with its stack in the log line.
       logCall(logger, facts, new ConnectError("internal error", Code.Internal), { err: failure, status: res.status });
-      return withRequestId(res, requestId);
+      return { ...res, header };
     }
     const explained = explainUnreadableRequest(failure, handler.method) ?? withShortMessage(failure);
     logCall(logger, facts, explained);
-    if (explained === failure) return withRequestId(res, requestId);
+    // Only unary calls end before the interceptors; a stream's answer is never rewritten.
+    if (explained === failure || handler.method.methodKind !== "unary") return { ...res, header };
     await discardBody(res);
-    switch (facts.protocol) {
-      case "grpc":
-        return { status: 200, header: idHeader(res.header, requestId), trailer: setTrailerStatus(new Headers(), explained) };
-      case "grpc-web": {
-        const trailer = trailerSerialize(setTrailerStatus(new Headers(), explained));
-        return { status: 200, header: idHeader(res.header, requestId), body: createAsyncIterable([encodeEnvelope(trailerFlag, trailer)]) };
-      }
-      case "connect":
-        return connectErrorAnswer(explained, new Headers(res.header), requestId);
-    }
+    return errorAnswer(protocol, explained, header);
   }
 
   return Object.assign(handle, {
@@ -126,39 +114,6 @@ export function logUnrouted(logger: Logger, handler: RequestHandler): RequestHan
   };
 }
 
-/**
- * A Connect GET names its codec in `encoding` and carries its message in
- * `message` (base64url when `base64=1`). connect-es would take a missing
- * message for an empty one and answer bad base64 with INTERNAL; connect-go
- * answers all three with INVALID_ARGUMENT, and so does this. An unknown
- * encoding is left to connect-es: 415, as for a POST with an unknown codec.
- */
-function checkGetQuery(query: URLSearchParams): ConnectError | undefined {
-  const encoding = query.get("encoding");
-  if (encoding === null) {
-    return new ConnectError(
-      "the encoding parameter is missing: a Connect GET names its codec in the URL, encoding=json or encoding=proto",
-      Code.InvalidArgument,
-    );
-  }
-  if (encoding !== "json" && encoding !== "proto") return undefined;
-  const message = query.get("message");
-  if (message === null) {
-    return new ConnectError(
-      "the message parameter is missing: a Connect GET carries its request message in the URL, e.g. ?encoding=json&message={}",
-      Code.InvalidArgument,
-    );
-  }
-  if (query.get("base64") === "1") {
-    try {
-      base64Decode(message);
-    } catch {
-      return new ConnectError("the message parameter is not valid base64url, as base64=1 says it is", Code.InvalidArgument);
-    }
-  }
-  return undefined;
-}
-
 /** Why connect-es refused a request before a call began, from the HTTP status it chose. */
 function explainRefusal(status: number, req: UniversalServerRequest, handler: UniversalHandler): ConnectError {
   const procedure = `${handler.service.typeName}/${handler.method.name}`;
@@ -191,45 +146,4 @@ function explainRefusal(status: number, req: UniversalServerRequest, handler: Un
     default:
       return new ConnectError(`${procedure} refused the request with HTTP ${status}`, Code.Unknown);
   }
-}
-
-/**
- * The refusal as connect-es sent it (HTTP status, no body), plus the reason:
- * in a plain-text body that curl users read, or in grpc-status and
- * grpc-message for gRPC clients, as grpc-go does.
- */
-function refusalAnswer(status: number, header: Headers, refusal: ConnectError, protocol: CallFacts["protocol"]): UniversalServerResponse {
-  if (protocol !== "connect") return { status, header: setTrailerStatus(header, refusal) };
-  const body = new TextEncoder().encode(`${refusal.rawMessage}\n`);
-  header.set("content-type", "text/plain; charset=utf-8");
-  header.set("content-length", String(body.byteLength));
-  return { status, header, body: createAsyncIterable([body]) };
-}
-
-/** A Connect unary error: the HTTP status of its code and the JSON error body. */
-function connectErrorAnswer(error: ConnectError, header: Headers, requestId: string): UniversalServerResponse {
-  const body = errorToJsonBytes(error, {});
-  header.set("content-type", "application/json");
-  header.delete("content-encoding");
-  header.set("content-length", String(body.byteLength));
-  header.set(requestIdHeader, requestId);
-  return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([body]) };
-}
-
-function withRequestId(res: UniversalServerResponse, requestId: string): UniversalServerResponse {
-  return { ...res, header: idHeader(res.header, requestId) };
-}
-
-function idHeader(header: Headers | undefined, requestId: string): Headers {
-  const copy = new Headers(header);
-  copy.set(requestIdHeader, requestId);
-  return copy;
-}
-
-/** Ends what connect-es would have sent instead (at most the error it already serialized). */
-async function discardBody(res: UniversalServerResponse): Promise<void> {
-  if (res.body === undefined || !(Symbol.asyncIterator in res.body)) return;
-  await res.body[Symbol.asyncIterator]()
-    .return?.()
-    .catch(() => {});
 }

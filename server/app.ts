@@ -8,12 +8,15 @@ import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
+import { rememberCallSignal } from "./interceptors/call-state.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
+import { guardedJsonOptions } from "./interceptors/json-shape.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
+import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
@@ -58,15 +61,22 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       router.service(Health, healthService(health));
       registerReflection(router, [file_google_rpc_error_details]);
       health.add(router.handlers.map((registered) => registered.service.typeName));
+      // connect-node serves the handlers the router holds once this returns:
+      // each one, wrapped, also answers and logs the calls no interceptor sees.
+      router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));
     },
+    requestGate: rememberCallSignal,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     acceptCompression: [...compressions],
     compressMinBytes: config.compressMinBytes,
     shutdownSignal,
-    // A misspelt field in hand-written JSON ({"numbr": 4}) is an error, as
-    // the protobuf JSON mapping prescribes, not a silent default value.
-    jsonOptions: { ignoreUnknownFields: false },
+    // Unknown JSON fields are errors; JSON too deep or too large for any
+    // request message is refused before it is parsed (see json-shape.ts).
+    jsonOptions: guardedJsonOptions,
+    // Unknown fields of binary requests are skipped, not kept: no handler
+    // sends a request on, and keeping millions of them took seconds.
+    binaryOptions: { readUnknownFields: false },
     interceptors: serverInterceptors(logger),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
@@ -74,7 +84,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         remoteAddress: req.socket.remoteAddress,
       }),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: notFound }),
+    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound) }),
   });
   return withCors(withProbes(health, answerNotModified(handler)), config.allowedOrigins);
 }

@@ -1,27 +1,30 @@
 import { ValidationError } from "./errors.js";
+import { checkCharacters, checkLength, graphemes, refuseOverlong } from "./text.js";
 
+/** Characters as a person counts them (see `visibleLength`). */
 export const maxNameLength = 10;
 export const maxReplyDelayMs = 5_000;
 export const maxGreetingNames = 1_000;
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
-
 /** Length as a person counts it: "なんしー" is 4, "👍🏽" is 1. */
 export function visibleLength(text: string): number {
-  let count = 0;
-  for (const _ of graphemes.segment(text)) count++;
-  return count;
+  return graphemes.count(text);
 }
 
-/** Returns the name ready to use in a greeting, or throws a ValidationError. */
+/**
+ * Returns the name ready to use in a greeting, or throws a ValidationError:
+ * 1 to 10 characters as a person counts them, no control characters (a
+ * greeting echoes the name, so a newline or a terminal escape would end up in
+ * the client's output). A name far too long is refused by its raw length
+ * before anything else looks at it.
+ */
 export function checkName(name: string, field = "name"): string {
+  refuseOverlong(field, name, maxNameLength, graphemes);
   if (name.trim() === "") {
     throw new ValidationError(field, "required", `${field} must not be empty`);
   }
-  const length = visibleLength(name);
-  if (length > maxNameLength) {
-    throw new ValidationError(field, "max_length", `${field} cannot be more than ${maxNameLength} characters, got ${length}`);
-  }
+  checkLength(field, name, maxNameLength, graphemes);
+  checkCharacters(field, name);
   return name;
 }
 

@@ -36,6 +36,7 @@ export interface MovieRepository {
   delete(id: string): Promise<boolean>;
 }
 
+/** Titles, directors' names and the filters on them, in characters (code points). */
 export const maxTextLength = 200;
 export const maxIdLength = 100;
 const idPattern = /^[A-Za-z0-9._~-]+$/;
@@ -90,11 +91,13 @@ export class Movies {
 }
 
 function checkId(value: string): string {
+  const badId = (text: string) =>
+    new ValidationError("id", "format", `id must be 1 to ${maxIdLength} letters, digits, '-', '_', '.' or '~', got "${preview(text)}"`);
+  // Far too long for an id even with spaces around it: refused before any work on it.
+  if (value.length > 2 * maxIdLength) throw badId(value);
   const id = value.trim();
   if (id === "") throw new ValidationError("id", "required", "id is required");
-  if (id.length > maxIdLength || !idPattern.test(id)) {
-    throw new ValidationError("id", "format", `id must be 1 to ${maxIdLength} letters, digits, '-', '_', '.' or '~', got "${preview(id)}"`);
-  }
+  if (id.length > maxIdLength || !idPattern.test(id)) throw badId(id);
   return id;
 }
 

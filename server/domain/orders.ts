@@ -86,8 +86,12 @@ export interface OrderRepository {
   watch(listener: OrderChangeListener): Promise<() => void>;
 }
 
+/** In characters (code points). */
 export const maxNameLength = 200;
 export const maxIdempotencyKeyLength = 200;
+export const maxPageTokenLength = 200;
+/** Etags are "v" and a version number; spaces around one are forgiven. */
+const maxEtagLength = 32;
 export const defaultPageSize = 50;
 export const maxPageSize = 500;
 /** The range of google.protobuf.Timestamp, which every client library can represent. */
@@ -234,7 +238,8 @@ export function etagOf(order: Order): string {
 
 function parseEtag(etag: string): number | undefined {
   if (etag === "") return undefined;
-  const match = /^v([1-9]\d{0,9})$/.exec(etag.trim());
+  // "v" and at most 10 digits, so anything much longer is refused unread.
+  const match = etag.length > maxEtagLength ? null : /^v([1-9]\d{0,9})$/.exec(etag.trim());
   if (match?.[1] === undefined) {
     throw new ValidationError(
       "etag",
@@ -286,6 +291,8 @@ function encodePageToken(last: Order, completed: boolean | undefined): string {
 function decodePageToken(pageToken: string, completed: boolean | undefined): PagePosition {
   const invalid = () =>
     new ValidationError("page_token", "format", "page_token is not valid: pass the next_page_token of the previous page unchanged");
+  // Tokens this server issues are about 100 characters: a longer one is refused before it is decoded.
+  if (pageToken.length > maxPageTokenLength) throw invalid();
   let token: Partial<PageToken>;
   try {
     token = JSON.parse(Buffer.from(pageToken, "base64url").toString("utf8")) as Partial<PageToken>;

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Health } from "../../gen/health/v1/health_pb.js";
+import { preview } from "../domain/text.js";
 import type { HealthRegistry } from "./registry.js";
 
 /** grpc.health.v1.Health over the registry: what grpc_health_probe and load balancers ask. */
@@ -8,7 +9,10 @@ export function healthService(registry: HealthRegistry): ServiceImpl<typeof Heal
     check({ service }) {
       const status = registry.get(service);
       if (status === undefined)
-        throw new ConnectError(`unknown service "${service}": ask for "" (the server) or a service's full name`, Code.NotFound);
+        throw new ConnectError(
+          `unknown service "${preview(service, 200)}": ask for "" (the server) or a service's full name`,
+          Code.NotFound,
+        );
       return { status };
     },
 

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { preview } from "../domain/text.js";
 import { protocolOf } from "./logging.js";
 
 /**
@@ -15,7 +16,7 @@ export function connectVersionInterceptor(): Interceptor {
           ? ["the query parameter connect", new URL(req.url).searchParams.get("connect"), "v1"]
           : ["the header connect-protocol-version", req.header.get("connect-protocol-version"), "1"];
       if (version !== null && version !== expected) {
-        throw new ConnectError(`${name} must be "${expected}" (or left out), got "${version}"`, Code.InvalidArgument);
+        throw new ConnectError(`${name} must be "${expected}" (or left out), got "${preview(version)}"`, Code.InvalidArgument);
       }
     }
     return next(req);

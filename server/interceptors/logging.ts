@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { Logger } from "../logger.js";
+import { callStateKey } from "./call-state.js";
 import { observeCall } from "./observe.js";
 import { requestIdKey } from "./request-id.js";
 import { requestInfoKey } from "./request-info.js";
@@ -15,26 +16,70 @@ export function protocolOf(requestMethod: string, header: Headers): "grpc" | "gr
 
 const serverFaults = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unavailable]);
 
-/** One log line per call, written when the call ends (for streams: when the stream ends). */
+/** What one call log line says, besides how it ended. */
+export interface CallFacts {
+  /** "/package.Service/Method", or the request path for a request no procedure answers. */
+  readonly procedure: string;
+  readonly protocol: "grpc" | "grpc-web" | "connect";
+  readonly http: string;
+  readonly method: string;
+  /** performance.now() when the call began. */
+  readonly started: number;
+  readonly requestId: string | undefined;
+}
+
+/**
+ * Writes the one log line of a call: `info` for calls that went well or that
+ * the client got wrong, `warn` for our own faults. When the error retells
+ * another in other words (connect-es's "parse binary: premature EOF" behind
+ * "the request message is not valid binary protobuf for …"), the original
+ * wording is kept as `cause`. `extra` adds fields, such as the HTTP status of
+ * a request refused before it became a call.
+ */
+export function logCall(logger: Logger, facts: CallFacts, error: unknown, extra: Record<string, unknown> = {}): void {
+  const failure = error === undefined ? undefined : ConnectError.from(error);
+  const retold = failure?.cause instanceof ConnectError && failure.cause.rawMessage !== failure.rawMessage ? failure.cause : undefined;
+  const fields = {
+    procedure: facts.procedure,
+    protocol: facts.protocol,
+    http: facts.http,
+    method: facts.method,
+    code: failure === undefined ? "ok" : codeToString(failure.code),
+    durationMs: Math.round((performance.now() - facts.started) * 10) / 10,
+    requestId: facts.requestId,
+    ...(retold === undefined ? {} : { cause: retold.rawMessage.slice(0, 300) }),
+    ...extra,
+  };
+  const message = failure === undefined ? "call ok" : `call failed: ${failure.rawMessage}`;
+  if (failure !== undefined && serverFaults.has(failure.code)) logger.warn(fields, message);
+  else logger.info(fields, message);
+}
+
+/**
+ * One log line per call, written when the call ends (for streams: when the
+ * stream ends). Calls that end before any interceptor sees them (a request
+ * that cannot be read, a wrong content type) are logged by
+ * `answerUnseenCalls` instead; this interceptor marks the calls it logs.
+ */
 export function loggingInterceptor(logger: Logger): Interceptor {
   return (next) => (req) => {
     const started = performance.now();
+    const state = req.contextValues.get(callStateKey);
+    if (state !== undefined) state.seen = true;
     const { httpVersion } = req.contextValues.get(requestInfoKey);
-    const log = (error: unknown) => {
-      const code = error === undefined ? undefined : ConnectError.from(error).code;
-      const fields = {
-        procedure: `/${req.service.typeName}/${req.method.name}`,
-        protocol: protocolOf(req.requestMethod, req.header),
-        http: httpVersion,
-        method: req.requestMethod,
-        code: code === undefined ? "ok" : codeToString(code),
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        requestId: req.contextValues.get(requestIdKey),
-      };
-      const message = code === undefined ? "call ok" : `call failed: ${ConnectError.from(error).rawMessage}`;
-      if (code !== undefined && serverFaults.has(code)) logger.warn(fields, message);
-      else logger.info(fields, message);
-    };
+    const log = (error: unknown) =>
+      logCall(
+        logger,
+        {
+          procedure: `/${req.service.typeName}/${req.method.name}`,
+          protocol: protocolOf(req.requestMethod, req.header),
+          http: httpVersion,
+          method: req.requestMethod,
+          started,
+          requestId: req.contextValues.get(requestIdKey),
+        },
+        error,
+      );
     return observeCall({ onError: (error) => error, onEnd: log })(next)(req);
   };
 }

@@ -1,9 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 
-const header = "x-request-id";
+export const requestIdHeader = "x-request-id";
 /** Ids from a client or proxy are kept if short and plain; anything else is replaced. */
-const acceptable = /^[\w.:@/+=-]{1,128}$/;
+const maxLength = 128;
+const acceptable = /^[\w.:@/+=-]+$/;
+
+/** The id the caller sent if it is short and plain (its length checked first), else a new UUID. */
+export function chooseRequestId(headers: Headers): string {
+  const sent = headers.get(requestIdHeader);
+  return sent !== null && sent.length <= maxLength && acceptable.test(sent) ? sent : randomUUID();
+}
 
 /** The call's request id, once requestIdInterceptor has chosen it (the call log quotes it). */
 export const requestIdKey = createContextKey<string | undefined>(undefined, { description: "request id" });
@@ -15,16 +22,15 @@ export const requestIdKey = createContextKey<string | undefined>(undefined, { de
  */
 export function requestIdInterceptor(): Interceptor {
   return (next) => async (req) => {
-    const sent = req.header.get(header);
-    const id = sent !== null && acceptable.test(sent) ? sent : randomUUID();
+    const id = chooseRequestId(req.header);
     req.contextValues.set(requestIdKey, id);
     try {
       const res = await next(req);
-      res.header.set(header, id);
+      res.header.set(requestIdHeader, id);
       return res;
     } catch (error) {
       const connectError = ConnectError.from(error);
-      connectError.metadata.set(header, id);
+      connectError.metadata.set(requestIdHeader, id);
       throw connectError;
     }
   };

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import {
   AlreadyExistsError,
   ConflictError,
@@ -9,7 +10,7 @@ import {
   UnavailableError,
   ValidationError,
 } from "../../server/domain/errors.js";
-import { toConnectError } from "../../server/interceptors/errors.js";
+import { explainUnreadableRequest, toConnectError, withShortMessage } from "../../server/interceptors/errors.js";
 import { memoryLogger } from "../support/logs.js";
 
 function capturingLogger() {
@@ -73,4 +74,78 @@ test("an error caused by the call ending reports why it ended", () => {
   assert.equal(mapped.code, Code.Canceled);
   assert.match(mapped.rawMessage, /^the client ended the call: http\/2 stream closed/);
   assert.deepEqual(lines, []);
+});
+
+describe("what connect-es says about a request it cannot read, retold for people", () => {
+  const sayHello = GreeterService.method.sayHello;
+  const explain = (message: string, code: Code) => explainUnreadableRequest(new ConnectError(message, code), sayHello);
+
+  test("undecodable binary is INVALID_ARGUMENT naming the message type, never the parser's words", () => {
+    for (const parserSays of ["premature EOF", "Offset is outside the bounds of the DataView", "illegal tag: field no 1 wire type 7"]) {
+      const explained = explain(`parse binary: ${parserSays}`, Code.Internal);
+      assert.equal(explained?.code, Code.InvalidArgument);
+      assert.equal(explained.rawMessage, "the request message is not valid binary protobuf for greeter.v1.SayHelloRequest");
+      assert.ok(explained.cause instanceof ConnectError, "the library's wording stays as the cause, for the log");
+    }
+  });
+
+  test("undecodable JSON is INVALID_ARGUMENT with what is wrong, bounded", () => {
+    assert.equal(
+      explain('cannot decode message greeter.v1.SayHelloRequest from JSON: key "nmae" is unknown', Code.InvalidArgument)?.rawMessage,
+      'the request message is not valid JSON for greeter.v1.SayHelloRequest: key "nmae" is unknown',
+    );
+    assert.equal(
+      explain("cannot decode field greeter.v1.SayHelloRequest.name from JSON: expected string, got 5", Code.InvalidArgument)?.rawMessage,
+      "the request message is not valid JSON for greeter.v1.SayHelloRequest: field name: expected string, got 5",
+    );
+    const echoed = explain(`cannot decode field greeter.v1.SayHelloRequest.name from JSON: ${"x".repeat(100_000)}`, Code.InvalidArgument);
+    assert.ok((echoed?.rawMessage.length ?? Number.POSITIVE_INFINITY) <= 301);
+  });
+
+  test("framing, compression and message count faults", () => {
+    const cases: Array<[string, Code, Code, RegExp]> = [
+      ["protocol error: incomplete envelope", Code.InvalidArgument, Code.InvalidArgument, /^the request ends in the middle of a message/],
+      [
+        "protocol error: promised 10 bytes, received 4",
+        Code.InvalidArgument,
+        Code.InvalidArgument,
+        /Content-Length header says \(10 bytes\)$/,
+      ],
+      ["received compressed envelope, but do not know how to decompress", Code.Internal, Code.InvalidArgument, /names no compression/],
+      ["decompression failed", Code.Internal, Code.InvalidArgument, /cannot be decompressed/],
+      ["unexpected end flag", Code.InvalidArgument, Code.InvalidArgument, /end-of-stream flag/],
+      [
+        "protocol error: missing input message for unary method",
+        Code.Unimplemented,
+        Code.Unimplemented,
+        /^missing input message: greeter\.v1\.GreeterService\/SayHello takes exactly one request message, and the request had none$/,
+      ],
+      ["protocol error: received extra input message for unary method", Code.Unimplemented, Code.Unimplemented, /had more than one$/],
+    ];
+    for (const [libraryText, libraryCode, code, message] of cases) {
+      const explained = explain(libraryText, libraryCode);
+      assert.equal(explained?.code, code, libraryText);
+      assert.match(explained.rawMessage, message);
+    }
+  });
+
+  test("anything else is left alone", () => {
+    assert.equal(explain("message size 5000 is larger than configured readMaxBytes 1024", Code.ResourceExhausted), undefined);
+    assert.equal(explain("cannot decode message from JSON: hand-written", Code.Internal), undefined);
+  });
+
+  test("inside a call, the mapping applies it, and cuts any other long message", () => {
+    const { logger } = capturingLogger();
+    const parse = toConnectError(new ConnectError("parse binary: premature EOF", Code.Internal), live, logger, sayHello);
+    assert.equal(parse.code, Code.InvalidArgument);
+    const long = toConnectError(
+      new ConnectError(`unknown compression "${"z".repeat(10_000)}"`, Code.Unimplemented),
+      live,
+      logger,
+      sayHello,
+    );
+    assert.equal(long.code, Code.Unimplemented);
+    assert.ok(long.rawMessage.length <= 301);
+    assert.equal(withShortMessage(new ConnectError("short", Code.Unknown)).rawMessage, "short");
+  });
 });

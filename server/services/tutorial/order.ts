@@ -11,6 +11,7 @@ import type { Order, Orders } from "../../domain/orders.js";
 import { preview } from "../../domain/text.js";
 
 const ok = OrderNotificationTypeEnum.OK;
+const maxDateLength = 64;
 
 /**
  * The order tutorial's contract, answered by the same orders. Its dates are
@@ -41,6 +42,8 @@ export function tutorialOrderService(orders: Orders): ServiceImpl<typeof OrderSe
 
 /** ISO 8601; a date-time without an offset is taken as UTC, whatever the server's time zone. */
 function parseDate(text: string): Date | undefined {
+  // The longest ISO 8601 form taken here is 35 characters: refuse far longer text unread.
+  if (text.length > maxDateLength) throw invalidDate(text);
   const trimmed = text.trim();
   if (trimmed === "") return undefined;
   const isoDateTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(trimmed);

@@ -1,0 +1,149 @@
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import type { RequestHandler } from "../app.js";
+import { preview } from "../domain/text.js";
+import type { Logger } from "../logger.js";
+import { type CallState, callStateKey } from "./call-state.js";
+import { checkGetQuery } from "./connect-get.js";
+import { discardBody, errorAnswer, refusalAnswer } from "./early-answers.js";
+import { explainUnreadableRequest, withShortMessage } from "./errors.js";
+import { type CallFacts, logCall, protocolOf } from "./logging.js";
+import { chooseRequestId, requestIdHeader } from "./request-id.js";
+
+/**
+ * connect-es reads, decompresses and parses a unary request before it runs
+ * any interceptor, and refuses a wrong content type or HTTP method before a
+ * call even begins. Those requests would get no call log line, no request id,
+ * and in connect-es's words ("parse binary: premature EOF", as INTERNAL).
+ *
+ * This wraps each procedure's handler: a call that no interceptor saw gets
+ * its one log line here, its `x-request-id`, and, when connect-es could not
+ * read the request, the same status and message the error mapping gives
+ * inside a call (see explainUnreadableRequest), written in the form of the
+ * call's protocol. Connect GET parameters are checked here too, before
+ * connect-es decodes them. Calls the interceptors saw pass through untouched.
+ */
+export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): UniversalHandler {
+  const procedure = `/${handler.service.typeName}/${handler.method.name}`;
+  const takesGet = handler.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+
+  async function handle(req: UniversalServerRequest): Promise<UniversalServerResponse> {
+    const started = performance.now();
+    const state: CallState = { seen: false, signal: undefined };
+    const contextValues = req.contextValues ?? createContextValues();
+    contextValues.set(callStateKey, state);
+    const protocol = protocolOf(req.method, req.header);
+    /** The log line's facts and the response header of a call no interceptor saw (they choose its request id). */
+    const unseen = (header: Headers | undefined) => {
+      const requestId = chooseRequestId(req.header);
+      const facts: CallFacts = { procedure, protocol, http: req.httpVersion, method: req.method, started, requestId };
+      const answerHeader = new Headers(header);
+      answerHeader.set(requestIdHeader, requestId);
+      return { facts, header: answerHeader };
+    };
+
+    const badQuery = req.method === "GET" && takesGet ? checkGetQuery(new URL(req.url).searchParams) : undefined;
+    if (badQuery !== undefined) {
+      const { facts, header } = unseen(undefined);
+      logCall(logger, facts, badQuery);
+      return errorAnswer("connect", badQuery, header);
+    }
+
+    const res = await handler({ ...req, contextValues });
+    if (state.seen) return res;
+    const { facts, header } = unseen(res.header);
+
+    if (state.signal === undefined) {
+      // Refused before a call began: 415, 405 or 505, with no body.
+      const reason = explainRefusal(res.status, req, handler);
+      logCall(logger, facts, reason, { status: res.status });
+      if (res.status === 405) header.set("allow", handler.allowedMethods.join(", "));
+      return refusalAnswer(protocol, res.status, reason, header);
+    }
+
+    // The call began, and connect-es ended it before any interceptor ran,
+    // aborting its signal with the error it answers.
+    const failure: unknown = state.signal.aborted ? state.signal.reason : undefined;
+    if (!(failure instanceof ConnectError)) {
+      // connect-es answered INTERNAL "internal error": a fault of ours, with its stack in the log line.
+      logCall(logger, facts, new ConnectError("internal error", Code.Internal), { err: failure, status: res.status });
+      return { ...res, header };
+    }
+    const explained = explainUnreadableRequest(failure, handler.method) ?? withShortMessage(failure);
+    logCall(logger, facts, explained);
+    // Only unary calls end before the interceptors; a stream's answer is never rewritten.
+    if (explained === failure || handler.method.methodKind !== "unary") return { ...res, header };
+    await discardBody(res);
+    return errorAnswer(protocol, explained, header);
+  }
+
+  return Object.assign(handle, {
+    protocolNames: handler.protocolNames,
+    service: handler.service,
+    method: handler.method,
+    requestPath: handler.requestPath,
+    allowedMethods: handler.allowedMethods,
+    supportedContentType: handler.supportedContentType,
+  });
+}
+
+/**
+ * A request for a path no procedure serves, answered by `handler` (a 404, or
+ * UNIMPLEMENTED for gRPC clients), gets its log line too.
+ */
+export function logUnrouted(logger: Logger, handler: RequestHandler): RequestHandler {
+  return (req, res) => {
+    const started = performance.now();
+    handler(req, res);
+    const path = (req.url ?? "").split("?", 1)[0] ?? "";
+    const header = new Headers();
+    const contentType = req.headers["content-type"];
+    if (contentType !== undefined) header.set("content-type", contentType);
+    const facts: CallFacts = {
+      procedure: preview(path, 200),
+      protocol: protocolOf(req.method ?? "", header),
+      http: req.httpVersion,
+      method: req.method ?? "",
+      started,
+      requestId: undefined,
+    };
+    logCall(logger, facts, new ConnectError(`no such procedure or page: ${preview(path, 200)}`, Code.Unimplemented), {
+      status: res.statusCode,
+    });
+  };
+}
+
+/** Why connect-es refused a request before a call began, from the HTTP status it chose. */
+function explainRefusal(status: number, req: UniversalServerRequest, handler: UniversalHandler): ConnectError {
+  const procedure = `${handler.service.typeName}/${handler.method.name}`;
+  switch (status) {
+    case 415: {
+      if (req.method === "GET") {
+        const encoding = new URL(req.url).searchParams.get("encoding") ?? "";
+        return new ConnectError(
+          `encoding=${preview(encoding)} is not supported: use encoding=json or encoding=proto`,
+          Code.InvalidArgument,
+        );
+      }
+      const connect =
+        handler.method.methodKind === "unary"
+          ? "application/json or application/proto"
+          : "application/connect+json or application/connect+proto";
+      const sent = preview(req.header.get("content-type") ?? "");
+      return new ConnectError(
+        `content-type "${sent}" is not one ${procedure} accepts: send ${connect} (Connect), application/grpc (gRPC) or application/grpc-web (gRPC-Web)`,
+        Code.InvalidArgument,
+      );
+    }
+    case 405:
+      return new ConnectError(
+        `${preview(req.method)} is not allowed: ${procedure} takes ${handler.allowedMethods.join(" or ")}`,
+        Code.InvalidArgument,
+      );
+    case 505:
+      return new ConnectError(`${procedure} streams both ways at once, which needs HTTP/2`, Code.Unimplemented);
+    default:
+      return new ConnectError(`${procedure} refused the request with HTTP ${status}`, Code.Unknown);
+  }
+}

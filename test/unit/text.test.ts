@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ValidationError } from "../../server/domain/errors.js";
+import { checkName, maxNameLength } from "../../server/domain/greeter.js";
+import {
+  checkLength,
+  codePoints,
+  graphemes,
+  maxUnits,
+  optionalText,
+  preview,
+  requiredText,
+  requiredUuid,
+} from "../../server/domain/text.js";
+
+/** The largest text a request can carry: READ_MAX_BYTES is 4 MiB by default. */
+const fourMiB = "x".repeat(4 * 1024 * 1024);
+
+function violation(run: () => unknown): ValidationError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof ValidationError, `expected a ValidationError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected a ValidationError");
+}
+
+/** Runs `check` on the 4 MiB text and returns the error and how long it took. */
+function timed(check: (text: string) => unknown): { error: ValidationError; ms: number } {
+  const started = performance.now();
+  const error = violation(() => check(fourMiB));
+  return { error, ms: performance.now() - started };
+}
+
+// Counting a 4 MiB text takes from tens of milliseconds (code points) to
+// seconds (grapheme clusters, which grow faster than linearly on some ICU
+// versions); a check on the raw length takes microseconds.
+const unread = 20;
+
+describe("a text over its limit is refused by its raw length, before it is counted", () => {
+  test("greeter names", () => {
+    const { error, ms } = timed((text) => checkName(text));
+    assert.ok(ms < unread, `took ${ms.toFixed(1)} ms`);
+    assert.equal(error.field, "name");
+    assert.equal(error.rule, "max_length");
+    assert.equal(error.message, `name cannot be more than 10 characters, got ${fourMiB.length} UTF-16 code units`);
+  });
+
+  test("required and optional text (titles, order names, filters, keys)", () => {
+    for (const check of [(text: string) => requiredText("title", text, 200), (text: string) => optionalText("title_contains", text, 200)]) {
+      const { error, ms } = timed(check);
+      assert.ok(ms < unread, `took ${ms.toFixed(1)} ms`);
+      assert.equal(error.rule, "max_length");
+      assert.match(error.message, /cannot be more than 200 characters, got 4194304 UTF-16 code units$/);
+    }
+  });
+
+  test("UUIDs, whose error message quotes only the start of the value", () => {
+    const { error, ms } = timed((text) => requiredUuid("id", text));
+    assert.ok(ms < unread, `took ${ms.toFixed(1)} ms`);
+    assert.equal(error.message, `id must be a UUID, got "${"x".repeat(40)}…"`);
+  });
+});
+
+describe("below the raw bound, characters are counted as documented", () => {
+  test("a name of 10 characters that take many code units each is accepted", () => {
+    const family = "👨🏻‍👩🏻‍👦🏻‍👦🏻";
+    assert.equal(family.length, 19);
+    assert.equal(checkName(family.repeat(10)), family.repeat(10));
+    assert.equal(violation(() => checkName(family.repeat(11))).message, "name cannot be more than 10 characters, got 11");
+  });
+
+  test("one character with endless combining marks is refused by its size", () => {
+    const zalgo = `a${"\u0301".repeat(400)}`;
+    assert.equal(graphemes.count(zalgo), 1);
+    assert.equal(violation(() => checkName(zalgo)).message, "name cannot be more than 10 characters, got 401 UTF-16 code units");
+  });
+
+  test("the raw bound is exact for code points: anything longer has too many", () => {
+    const max = 200;
+    const astral = "𝄞".repeat(max);
+    assert.equal(astral.length, maxUnits(max, codePoints));
+    assert.doesNotThrow(() => checkLength("title", astral, max));
+    assert.equal(
+      violation(() => checkLength("title", `${astral}x`, max)).message,
+      "title cannot be more than 200 characters, got 401 UTF-16 code units",
+    );
+    assert.equal(
+      violation(() => checkLength("title", "x".repeat(max + 1), max)).message,
+      "title cannot be more than 200 characters, got 201",
+    );
+  });
+
+  test("surrounding spaces do not count, as before", () => {
+    assert.equal(requiredText("name", `  ${"n".repeat(200)}  `, 200), "n".repeat(200));
+  });
+});
+
+describe("names with control characters are refused", () => {
+  for (const name of ["a\nb", "\u001b[31mX", "tab\there", "nul\u0000", "del\u007f", "c1\u0085"]) {
+    test(JSON.stringify(name), () => {
+      const error = violation(() => checkName(name));
+      assert.equal(error.rule, "no_control_characters");
+      assert.equal(error.message, "name must not contain control characters");
+    });
+  }
+
+  test("but spaces, accents and emoji are fine", () => {
+    for (const name of ["Ada Byron", "Zoë", "なんしー", "👍🏽"]) assert.equal(checkName(name), name);
+    assert.equal(maxNameLength, 10);
+  });
+});
+
+test("preview keeps the start of a value, never half a surrogate pair, in O(1)", () => {
+  assert.equal(preview("short"), "short");
+  assert.equal(preview("x".repeat(41)), `${"x".repeat(40)}…`);
+  assert.equal(preview(`${"x".repeat(39)}😀tail`), `${"x".repeat(39)}…`);
+  const started = performance.now();
+  assert.equal(preview(fourMiB, 10), `${"x".repeat(10)}…`);
+  assert.ok(performance.now() - started < unread);
+});

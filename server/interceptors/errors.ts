@@ -79,8 +79,14 @@ export function explainUnreadableRequest(error: ConnectError, method: DescMethod
     return invalid(`the request body is not as long as its Content-Length header says (${promised[1]} bytes)`);
   }
   if (text === "received compressed envelope, but do not know how to decompress") {
-    return invalid(
+    // The client's fault, but gRPC's compression spec prescribes INTERNAL for
+    // exactly this case (as connect-go and grpc-go answer); only the words change.
+    return new ConnectError(
       "a request message is flagged as compressed, but the request names no compression: set grpc-encoding (gRPC, gRPC-Web) or connect-content-encoding (Connect streams), or send it uncompressed",
+      Code.Internal,
+      error.metadata,
+      undefined,
+      error,
     );
   }
   if (text === "decompression failed") {

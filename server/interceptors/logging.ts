@@ -51,7 +51,9 @@ export function logCall(logger: Logger, facts: CallFacts, error: unknown, extra:
     ...extra,
   };
   const message = failure === undefined ? "call ok" : `call failed: ${failure.rawMessage}`;
-  if (failure !== undefined && serverFaults.has(failure.code)) logger.warn(fields, message);
+  // A retold error explains a request the client got wrong, even where the
+  // protocol prescribes INTERNAL for it (a compressed message with no encoding).
+  if (failure !== undefined && serverFaults.has(failure.code) && retold === undefined) logger.warn(fields, message);
   else logger.info(fields, message);
 }
 

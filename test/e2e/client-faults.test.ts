@@ -157,11 +157,11 @@ describe("framing and compression faults", () => {
     assert.equal((await theLogLine(answer.requestId)).code, "invalid_argument");
   });
 
-  test("a message flagged as compressed with no compression named", async () => {
+  test("a message flagged as compressed with no compression named: INTERNAL, as gRPC's compression spec says, in words for people", async () => {
     const answer = await grpc(sayHello, envelope(gzipSync(ada), 1));
-    assert.equal(grpcStatus(answer).code, Code.InvalidArgument);
+    assert.equal(grpcStatus(answer).code, Code.Internal);
     assert.match(grpcStatus(answer).message, /flagged as compressed, but the request names no compression: set grpc-encoding/);
-    assert.equal((await theLogLine(answer.requestId)).code, "invalid_argument");
+    assert.equal((await theLogLine(answer.requestId)).code, "internal");
   });
 
   test("bytes that are not what the named compression makes", async () => {

@@ -5,12 +5,21 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
+import { Code } from "@connectrpc/connect";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
+import { containFailures } from "./contain-failures.js";
+import { disarmOverlongDeadline } from "./deadline.js";
+import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
+import { headerListSize, http2HeaderListCap } from "./header-size.js";
+import { checkRequestTarget } from "./request-target.js";
+import { closeWhenIdle, closeWithoutFirstStream } from "./session-timeouts.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
+import { limitStreamResets, nodeFloodLimits, StreamResetFlood, skipResetStreams } from "./stream-resets.js";
+import { ThrottledLog } from "./throttled-log.js";
 
 /**
  * One port, every client: HTTP/1.1 (browsers, curl) and HTTP/2 (gRPC) on the
@@ -33,27 +42,61 @@ export interface Listener {
   close(timeoutMs: number): Promise<void>;
 }
 
-export type ListenerConfig = Pick<Config, "port" | "host" | "tls" | "http2MaxConcurrentStreams" | "idleTimeoutMs" | "headersTimeoutMs">;
+export type ListenerConfig = Pick<
+  Config,
+  | "port"
+  | "host"
+  | "tls"
+  | "http2MaxConcurrentStreams"
+  | "idleTimeoutMs"
+  | "headersTimeoutMs"
+  | "maxTimeoutMs"
+  | "maxConnections"
+  | "maxConnectionsPerAddress"
+  | "http2MaxResetsPerSecond"
+  | "maxHeaderBytes"
+  | "abuseCooldownMs"
+>;
 
 export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
 
-  const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+  const handle = containFailures((req, res) => {
     requests.add(res);
     if (res instanceof http.ServerResponse) {
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
     }
+    const badTarget = checkRequestTarget(req);
+    if (badTarget !== undefined) {
+      logger.info({ method: req.method, path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, badTarget);
+      refuse(req, res, 400, Code.InvalidArgument, badTarget);
+      return;
+    }
+    const headerBytes = headerListSize(req);
+    if (headerBytes !== undefined && headerBytes > config.maxHeaderBytes) {
+      const message = `request headers are ${headerBytes} bytes, more than the ${config.maxHeaderBytes} allowed`;
+      logger.info({ path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, message);
+      refuse(req, res, 431, Code.ResourceExhausted, message);
+      return;
+    }
     if (rejectGrpcWithoutTe(req, res)) {
       logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
       return;
     }
+    const overlong = disarmOverlongDeadline(req, config.maxTimeoutMs);
+    if (overlong !== undefined) {
+      logger.info(
+        { path: req.url, http: req.httpVersion, header: overlong, maxTimeoutMs: config.maxTimeoutMs },
+        "refused a deadline over MAX_TIMEOUT_MS",
+      );
+    }
     normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
-  };
+  }, logger);
 
   const h1 = http.createServer(
     {
@@ -65,6 +108,9 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       // Streams (server streaming over Connect or gRPC-Web) may last as long
       // as the client wants; deadlines are the RPC layer's business.
       requestTimeout: 0,
+      maxHeaderSize: config.maxHeaderBytes,
+      // A missing Host is refused by checkRequestTarget, which also logs it.
+      requireHostHeader: false,
     },
     handle,
   );
@@ -72,14 +118,47 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.
   h1.emit("listening");
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
+  const resetLimit = { perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams };
+  const h2 = http2.createServer(
+    {
+      settings: {
+        maxConcurrentStreams: config.http2MaxConcurrentStreams,
+        maxHeaderListSize: http2HeaderListCap(config.maxHeaderBytes),
+      },
+      ...nodeFloodLimits(resetLimit),
+    },
+    skipResetStreams(handle),
+  );
 
+  const silentSessions = new ThrottledLog(logger, "info", "closed HTTP/2 connections that opened no stream within HEADERS_TIMEOUT_MS");
+  const resetFloods = new ThrottledLog(
+    logger,
+    "warn",
+    "closed HTTP/2 connections with GOAWAY(ENHANCE_YOUR_CALM): more stream resets than HTTP2_MAX_RESETS_PER_SECOND (rapid reset)",
+  );
+  const sessionErrors = new ThrottledLog(logger, "info", "HTTP/2 connection ended by a protocol error");
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  let connectionLimits: ConnectionLimits | undefined;
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
+    const remoteAddress = session.socket.remoteAddress;
     closeWhenIdle(session, config.idleTimeoutMs);
+    closeWithoutFirstStream(session, config.headersTimeoutMs, () =>
+      silentSessions.event({ remoteAddress, timeoutMs: config.headersTimeoutMs }),
+    );
+    limitStreamResets(session, resetLimit, (resets) => {
+      resetFloods.event({ remoteAddress, resets, limit: config.http2MaxResetsPerSecond, cooldownMs: config.abuseCooldownMs });
+      if (remoteAddress !== undefined) connectionLimits?.coolDown(remoteAddress);
+    });
+    // Floods nghttp2 stops itself (invalid frames, too many refused streams)
+    // end the session with an error: worth a line, not a crash.
+    session.on("error", (error: NodeJS.ErrnoException) => {
+      if (error instanceof StreamResetFlood) return; // logged already
+      if (error.code === "ECONNRESET" || error.code === "EPIPE") logger.debug({ remoteAddress, err: error }, "connection error");
+      else sessionErrors.event({ remoteAddress, code: error.code, err: error });
+    });
     if (draining) session.close();
   });
   requests.onSettled = () => {
@@ -91,6 +170,8 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
   };
 
   const track = (socket: net.Socket) => {
+    // Refused by the connection limits.
+    if (socket.destroyed) return;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", (error) => logger.debug({ err: error }, "connection error"));
@@ -111,6 +192,7 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
   } else {
     acceptor = net.createServer(async (socket) => {
+      if (socket.destroyed) return;
       track(socket);
       const protocol = await sniffProtocol(socket, config.headersTimeoutMs);
       if (protocol !== undefined) dispatch(socket, protocol);
@@ -119,6 +201,8 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
 
   acceptor.listen({ port: config.port, host: config.host });
   await once(acceptor, "listening");
+  // After listening: an error before it (port in use) must fail the start.
+  connectionLimits = limitConnections(acceptor, config, logger);
   const address = acceptor.address() as net.AddressInfo;
 
   return {
@@ -153,7 +237,7 @@ class InFlight {
   private waiters: Array<() => void> = [];
   onSettled: () => void = () => {};
 
-  add(res: http.ServerResponse | http2.Http2ServerResponse): void {
+  add(res: { once(event: "close", listener: () => void): unknown }): void {
     this.count++;
     res.once("close", () => {
       this.count--;
@@ -165,27 +249,4 @@ class InFlight {
   settled(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
-}
-
-/**
- * Closes an HTTP/2 session that has had no open stream for `timeoutMs`.
- * Node's own session timeout counts frames, so it would cut a quiet but live
- * stream (a watch with nothing to report); this counts streams instead.
- */
-function closeWhenIdle(session: http2.ServerHttp2Session, timeoutMs: number): void {
-  let open = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    timer = setTimeout(() => session.close(), timeoutMs);
-    timer.unref();
-  };
-  session.on("stream", (stream: http2.ServerHttp2Stream) => {
-    open++;
-    clearTimeout(timer);
-    stream.once("close", () => {
-      if (--open === 0) arm();
-    });
-  });
-  session.once("close", () => clearTimeout(timer));
-  arm();
 }

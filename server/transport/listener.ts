@@ -14,6 +14,7 @@ import { containFailures } from "./contain-failures.js";
 import { disarmOverlongDeadline } from "./deadline.js";
 import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
+import { answerClientErrors } from "./h1-client-errors.js";
 import { headerListSize, http2HeaderListCap } from "./header-size.js";
 import { checkRequestTarget } from "./request-target.js";
 import { closeWhenIdle, closeWithoutFirstStream } from "./session-timeouts.js";
@@ -114,6 +115,7 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     },
     handle,
   );
+  answerClientErrors(h1, config, logger);
   // Node starts an HTTP/1 server's connection bookkeeping (the headers
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.

@@ -87,6 +87,23 @@ describe("HTTP/1.1 Host", () => {
   });
 });
 
+describe("HTTP/1.1 requests that cannot be parsed", () => {
+  test("garbage: 400 with the parser's reason, logged", waitLimit, async () => {
+    const answer = await rawHttp1("GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n");
+    assert.equal(answer.status, 400, answer.text);
+    assert.match(answer.text, /\r\n\r\nmalformed HTTP\/1\.1 request: .+\n$/);
+    await server.waitForLog((record) => record.msg === "refused malformed HTTP/1.1 requests" && record.status === "400 Bad Request");
+    await assertStillServing();
+  });
+
+  test("headers over MAX_HEADER_BYTES: 431 saying the limit", waitLimit, async () => {
+    const answer = await rawHttp1(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`);
+    assert.equal(answer.status, 431, answer.text);
+    assert.match(answer.text, /request headers are larger than the 16384 bytes allowed/);
+    await assertStillServing();
+  });
+});
+
 describe("HTTP/1.0 without Host", () => {
   // RFC 9112 §3.3: the authority is then the server's own address.
   test("an RPC is answered", waitLimit, async () => {

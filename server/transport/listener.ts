@@ -5,22 +5,18 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
-import { Code } from "@connectrpc/connect";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
 import { containFailures } from "./contain-failures.js";
-import { disarmOverlongDeadline } from "./deadline.js";
-import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { answerClientErrors } from "./h1-client-errors.js";
-import { headerListSize, http2HeaderListCap } from "./header-size.js";
-import { checkRequestTarget } from "./request-target.js";
-import { closeWhenIdle, closeWithoutFirstStream } from "./session-timeouts.js";
+import { http2HeaderListCap } from "./header-size.js";
+import { screenRequest } from "./screen-request.js";
+import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
-import { limitStreamResets, nodeFloodLimits, StreamResetFlood, skipResetStreams } from "./stream-resets.js";
-import { ThrottledLog } from "./throttled-log.js";
+import { nodeFloodLimits, skipResetStreams } from "./stream-resets.js";
 
 /**
  * One port, every client: HTTP/1.1 (browsers, curl) and HTTP/2 (gRPC) on the
@@ -71,30 +67,7 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
     }
-    const badTarget = checkRequestTarget(req);
-    if (badTarget !== undefined) {
-      logger.info({ method: req.method, path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, badTarget);
-      refuse(req, res, 400, Code.InvalidArgument, badTarget);
-      return;
-    }
-    const headerBytes = headerListSize(req);
-    if (headerBytes !== undefined && headerBytes > config.maxHeaderBytes) {
-      const message = `request headers are ${headerBytes} bytes, more than the ${config.maxHeaderBytes} allowed`;
-      logger.info({ path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, message);
-      refuse(req, res, 431, Code.ResourceExhausted, message);
-      return;
-    }
-    if (rejectGrpcWithoutTe(req, res)) {
-      logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
-      return;
-    }
-    const overlong = disarmOverlongDeadline(req, config.maxTimeoutMs);
-    if (overlong !== undefined) {
-      logger.info(
-        { path: req.url, http: req.httpVersion, header: overlong, maxTimeoutMs: config.maxTimeoutMs },
-        "refused a deadline over MAX_TIMEOUT_MS",
-      );
-    }
+    if (screenRequest(req, res, config, logger)) return;
     normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
   }, logger);
@@ -120,47 +93,25 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.
   h1.emit("listening");
-  const resetLimit = { perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams };
   const h2 = http2.createServer(
     {
       settings: {
         maxConcurrentStreams: config.http2MaxConcurrentStreams,
         maxHeaderListSize: http2HeaderListCap(config.maxHeaderBytes),
       },
-      ...nodeFloodLimits(resetLimit),
+      ...nodeFloodLimits({ perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams }),
     },
     skipResetStreams(handle),
   );
 
-  const silentSessions = new ThrottledLog(logger, "info", "closed HTTP/2 connections that opened no stream within HEADERS_TIMEOUT_MS");
-  const resetFloods = new ThrottledLog(
-    logger,
-    "warn",
-    "closed HTTP/2 connections with GOAWAY(ENHANCE_YOUR_CALM): more stream resets than HTTP2_MAX_RESETS_PER_SECOND (rapid reset)",
-  );
-  const sessionErrors = new ThrottledLog(logger, "info", "HTTP/2 connection ended by a protocol error");
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   let connectionLimits: ConnectionLimits | undefined;
+  const guard = sessionGuards(config, logger, (remoteAddress) => connectionLimits?.coolDown(remoteAddress));
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
-    const remoteAddress = session.socket.remoteAddress;
-    closeWhenIdle(session, config.idleTimeoutMs);
-    closeWithoutFirstStream(session, config.headersTimeoutMs, () =>
-      silentSessions.event({ remoteAddress, timeoutMs: config.headersTimeoutMs }),
-    );
-    limitStreamResets(session, resetLimit, (resets) => {
-      resetFloods.event({ remoteAddress, resets, limit: config.http2MaxResetsPerSecond, cooldownMs: config.abuseCooldownMs });
-      if (remoteAddress !== undefined) connectionLimits?.coolDown(remoteAddress);
-    });
-    // Floods nghttp2 stops itself (invalid frames, too many refused streams)
-    // end the session with an error: worth a line, not a crash.
-    session.on("error", (error: NodeJS.ErrnoException) => {
-      if (error instanceof StreamResetFlood) return; // logged already
-      if (error.code === "ECONNRESET" || error.code === "EPIPE") logger.debug({ remoteAddress, err: error }, "connection error");
-      else sessionErrors.event({ remoteAddress, code: error.code, err: error });
-    });
+    guard(session);
     if (draining) session.close();
   });
   requests.onSettled = () => {
@@ -193,11 +144,18 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     acceptor.on("connection", track);
     acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
   } else {
-    acceptor = net.createServer(async (socket) => {
+    acceptor = net.createServer((socket) => {
       if (socket.destroyed) return;
       track(socket);
-      const protocol = await sniffProtocol(socket, config.headersTimeoutMs);
-      if (protocol !== undefined) dispatch(socket, protocol);
+      sniffProtocol(socket, config.headersTimeoutMs)
+        .then((protocol) => {
+          if (protocol !== undefined) dispatch(socket, protocol);
+        })
+        .catch((error: unknown) => {
+          // Not a client's doing; it must cost this connection only, not the process.
+          logger.error({ err: error, remoteAddress: socket.remoteAddress }, "could not hand a connection to the HTTP server");
+          socket.destroy();
+        });
     });
   }
 

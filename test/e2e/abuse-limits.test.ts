@@ -129,12 +129,15 @@ describe("rapid reset (CVE-2023-44487)", () => {
       // an address now cooling down) as they arrived.
       assert.equal(report.stillOpen, 0, "no attacker connection was left open");
       assert.equal(report.closedByServer, report.connections);
-      assert.equal(
-        report.goawayCodes[String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)],
-        4,
-        `first GOAWAY codes ${JSON.stringify(report.goawayCodes)}`,
+      // The first connections got GOAWAY(ENHANCE_YOUR_CALM) (a flooding one may be cut before it reads
+      // it: its unread data makes the close a TCP reset); the rest were refused before any frame.
+      const enhanceYourCalm = report.goawayCodes[String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)] ?? 0;
+      assert.ok(enhanceYourCalm >= 1 && enhanceYourCalm <= 4, `first GOAWAY codes ${JSON.stringify(report.goawayCodes)}`);
+      assert.deepEqual(
+        Object.keys(report.goawayCodes).filter((code) => code !== "none"),
+        [String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)],
+        "no other GOAWAY code",
       );
-      assert.deepEqual(Object.keys(report.goawayCodes).sort(), [String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM), "none"].sort());
       const caught = await server.waitForLog(
         (record) => String(record.msg).includes("rapid reset") && record.remoteAddress === localAddress,
       );

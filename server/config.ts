@@ -40,6 +40,27 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** Changes a WatchOrders stream may fall behind by before it is ended. */
   readonly watchBufferLimit: number;
+  /** Connections open at once, every client together; more are closed as they arrive. */
+  readonly maxConnections: number;
+  /** Connections open at once from one client IP address; more from it are closed as they arrive. */
+  readonly maxConnectionsPerAddress: number;
+  /**
+   * Streams an HTTP/2 client may reset (RST_STREAM) per second, on average,
+   * before its connection is closed with GOAWAY(ENHANCE_YOUR_CALM): the
+   * defence against "rapid reset" floods (CVE-2023-44487).
+   */
+  readonly http2MaxResetsPerSecond: number;
+  /**
+   * Largest request header section: HTTP/1.1 answers 431 beyond it, and so
+   * does HTTP/2 (counted as in SETTINGS_MAX_HEADER_LIST_SIZE: name, value and
+   * 32 bytes per field).
+   */
+  readonly maxHeaderBytes: number;
+  /**
+   * After a connection is closed for flooding (rapid reset), new connections
+   * from its IP address are refused for this long; 0 turns it off.
+   */
+  readonly abuseCooldownMs: number;
 }
 
 /**
@@ -89,6 +110,11 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
     database: databaseConfig(read),
     watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
+    maxConnections: read.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+    maxConnectionsPerAddress: read.integer("MAX_CONNECTIONS_PER_ADDRESS", 1_000, 1, 1_000_000),
+    http2MaxResetsPerSecond: read.integer("HTTP2_MAX_RESETS_PER_SECOND", 200, 1, 1_000_000),
+    maxHeaderBytes: read.integer("MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
+    abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS", 10_000, 0, 60 * 60_000),
   };
 }
 

@@ -13,6 +13,10 @@ try {
 }
 
 const logger = createLogger(config);
+// Nothing a request does should get here (server/transport contains request
+// failures); if something still does, the log collector gets the reason as a
+// JSON line before Node prints the stack and ends the process.
+process.on("uncaughtExceptionMonitor", (error, origin) => logger.fatal({ err: error, origin }, "uncaught exception: the process ends"));
 // Signal handlers go in before the server starts: a supervisor may signal as
 // soon as it sees the "serving" line, and Node's default would kill the process.
 const starting = startServer(config, logger);

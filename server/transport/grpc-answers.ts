@@ -1,5 +1,6 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { RequestHandler } from "../app.js";
 import { encodeGrpcMessage, isGrpc, isGrpcWeb } from "./grpc-message.js";
 
@@ -34,6 +35,20 @@ export function rejectGrpcWithoutTe(req: Request, res: Response): boolean {
   if (req.headers.te === "trailers") return false;
   answerTrailersOnly(req, res, 400, Code.InvalidArgument, 'gRPC requests must carry the header "te: trailers"');
   return true;
+}
+
+/**
+ * Refuses a request before any RPC handler sees it: gRPC and gRPC-Web
+ * clients get `grpc-status` and `grpc-message`, everyone else (Connect
+ * clients, curl, browsers) a Connect error body, which people can read too.
+ */
+export function refuse(req: Request, res: Response, httpStatus: number, code: Code, message: string): void {
+  if (isGrpc(req)) {
+    answerTrailersOnly(req, res, httpStatus, code, message);
+    return;
+  }
+  res.writeHead(httpStatus, { "content-type": "application/json" });
+  res.end(JSON.stringify({ code: codeToString(code), message }));
 }
 
 /**

@@ -8,9 +8,15 @@ import * as tls from "node:tls";
 import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
+import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
+import { answerClientErrors } from "./h1-client-errors.js";
+import { http2HeaderListCap } from "./header-size.js";
+import { screenRequest } from "./screen-request.js";
+import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
+import { nodeFloodLimits, skipResetStreams } from "./stream-resets.js";
 
 /**
  * One port, every client: HTTP/1.1 (browsers, curl) and HTTP/2 (gRPC) on the
@@ -33,27 +39,38 @@ export interface Listener {
   close(timeoutMs: number): Promise<void>;
 }
 
-export type ListenerConfig = Pick<Config, "port" | "host" | "tls" | "http2MaxConcurrentStreams" | "idleTimeoutMs" | "headersTimeoutMs">;
+export type ListenerConfig = Pick<
+  Config,
+  | "port"
+  | "host"
+  | "tls"
+  | "http2MaxConcurrentStreams"
+  | "idleTimeoutMs"
+  | "headersTimeoutMs"
+  | "maxTimeoutMs"
+  | "maxConnections"
+  | "maxConnectionsPerAddress"
+  | "http2MaxResetsPerSecond"
+  | "maxHeaderBytes"
+  | "abuseCooldownMs"
+>;
 
 export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
 
-  const handle = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse) => {
+  const handle = containFailures((req, res) => {
     requests.add(res);
     if (res instanceof http.ServerResponse) {
       if (draining) res.shouldKeepAlive = false;
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
     }
-    if (rejectGrpcWithoutTe(req, res)) {
-      logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
-      return;
-    }
+    if (screenRequest(req, res, config, logger)) return;
     normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
-  };
+  }, logger);
 
   const h1 = http.createServer(
     {
@@ -65,21 +82,36 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       // Streams (server streaming over Connect or gRPC-Web) may last as long
       // as the client wants; deadlines are the RPC layer's business.
       requestTimeout: 0,
+      maxHeaderSize: config.maxHeaderBytes,
+      // A missing Host is refused by checkRequestTarget, which also logs it.
+      requireHostHeader: false,
     },
     handle,
   );
+  answerClientErrors(h1, config, logger);
   // Node starts an HTTP/1 server's connection bookkeeping (the headers
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.
   h1.emit("listening");
-  const h2 = http2.createServer({ settings: { maxConcurrentStreams: config.http2MaxConcurrentStreams } }, handle);
+  const h2 = http2.createServer(
+    {
+      settings: {
+        maxConcurrentStreams: config.http2MaxConcurrentStreams,
+        maxHeaderListSize: http2HeaderListCap(config.maxHeaderBytes),
+      },
+      ...nodeFloodLimits({ perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams }),
+    },
+    skipResetStreams(handle),
+  );
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  let connectionLimits: ConnectionLimits | undefined;
+  const guard = sessionGuards(config, logger, (remoteAddress) => connectionLimits?.coolDown(remoteAddress));
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
-    closeWhenIdle(session, config.idleTimeoutMs);
+    guard(session);
     if (draining) session.close();
   });
   requests.onSettled = () => {
@@ -91,6 +123,8 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
   };
 
   const track = (socket: net.Socket) => {
+    // Refused by the connection limits.
+    if (socket.destroyed) return;
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", (error) => logger.debug({ err: error }, "connection error"));
@@ -110,15 +144,25 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     acceptor.on("connection", track);
     acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
   } else {
-    acceptor = net.createServer(async (socket) => {
+    acceptor = net.createServer((socket) => {
+      if (socket.destroyed) return;
       track(socket);
-      const protocol = await sniffProtocol(socket, config.headersTimeoutMs);
-      if (protocol !== undefined) dispatch(socket, protocol);
+      sniffProtocol(socket, config.headersTimeoutMs)
+        .then((protocol) => {
+          if (protocol !== undefined) dispatch(socket, protocol);
+        })
+        .catch((error: unknown) => {
+          // Not a client's doing; it must cost this connection only, not the process.
+          logger.error({ err: error, remoteAddress: socket.remoteAddress }, "could not hand a connection to the HTTP server");
+          socket.destroy();
+        });
     });
   }
 
   acceptor.listen({ port: config.port, host: config.host });
   await once(acceptor, "listening");
+  // After listening: an error before it (port in use) must fail the start.
+  connectionLimits = limitConnections(acceptor, config, logger);
   const address = acceptor.address() as net.AddressInfo;
 
   return {
@@ -153,7 +197,7 @@ class InFlight {
   private waiters: Array<() => void> = [];
   onSettled: () => void = () => {};
 
-  add(res: http.ServerResponse | http2.Http2ServerResponse): void {
+  add(res: { once(event: "close", listener: () => void): unknown }): void {
     this.count++;
     res.once("close", () => {
       this.count--;
@@ -165,27 +209,4 @@ class InFlight {
   settled(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
-}
-
-/**
- * Closes an HTTP/2 session that has had no open stream for `timeoutMs`.
- * Node's own session timeout counts frames, so it would cut a quiet but live
- * stream (a watch with nothing to report); this counts streams instead.
- */
-function closeWhenIdle(session: http2.ServerHttp2Session, timeoutMs: number): void {
-  let open = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = () => {
-    timer = setTimeout(() => session.close(), timeoutMs);
-    timer.unref();
-  };
-  session.on("stream", (stream: http2.ServerHttp2Stream) => {
-    open++;
-    clearTimeout(timer);
-    stream.once("close", () => {
-      if (--open === 0) arm();
-    });
-  });
-  session.once("close", () => clearTimeout(timer));
-  arm();
 }

@@ -59,6 +59,23 @@ describe("HEADERS_TIMEOUT_MS", () => {
     await assertStillServing();
   });
 
+  test("an HTTP/2 connection that opens no stream is closed with GOAWAY", waitLimit, async () => {
+    // Preface and SETTINGS, then silence: before, such a connection stayed for the whole idle timeout.
+    const { received, closedAfterMs } = await rawConnection(
+      Buffer.concat([Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1"), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]),
+    );
+    const frameTypes: number[] = [];
+    const bytes = Buffer.from(received, "latin1");
+    for (let offset = 0; offset + 9 <= bytes.length; offset += 9 + bytes.readUIntBE(offset, 3)) frameTypes.push(bytes[offset + 3] ?? -1);
+    assert.ok(frameTypes.includes(0x7), `frame types ${frameTypes.join(", ")}`);
+    // Sooner than the idle timeout, which closed it before.
+    assert.ok(
+      closedAfterMs >= headersTimeoutMs - 20 && closedAfterMs < idleTimeoutMs - 100,
+      `closed after ${Math.round(closedAfterMs)} ms`,
+    );
+    await assertStillServing();
+  });
+
   test("HTTP/1.1 headers that never finish get 408 and the connection is closed", waitLimit, async () => {
     const { received, closedAfterMs } = await rawConnection("POST /greeter.v1.GreeterService/SayHello HTTP/1.1\r\nHost: x\r\n");
     assert.match(received, /^HTTP\/1\.1 408 /);
@@ -94,10 +111,14 @@ describe("garbage", () => {
 });
 
 describe("IDLE_TIMEOUT_MS", () => {
-  test("an HTTP/2 connection with no call is closed", waitLimit, async () => {
-    const started = performance.now();
+  test("an HTTP/2 connection whose last call has ended is closed", waitLimit, async () => {
     const session = http2.connect(server.baseUrl);
-    await once(session, "close");
+    const closed = once(session, "close");
+    const call = session.request({ ":method": "GET", ":path": "/no-such-page" });
+    call.resume();
+    await once(call, "close");
+    const started = performance.now();
+    await closed;
     const closedAfterMs = performance.now() - started;
     assert.ok(closedAfterMs >= idleTimeoutMs - 20 && closedAfterMs < idleTimeoutMs * 3, `closed after ${Math.round(closedAfterMs)} ms`);
   });

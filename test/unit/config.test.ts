@@ -32,6 +32,11 @@ describe("loadConfig", () => {
       allowedOrigins: [],
       database: { engine: "pglite", dataDir: ".data/pglite" },
       watchBufferLimit: 1_000,
+      maxConnections: 10_000,
+      maxConnectionsPerAddress: 1_000,
+      http2MaxResetsPerSecond: 200,
+      maxHeaderBytes: 16_384,
+      abuseCooldownMs: 10_000,
     });
   });
 
@@ -62,6 +67,11 @@ describe("loadConfig", () => {
         DATABASE_POOL_SIZE: "4",
         DATABASE_STARTUP_TIMEOUT_MS: "500",
         WATCH_BUFFER_LIMIT: "20",
+        MAX_CONNECTIONS: "100",
+        MAX_CONNECTIONS_PER_ADDRESS: "10",
+        HTTP2_MAX_RESETS_PER_SECOND: "50",
+        MAX_HEADER_BYTES: "8192",
+        ABUSE_COOLDOWN_MS: "0",
       },
       false,
     );
@@ -81,6 +91,11 @@ describe("loadConfig", () => {
       allowedOrigins: ["https://app.example.com"],
       database: { engine: "postgres", url: "postgres://app@db.internal:5432/shop", poolSize: 4, startupTimeoutMs: 500 },
       watchBufferLimit: 20,
+      maxConnections: 100,
+      maxConnectionsPerAddress: 10,
+      http2MaxResetsPerSecond: 50,
+      maxHeaderBytes: 8192,
+      abuseCooldownMs: 0,
     });
   });
 

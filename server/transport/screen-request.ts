@@ -1,0 +1,52 @@
+import { Code } from "@connectrpc/connect";
+import type { RequestHandler } from "../app.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../logger.js";
+import { disarmOverlongDeadline } from "./deadline.js";
+import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
+import { headerListSize } from "./header-size.js";
+import { checkRequestTarget } from "./request-target.js";
+
+type Request = Parameters<RequestHandler>[0];
+type Response = Parameters<RequestHandler>[1];
+
+/**
+ * What every request goes through before the application sees it: what the
+ * application (connect-node) cannot take safely is refused here, in the form
+ * the client's protocol understands, with a log line. Returns true when the
+ * request was answered here.
+ */
+export function screenRequest(
+  req: Request,
+  res: Response,
+  limits: Pick<Config, "maxHeaderBytes" | "maxTimeoutMs">,
+  logger: Logger,
+): boolean {
+  const badTarget = checkRequestTarget(req);
+  if (badTarget !== undefined) {
+    logger.info({ method: req.method, path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, badTarget);
+    refuse(req, res, 400, Code.InvalidArgument, badTarget);
+    return true;
+  }
+  // HTTP/1.1's limit is enforced by Node's parser (see h1-client-errors.ts).
+  const headerBytes = headerListSize(req);
+  if (headerBytes !== undefined && headerBytes > limits.maxHeaderBytes) {
+    const message = `request headers are ${headerBytes} bytes, more than the ${limits.maxHeaderBytes} allowed`;
+    logger.info({ path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, message);
+    refuse(req, res, 431, Code.ResourceExhausted, message);
+    return true;
+  }
+  if (rejectGrpcWithoutTe(req, res)) {
+    logger.info({ path: req.url, http: req.httpVersion }, 'refused a gRPC request without "te: trailers"');
+    return true;
+  }
+  const overlong = disarmOverlongDeadline(req, limits.maxTimeoutMs);
+  if (overlong !== undefined) {
+    // connect-node answers it (INVALID_ARGUMENT); this line says why.
+    logger.info(
+      { path: req.url, http: req.httpVersion, header: overlong, maxTimeoutMs: limits.maxTimeoutMs },
+      "refused a deadline over MAX_TIMEOUT_MS",
+    );
+  }
+  return false;
+}

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ConfigError, loadConfig } from "../../server/config.js";
+
+// The abuse limits' settings: each checked at start, a bad one named in one line.
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env, false);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.doesNotMatch(error.message, /\n/, "one line");
+    return error.message;
+  }
+  return assert.fail(`accepted ${JSON.stringify(env)}`);
+}
+
+test("limits must be whole numbers in range, and the message names the variable, the range and the value", () => {
+  assert.equal(configError({ MAX_CONNECTIONS: "0" }), 'MAX_CONNECTIONS must be a whole number from 1 to 1000000, got "0"');
+  assert.equal(configError({ MAX_CONNECTIONS: "lots" }), 'MAX_CONNECTIONS must be a whole number from 1 to 1000000, got "lots"');
+  assert.equal(
+    configError({ MAX_CONNECTIONS_PER_ADDRESS: "-5" }),
+    'MAX_CONNECTIONS_PER_ADDRESS must be a whole number from 1 to 1000000, got "-5"',
+  );
+  assert.equal(
+    configError({ HTTP2_MAX_RESETS_PER_SECOND: "0" }),
+    'HTTP2_MAX_RESETS_PER_SECOND must be a whole number from 1 to 1000000, got "0"',
+  );
+  assert.equal(configError({ MAX_HEADER_BYTES: "100" }), 'MAX_HEADER_BYTES must be a whole number from 1024 to 1048576, got "100"');
+  assert.equal(configError({ MAX_HEADER_BYTES: "16k" }), 'MAX_HEADER_BYTES must be a whole number from 1024 to 1048576, got "16k"');
+  assert.equal(configError({ ABUSE_COOLDOWN_MS: "1.5" }), 'ABUSE_COOLDOWN_MS must be a whole number from 0 to 3600000, got "1.5"');
+});
+
+test("the smallest and largest values are accepted; 0 turns the cool-down off", () => {
+  const low = loadConfig(
+    {
+      MAX_CONNECTIONS: "1",
+      MAX_CONNECTIONS_PER_ADDRESS: "1",
+      HTTP2_MAX_RESETS_PER_SECOND: "1",
+      MAX_HEADER_BYTES: "1024",
+      ABUSE_COOLDOWN_MS: "0",
+    },
+    false,
+  );
+  assert.deepEqual(
+    [low.maxConnections, low.maxConnectionsPerAddress, low.http2MaxResetsPerSecond, low.maxHeaderBytes, low.abuseCooldownMs],
+    [1, 1, 1, 1024, 0],
+  );
+  const high = loadConfig({ MAX_CONNECTIONS: "1000000", MAX_HEADER_BYTES: "1048576", ABUSE_COOLDOWN_MS: "3600000" }, false);
+  assert.deepEqual([high.maxConnections, high.maxHeaderBytes, high.abuseCooldownMs], [1_000_000, 1_048_576, 3_600_000]);
+});

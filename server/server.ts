@@ -50,10 +50,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
-    logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
     // First, so health watchers and /readyz probes see it before connections close.
     health.shutdown();
     listener.drain();
+    // Logged once it is true: the port no longer accepts.
+    logger.info({ graceMs: config.shutdownGraceMs }, "shutting down: no new connections, waiting for calls in flight");
     // Watches never end by themselves: end them now so their clients
     // reconnect elsewhere instead of holding the shutdown for the whole grace.
     dependencies.orders.endWatches("the server is shutting down");

@@ -1,4 +1,5 @@
-import type { Case } from "./case.js";
+import { procedures } from "../lib/catalog.js";
+import type { Case, Family, Wire } from "./case.js";
 import type { Outcome } from "./outcome.js";
 
 const maxShown = 1_500;
@@ -78,10 +79,49 @@ export function caseToJson(c: Case): Record<string, unknown> {
     family: c.family,
     wire: c.wire,
     procedure: c.procedure?.path,
+    deadlineSent: c.deadlineSent,
     mutations: c.mutations,
     request:
       request.kind === "http"
         ? { ...request, body: request.body.toString("base64") }
         : { ...request, chunks: request.chunks.map((chunk) => chunk.toString("base64")) },
+  };
+}
+
+/** The inverse of caseToJson: a saved case (`--replay ID --save FILE`), ready for Worker.send and judge in a regression test. */
+export function caseFromJson(json: Record<string, unknown>): Case {
+  const request = json.request as Record<string, unknown>;
+  const procedure = procedures.find((p) => p.path === json.procedure);
+  const common = {
+    id: String(json.id),
+    family: json.family as Family,
+    wire: json.wire as Wire,
+    procedure,
+    deadlineSent: Boolean(json.deadlineSent),
+    mutations: json.mutations as string[],
+  };
+  if (request.kind === "http") {
+    return {
+      ...common,
+      request: {
+        kind: "http",
+        http: request.http as "1.1" | "2",
+        method: String(request.method),
+        path: String(request.path),
+        headers: request.headers as Array<[string, string]>,
+        body: Buffer.from(String(request.body), "base64"),
+      },
+    };
+  }
+  return {
+    ...common,
+    request: {
+      kind: "raw",
+      http: request.http as "1.1" | "2",
+      chunks: (request.chunks as string[]).map((chunk) => Buffer.from(chunk, "base64")),
+      endAfterWrite: Boolean(request.endAfterWrite),
+      streamIds: request.streamIds as number[],
+      ...(request.head === undefined ? {} : { head: request.head === true }),
+    },
   };
 }

@@ -36,6 +36,7 @@ export function summarize(result: RunResult, replayCommand: string): string {
     lines.push(
       `server RSS: ${result.rss.baselineMiB.toFixed(0)} MiB after warm-up${result.rss.sinceCase > 0 ? ` (of the server restarted at case ${result.rss.sinceCase})` : ""}, ` +
         `${result.rss.finalMiB.toFixed(0)} MiB after the run (${growth >= 0 ? "+" : ""}${growth.toFixed(1)}%), peak sampled ${result.rss.peakMiB.toFixed(0)} MiB`,
+      `server RSS (MiB) after N cases: ${result.rss.samples.map(([cases, mib]) => `${cases}: ${mib}`).join(", ")}`,
     );
   }
   if (result.serverWarnings.length > 0) {

@@ -53,7 +53,9 @@ export interface RunResult {
   readonly failures: Failure[];
   readonly restarts: number;
   readonly stoppedEarly: string | undefined;
-  readonly rss: { baselineMiB: number; finalMiB: number; peakMiB: number; sinceCase: number } | undefined;
+  readonly rss:
+    | { baselineMiB: number; finalMiB: number; peakMiB: number; sinceCase: number; samples: ReadonlyArray<readonly [number, number]> }
+    | undefined;
   readonly serverWarnings: Array<Record<string, unknown>>;
 }
 
@@ -89,6 +91,8 @@ export async function runFuzz(options: RunOptions): Promise<RunResult> {
   let casesRun = 0;
   let isolated = 0;
   let peakMiB = 0;
+  /** (cases run, RSS MiB) at each canary: the memory's course over the run. */
+  const rssSamples: Array<[number, number]> = [];
   await warmUp(server, log);
   // The RSS baseline is taken once the server has also served a first batch of fuzz cases: by then
   // every code path the fuzzer reaches has been compiled and its buffers sized.
@@ -268,6 +272,7 @@ export async function runFuzz(options: RunOptions): Promise<RunResult> {
     for (const problem of problems) failures.push({ kind: "canary", label: "canary", problem: `after case ${casesRun}: ${problem}` });
     const rss = server.rssMiB();
     peakMiB = Math.max(peakMiB, rss);
+    rssSamples.push([casesRun, Math.round(rss)]);
     log(
       `${casesRun}/${options.cases} cases, ${(casesRun / ((performance.now() - started) / 1000)).toFixed(0)}/s, ${failures.length} failures, server RSS ${rss.toFixed(0)} MiB`,
     );
@@ -359,7 +364,8 @@ export async function runFuzz(options: RunOptions): Promise<RunResult> {
     }
     const finalMiB = Math.min(...samples);
     peakMiB = Math.max(peakMiB, ...samples);
-    if (baseline !== undefined) rss = { baselineMiB: baseline, finalMiB, peakMiB, sinceCase: baselineSince };
+    rssSamples.push([casesRun, Math.round(finalMiB)]);
+    if (baseline !== undefined) rss = { baselineMiB: baseline, finalMiB, peakMiB, sinceCase: baselineSince, samples: rssSamples };
     serverWarnings = server.warnings();
     const exit = await server.stop();
     if (exit.code !== 0)

@@ -11,14 +11,20 @@ const mainScript = fileURLToPath(new URL("../../server/main.js", import.meta.url
 
 /** Servers still running, killed if this process ends first (an error, Ctrl-C) so none is left behind. */
 const live = new Set<{ child: ChildProcess; workDir: string }>();
-process.once("exit", () => {
-  for (const { child, workDir } of live) {
-    child.kill("SIGKILL");
-    rmSync(workDir, { recursive: true, force: true });
+let cleanupInstalled = false;
+
+function installCleanup(): void {
+  if (cleanupInstalled) return;
+  cleanupInstalled = true;
+  process.once("exit", () => {
+    for (const { child, workDir } of live) {
+      child.kill("SIGKILL");
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
   }
-});
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.once(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
 }
 
 export interface Exit {
@@ -40,6 +46,7 @@ export class ServerProcess {
   ) {}
 
   static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
+    installCleanup();
     const workDir = mkdtempSync(join(tmpdir(), "never-down-"));
     const port = await freePort();
     const child = spawn(process.execPath, [mainScript], {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { families } from "../../scripts/fuzz/case.js";
-import { caseToJson } from "../../scripts/fuzz/describe.js";
+import { caseFromJson, caseToJson } from "../../scripts/fuzz/describe.js";
 import { familyOf, generateCase, parseCaseId } from "../../scripts/fuzz/generate/index.js";
 import { huffmanDigits, statusOf } from "../../scripts/fuzz/h2-frames.js";
 import { Rng } from "../../scripts/fuzz/rng.js";
@@ -30,6 +30,10 @@ describe("seeded generation", () => {
     for (let index = 0; index < 300; index++) {
       const first = JSON.stringify(caseToJson(generateCase(9, index)));
       assert.equal(JSON.stringify(caseToJson(generateCase(9, index))), first, `case 9:${index}`);
+    }
+    for (let index = 0; index < 100; index++) {
+      const saved = JSON.parse(JSON.stringify(caseToJson(generateCase(9, index)))) as Record<string, unknown>;
+      assert.deepEqual(JSON.parse(JSON.stringify(caseToJson(caseFromJson(saved)))), saved, "a saved case loads back byte for byte");
     }
     assert.deepEqual(parseCaseId("42:1337"), { seed: 42, index: 1337 });
     assert.throws(() => parseCaseId("42-1337"), /SEED:INDEX/);

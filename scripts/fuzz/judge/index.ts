@@ -5,6 +5,9 @@ import { bidiOverHttp1, header, type Judged, judgeConnectStream, judgeConnectUna
 
 export type { Judged };
 
+/** The raw HTTP/2 floods (see generate/raw-h2.ts floodTrick). */
+const floodMutation = /^\d+ (PINGs|empty DATA frames|CONTINUATION frames|SETTINGS frames|WINDOW_UPDATEs)$/;
+
 /** HTTP/2 error codes that say the server broke, not the client. */
 const serverErrorCodes = new Set([2 /* INTERNAL_ERROR */]);
 
@@ -33,7 +36,7 @@ export function judge(c: Case, outcome: Outcome, deadlineMs: number): Judged {
         ],
       };
     case "raw-h1":
-      return judgeRawH1(outcome);
+      return judgeRawH1(c, outcome);
     case "raw-h2":
       return judgeRawH2(c, outcome);
     case "answer":
@@ -84,17 +87,16 @@ function judgePlain(c: Case, answer: Answer): Judged {
   return { label, problems };
 }
 
-function judgeRawH1(outcome: RawH1Outcome): Judged {
+/** Raw HTTP/1.1: in time, parseable, and the final answer judged like any other answer of its protocol. */
+function judgeRawH1(c: Case, outcome: RawH1Outcome): Judged {
   const problems: string[] = [];
-  const final = outcome.responses.find((response) => response.status >= 200);
   if (outcome.timedOut) problems.push(`connection neither answered nor closed in time (${outcome.responses.length} responses so far)`);
   if (outcome.unparsed !== undefined) problems.push(`bytes that are not an HTTP/1.1 response: ${outcome.unparsed}`);
-  for (const response of outcome.responses) {
-    if (response.status >= 500)
-      problems.push(`HTTP ${response.status} (a server error): ${JSON.stringify(response.body.subarray(0, 120).toString("utf8"))}`);
-  }
-  const label = final !== undefined ? `raw-h1 ${final.status}` : outcome.timedOut ? "raw-h1 timeout" : "raw-h1 closed without answer";
-  return { label, problems };
+  const final = outcome.responses.find((response) => response.status >= 200);
+  if (final === undefined) return { label: outcome.timedOut ? "raw-h1 timeout" : "raw-h1 closed without answer", problems };
+  const judged = judgeAnswer(c, { kind: "answer", ...final, trailers: undefined, ms: outcome.ms, cutByClient: false });
+  const label = judged.label.startsWith("raw-h1") ? judged.label : `raw-h1: ${judged.label}`;
+  return { label, problems: [...problems, ...judged.problems] };
 }
 
 function judgeRawH2(c: Case, outcome: RawH2Outcome): Judged {
@@ -107,16 +109,20 @@ function judgeRawH2(c: Case, outcome: RawH2Outcome): Judged {
     );
   }
   for (const status of outcome.statuses) if (status >= 500) problems.push(`HTTP ${status} (a server error)`);
-  for (const reset of outcome.resets)
-    if (serverErrorCodes.has(reset.code)) problems.push(`stream ${reset.stream} reset with ${errorName(reset.code)}`);
+  // Node's HTTP/2 layer (not the server's code) ends a connection with GOAWAY INTERNAL_ERROR, its
+  // streams reset the same way, when it stops a flood or sees DATA that disagrees with content-length.
+  // The connection ends and the server goes on, which is what matters; the code is named in the summary.
   let tolerated: string | undefined;
-  if (outcome.goaway !== undefined && serverErrorCodes.has(outcome.goaway.code)) {
-    if (c.mutations.some((m) => m.startsWith('header "content-length"'))) {
-      // Node's HTTP/2 (nghttp2) itself answers DATA that disagrees with content-length so; the server's code never sees it.
-      tolerated = "GOAWAY INTERNAL_ERROR for DATA that disagrees with content-length (Node's http2)";
-    } else {
-      problems.push(`GOAWAY ${errorName(outcome.goaway.code)}: ${JSON.stringify(outcome.goaway.debug)}`);
+  const internalGoaway = outcome.goaway !== undefined && serverErrorCodes.has(outcome.goaway.code);
+  if (internalGoaway && c.mutations.some((m) => floodMutation.test(m))) {
+    tolerated = "GOAWAY INTERNAL_ERROR after a flood of frames (Node's http2 flood protection)";
+  } else if (internalGoaway && c.mutations.some((m) => m.startsWith('header "content-length"'))) {
+    tolerated = "GOAWAY INTERNAL_ERROR for DATA that disagrees with content-length (Node's http2)";
+  } else {
+    for (const reset of outcome.resets) {
+      if (serverErrorCodes.has(reset.code)) problems.push(`stream ${reset.stream} reset with ${errorName(reset.code)}`);
     }
+    if (internalGoaway) problems.push(`GOAWAY ${errorName(outcome.goaway?.code ?? 0)}: ${JSON.stringify(outcome.goaway?.debug)}`);
   }
   const parts: string[] = [];
   if (outcome.statuses.length > 0) parts.push([...new Set(outcome.statuses)].sort().join("/"));

@@ -182,9 +182,11 @@ function judgeNon200(c: Case, answer: Answer, protocol: string): Judged {
   if (contentType.startsWith("application/json") && answer.body.length > 0) {
     let parsed: { code?: unknown; message?: unknown };
     try {
-      parsed = JSON.parse(answer.body.toString("utf8")) as typeof parsed;
-    } catch {
-      problems.push(`HTTP ${answer.status} with a body that is not JSON`);
+      const encoding = header(answer.headers, "content-encoding");
+      const body = encoding === undefined ? answer.body : decompress(answer.body, encoding);
+      parsed = JSON.parse(body.toString("utf8")) as typeof parsed;
+    } catch (error) {
+      problems.push(`HTTP ${answer.status} with a body that is not JSON: ${(error as Error).message}`);
       return { label: `${protocol} ${answer.status} bad body`, problems };
     }
     const code = codeFromName(String(parsed.code));

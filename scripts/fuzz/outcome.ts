@@ -50,6 +50,8 @@ export interface RawH1Response {
   readonly status: number;
   readonly headers: Headers;
   readonly body: Buffer;
+  /** From a chunked body's trailer section (gRPC over HTTP/1.1 puts its status there). */
+  readonly trailers?: Headers;
 }
 
 export interface RawH1Outcome {

@@ -442,6 +442,7 @@ export function firstError(stderr: string): string {
   const code = lines
     .filter((line) => /^\s+code: '/.test(line))
     .at(-1)
-    ?.trim();
+    ?.trim()
+    .replace(/,$/, "");
   return `${(fatal ?? lines.at(-1) ?? "(nothing on stderr)").trim().slice(0, 300)}${code !== undefined ? ` (${code})` : ""}`;
 }

@@ -92,6 +92,8 @@ describe("raw HTTP/1.1 answers", () => {
         [200, "ok"],
       ],
     );
+    const grpc = parseResponses(Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\ngrpc-status: 3\r\n\r\n"), false);
+    assert.deepEqual(grpc.responses[0]?.trailers, { "grpc-status": "3" }, "gRPC over HTTP/1.1 says its status in chunked trailers");
     assert.equal(parseResponses(Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), false).complete, false);
     assert.notEqual(parseResponses(Buffer.from("garbage\r\n\r\n"), false).unparsed, undefined);
   });

@@ -94,7 +94,7 @@ function judgeRawH1(c: Case, outcome: RawH1Outcome): Judged {
   if (outcome.unparsed !== undefined) problems.push(`bytes that are not an HTTP/1.1 response: ${outcome.unparsed}`);
   const final = outcome.responses.find((response) => response.status >= 200);
   if (final === undefined) return { label: outcome.timedOut ? "raw-h1 timeout" : "raw-h1 closed without answer", problems };
-  const judged = judgeAnswer(c, { kind: "answer", ...final, trailers: undefined, ms: outcome.ms, cutByClient: false });
+  const judged = judgeAnswer(c, { kind: "answer", ...final, trailers: final.trailers, ms: outcome.ms, cutByClient: false });
   const label = judged.label.startsWith("raw-h1") ? judged.label : `raw-h1: ${judged.label}`;
   return { label, problems: [...problems, ...judged.problems] };
 }

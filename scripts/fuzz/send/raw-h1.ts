@@ -95,6 +95,7 @@ export function parseResponses(
     }
     let bodyStart = end + 4;
     let body: Buffer = Buffer.alloc(0);
+    let trailers: Headers | undefined;
     const noBody = head || status < 200 || status === 204 || status === 304;
     if (!noBody) {
       const length = headers["content-length"];
@@ -102,6 +103,7 @@ export function parseResponses(
         const chunked = readChunked(data, bodyStart);
         if (chunked === undefined) return { responses: [...responses, { status, headers, body }], unparsed: undefined, complete: false };
         body = chunked.body;
+        trailers = Object.keys(chunked.trailers).length > 0 ? chunked.trailers : undefined;
         bodyStart = chunked.end;
       } else if (length !== undefined) {
         const n = Number(length);
@@ -114,14 +116,14 @@ export function parseResponses(
         return { responses: [...responses, { status, headers, body: data.subarray(bodyStart) }], unparsed: undefined, complete: false };
       }
     }
-    responses.push({ status, headers, body });
+    responses.push({ status, headers, body, trailers });
     offset = bodyStart;
     if (status >= 200) return { responses, unparsed: undefined, complete: true };
   }
   return { responses, unparsed: undefined, complete: responses.length > 0 };
 }
 
-function readChunked(data: Buffer, start: number): { body: Buffer; end: number } | undefined {
+function readChunked(data: Buffer, start: number): { body: Buffer; trailers: Headers; end: number } | undefined {
   const parts: Buffer[] = [];
   let offset = start;
   for (;;) {
@@ -132,7 +134,13 @@ function readChunked(data: Buffer, start: number): { body: Buffer; end: number }
     offset = lineEnd + 2;
     if (size === 0) {
       const trailerEnd = data.indexOf("\r\n\r\n", offset - 2);
-      return trailerEnd < 0 ? undefined : { body: Buffer.concat(parts), end: trailerEnd + 4 };
+      if (trailerEnd < 0) return undefined;
+      const trailers: Headers = {};
+      for (const line of data.subarray(offset, trailerEnd).toString("latin1").split("\r\n")) {
+        const colon = line.indexOf(":");
+        if (colon > 0) trailers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      return { body: Buffer.concat(parts), trailers, end: trailerEnd + 4 };
     }
     if (offset + size + 2 > data.length) return undefined;
     parts.push(data.subarray(offset, offset + size));

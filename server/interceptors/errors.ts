@@ -31,7 +31,7 @@ export function toConnectError(error: unknown, signal: AbortSignal, logger: Logg
     return new ConnectError(error.message, codeByKind[error.kind], undefined, details, error);
   }
   if (signal.aborted) return whyCallEnded(signal.reason);
-  if (error instanceof ConnectError) return (method && explainUnreadableRequest(error, method)) ?? withShortMessage(error);
+  if (error instanceof ConnectError) return withShortMessage((method && explainUnreadableRequest(error, method)) ?? error);
   logger.error({ err: error }, "unexpected error in handler");
   return new ConnectError("internal error", Code.Internal);
 }
@@ -40,8 +40,17 @@ export function toConnectError(error: unknown, signal: AbortSignal, logger: Logg
 const maxMessageLength = 300;
 
 export function withShortMessage(error: ConnectError): ConnectError {
-  if (error.rawMessage.length <= maxMessageLength) return error;
-  const short = new ConnectError(preview(error.rawMessage, maxMessageLength), error.code, error.metadata, undefined, error.cause);
+  // A lone surrogate (from a client's JSON such as "\ud800" quoted back)
+  // cannot be percent-encoded into grpc-message: connect-es would throw
+  // while writing the trailers and the call would never end.
+  if (error.rawMessage.length <= maxMessageLength && error.rawMessage.isWellFormed()) return error;
+  const short = new ConnectError(
+    preview(error.rawMessage, maxMessageLength).toWellFormed(),
+    error.code,
+    error.metadata,
+    undefined,
+    error.cause,
+  );
   short.details.push(...error.details);
   return short;
 }

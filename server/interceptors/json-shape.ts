@@ -75,13 +75,36 @@ export function checkJsonShape(text: string): string {
   return text;
 }
 
-/** Where the string whose content starts at `from` ends: just after its closing quote, or the end of the text. */
+/**
+ * Where the string whose content starts at `from` ends: just after its
+ * closing quote, or the end of the text. Refuses a `\u` escape of half a
+ * surrogate pair: it is not Unicode, protobuf strings cannot hold it, and
+ * quoted back in an error it would break the gRPC status message.
+ */
 function endOfString(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {
     const char = text.charCodeAt(i);
-    if (char === 0x5c)
-      i++; // a backslash escapes the next character
-    else if (char === 0x22) return i + 1;
+    if (char === 0x22) return i + 1;
+    if (char !== 0x5c) continue;
+    i++; // a backslash escapes the next character
+    if (text.charCodeAt(i) !== 0x75) continue; // not \u
+    const unit = escapedUnit(text, i + 1);
+    if (unit >= 0xdc00 && unit <= 0xdfff) throw loneSurrogate();
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const low = text.startsWith("\\u", i + 5) ? escapedUnit(text, i + 7) : -1;
+      if (low < 0xdc00 || low > 0xdfff) throw loneSurrogate();
+      i += 6;
+    }
   }
   return text.length;
+}
+
+/** The UTF-16 unit that four hex digits at `at` name, or -1. */
+function escapedUnit(text: string, at: number): number {
+  const digits = text.slice(at, at + 4);
+  return /^[0-9a-fA-F]{4}$/.test(digits) ? Number.parseInt(digits, 16) : -1;
+}
+
+function loneSurrogate(): Error {
+  return new Error("the request JSON escapes half of a surrogate pair (such as \\ud800 alone), which is not a Unicode character");
 }

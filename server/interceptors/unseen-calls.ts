@@ -70,7 +70,7 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
       logCall(logger, facts, new ConnectError("internal error", Code.Internal), { err: failure, status: res.status });
       return { ...res, header };
     }
-    const explained = explainUnreadableRequest(failure, handler.method) ?? withShortMessage(failure);
+    const explained = withShortMessage(explainUnreadableRequest(failure, handler.method) ?? failure);
     logCall(logger, facts, explained);
     // Only unary calls end before the interceptors; a stream's answer is never rewritten.
     if (explained === failure || handler.method.methodKind !== "unary") return { ...res, header };

@@ -149,6 +149,16 @@ describe("a request message that cannot be decoded: INVALID_ARGUMENT in every pr
   });
 });
 
+// Found by the fuzzer (case 7:738): the error quoted the lone surrogate back,
+// connect-es could not percent-encode it into grpc-message, and the call never ended.
+test("JSON escaping half a surrogate pair is answered INVALID_ARGUMENT over gRPC, not left hanging", async () => {
+  const json = Buffer.from(String.raw`{"value":"\ud800"}`);
+  const answer = await grpc("/Calculator/SquareRoot", envelope(json, 0), { "content-type": "application/grpc+json" });
+  assert.equal(grpcStatus(answer).code, Code.InvalidArgument);
+  assert.match(grpcStatus(answer).message, /escapes half of a surrogate pair/);
+  assert.equal((await theLogLine(answer.requestId)).code, "invalid_argument");
+});
+
 describe("framing and compression faults", () => {
   test("a message cut short", async () => {
     const answer = await grpc(sayHello, Buffer.from([0, 0, 0, 0, 9, 0x0a]));

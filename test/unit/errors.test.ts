@@ -111,7 +111,7 @@ describe("what connect-es says about a request it cannot read, retold for people
         Code.InvalidArgument,
         /Content-Length header says \(10 bytes\)$/,
       ],
-      ["received compressed envelope, but do not know how to decompress", Code.Internal, Code.InvalidArgument, /names no compression/],
+      ["received compressed envelope, but do not know how to decompress", Code.Internal, Code.Internal, /names no compression/],
       ["decompression failed", Code.Internal, Code.InvalidArgument, /cannot be decompressed/],
       ["unexpected end flag", Code.InvalidArgument, Code.InvalidArgument, /end-of-stream flag/],
       [

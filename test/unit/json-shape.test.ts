@@ -63,3 +63,14 @@ test("the decoder refuses bytes that are not UTF-8, instead of replacing them", 
   assert.throws(() => textDecoder.decode(new Uint8Array([0x7b, 0x22, 0xff, 0x22, 0x7d])), /^Error: the request JSON is not valid UTF-8$/);
   assert.throws(() => textDecoder.decode(new TextEncoder().encode("[".repeat(100))), /nests deeper/);
 });
+
+test("an escaped half of a surrogate pair is refused; a whole pair and an escaped backslash are not", () => {
+  const lone = /escapes half of a surrogate pair/;
+  assert.throws(() => checkJsonShape(String.raw`{"value":"\ud800"}`), lone);
+  assert.throws(() => checkJsonShape(String.raw`{"value":"\udc00x"}`), lone);
+  assert.throws(() => checkJsonShape(String.raw`{"value":"\uD83D\u0041"}`), lone);
+  assert.throws(() => checkJsonShape(String.raw`{"value":"\ud83d`), lone);
+  assert.doesNotThrow(() => checkJsonShape(String.raw`{"value":"\ud83d\ude00 ok"}`));
+  assert.doesNotThrow(() => checkJsonShape(String.raw`{"value":"\\ud800"}`));
+  assert.doesNotThrow(() => checkJsonShape(String.raw`{"value":"\u00e9"}`));
+});

@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
-import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import type { RequestHandler } from "../app.js";
 import { encodeGrpcMessage, isGrpc, isGrpcWeb } from "./grpc-message.js";
 
@@ -45,6 +45,14 @@ export function rejectGrpcWithoutTe(req: Request, res: Response): boolean {
 export function refuse(req: Request, res: Response, httpStatus: number, code: Code, message: string): void {
   if (isGrpc(req)) {
     answerTrailersOnly(req, res, httpStatus, code, message);
+    return;
+  }
+  // A Connect error body's code must agree with the HTTP status (429 for
+  // resource_exhausted); a plain HTTP refusal such as 431 gets plain text, as
+  // Node's own HTTP/1.1 parser sends it.
+  if (codeToHttpStatus(code) !== httpStatus) {
+    res.writeHead(httpStatus, { "content-type": "text/plain; charset=utf-8" });
+    res.end(`${message}\n`);
     return;
   }
   res.writeHead(httpStatus, { "content-type": "application/json" });

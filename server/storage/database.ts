@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { Migrator } from "kysely/migration";
+import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { UnavailableError } from "../domain/errors.js";
 import type { MovieRepository } from "../domain/movies.js";
@@ -25,6 +26,8 @@ export interface Database {
   readonly orders: OrderRepository;
   /** Whether the database answers now, and a way to hear when that changes. */
   readonly health: DatabaseHealth;
+  /** PostgreSQL's pool when replicas share this database (undefined for the embedded one): for state every replica must see, like rate limits. */
+  readonly sharedPool: pg.Pool | undefined;
   /** Closes every connection; call once no call uses the repositories any more. */
   close(): Promise<void>;
 }
@@ -55,6 +58,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
       movies: new SqlMovieRepository(db, engine),
       orders,
       health: engine.health,
+      sharedPool: engine.kind === "postgres" ? engine.pool : undefined,
       async close() {
         orders.endWatches(new UnavailableError("the server is shutting down; reopen the watch"));
         await engine.close();

@@ -1,4 +1,4 @@
-import { createContextValues, type Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
@@ -57,20 +57,28 @@ export function serverInterceptors(logger: Logger, guards: Interceptor[] = []): 
   ];
 }
 
+/** Every service the server answers, on `router`; throws if one has a method the access table does not classify. */
+export function registerServices(
+  router: ConnectRouter,
+  { dependencies, health, reflection }: { dependencies: RouteDependencies; health: HealthRegistry; reflection: boolean },
+): void {
+  createRoutes(dependencies)(router);
+  // The gRPC tooling comes last: reflection describes everything
+  // registered (itself included), plus the error detail types so tools
+  // can decode details; health knows every service by name.
+  router.service(Health, healthService(health));
+  if (reflection) registerReflection(router, [file_google_rpc_error_details]);
+  // A method nobody classified could change data unguarded: refuse to start.
+  assertClassified(router.handlers.map((registered) => registered.service));
+  health.add(router.handlers.map((registered) => registered.service.typeName));
+}
+
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): RequestHandler {
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
   const handler = connectNodeAdapter({
     routes: (router) => {
-      createRoutes(dependencies)(router);
-      // The gRPC tooling comes last: reflection describes everything
-      // registered (itself included), plus the error detail types so tools
-      // can decode details; health knows every service by name.
-      router.service(Health, healthService(health));
-      if (config.reflection) registerReflection(router, [file_google_rpc_error_details]);
-      // A method nobody classified could change data unguarded: refuse to start.
-      assertClassified(router.handlers.map((registered) => registered.service));
-      health.add(router.handlers.map((registered) => registered.service.typeName));
+      registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
       // each one, wrapped, also answers and logs the calls no interceptor sees.
       router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));

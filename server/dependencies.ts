@@ -24,7 +24,7 @@ export async function openDependencies(
   const database = await openDatabase(config.database, logger);
   const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
   // Budgets are shared by every replica when they share PostgreSQL.
-  const limiterFactory = database.sharedPool ? postgresLimiters(database.sharedPool) : memoryLimiters;
+  const limiterFactory = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
   const rateLimiters = await createRateLimiters(config.rateLimit, limiterFactory).catch(async (error: unknown) => {
     await database.close();
     throw error;

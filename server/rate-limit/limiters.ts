@@ -1,13 +1,24 @@
 import type pg from "pg";
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterPostgres } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterRes, RLWrapperTimeouts } from "rate-limiter-flexible";
 import type { RateLimitConfig } from "../config.js";
+
+/** One budget: `points` calls per caller and window. */
+export interface Limiter {
+  readonly points: number;
+  readonly windowMs: number;
+  /**
+   * Spends one point of `key`'s budget. Resolves while there is budget left;
+   * rejects with a RateLimiterRes (saying when the window ends) when not.
+   */
+  consume(key: string): Promise<RateLimiterRes>;
+}
 
 /** The two budgets every caller has; undefined means no limit. */
 export interface RateLimiters {
   /** Calls that change data. */
-  readonly writes: RateLimiterAbstract | undefined;
+  readonly writes: Limiter | undefined;
   /** Every other call, health checks excepted. */
-  readonly reads: RateLimiterAbstract | undefined;
+  readonly reads: Limiter | undefined;
 }
 
 export interface Budget {
@@ -17,44 +28,64 @@ export interface Budget {
 }
 
 /**
- * Makes the limiter for one budget. Which store it counts in is the
- * storage layer's business: the interceptor only consumes.
+ * Makes the limiter for one budget. Which store it counts in is decided where
+ * the database is opened: the interceptor only consumes.
  */
-export type LimiterFactory = (budget: Budget) => Promise<RateLimiterAbstract>;
+export type LimiterFactory = (budget: Budget) => Promise<Limiter>;
+
+function memory({ name, points, windowMs }: Budget): RateLimiterMemory {
+  return new RateLimiterMemory({ keyPrefix: name, points, duration: windowMs / 1000 });
+}
 
 /** Counters in this process: right for one server (the embedded database is one process anyway). */
-export const memoryLimiters: LimiterFactory = async ({ name, points, windowMs }) =>
-  new RateLimiterMemory({ keyPrefix: name, points, duration: windowMs / 1000 });
+export const memoryLimiters: LimiterFactory = async (budget) => {
+  const limiter = memory(budget);
+  return { points: budget.points, windowMs: budget.windowMs, consume: (key) => limiter.consume(key) };
+};
 
 /** The table RateLimiterPostgres keeps its counters in, beside the server's own tables. */
 export const rateLimitTable = "rate_limits";
 
+/** Longest a call waits for the shared counter before counting in memory instead. */
+const sharedCounterTimeoutMs = 500;
+
 /**
  * Counters in the PostgreSQL every replica shares, so a caller's budget is
  * one budget whichever replica answers. rate-limiter-flexible creates its
- * table itself (CREATE TABLE IF NOT EXISTS, in the connection's search_path,
- * tolerating replicas that race to create it) and upserts one row per
- * caller and window through the server's pool. While PostgreSQL is away each
- * replica counts in memory instead (the library's insurance limiter), and a
- * caller over budget is remembered in memory until its window ends, so
- * refused calls cost no query.
+ * table itself (CREATE TABLE IF NOT EXISTS in the connection's search_path,
+ * tolerating replicas that race to create it) and upserts one row per caller
+ * and window through the server's pool. A caller over budget is remembered in
+ * memory until its window ends, so refused calls cost no query.
+ *
+ * While PostgreSQL is away (`reachable` says so, or a query fails or takes
+ * too long) each replica counts in memory instead, the library's insurance
+ * limiter: calls that need no database keep being answered at once.
  */
-export function postgresLimiters(pool: pg.Pool): LimiterFactory {
-  return ({ name, points, windowMs }) =>
+export function postgresLimiters(pool: pg.Pool, reachable: () => boolean): LimiterFactory {
+  return (budget) =>
     new Promise((resolve, reject) => {
-      const duration = windowMs / 1000;
-      const limiter: RateLimiterPostgres = new RateLimiterPostgres(
+      const insurance = memory(budget);
+      const onCreated = (error?: Error) => {
+        if (error) return reject(error);
+        const timed = new RLWrapperTimeouts({ limiter: shared, timeoutMs: sharedCounterTimeoutMs, insuranceLimiter: insurance });
+        resolve({
+          points: budget.points,
+          windowMs: budget.windowMs,
+          consume: (key) => (reachable() ? timed : insurance).consume(key),
+        });
+      };
+      const shared: RateLimiterPostgres = new RateLimiterPostgres(
         {
           storeClient: pool,
           storeType: "pool",
           tableName: rateLimitTable,
-          keyPrefix: name,
-          points,
-          duration,
-          inMemoryBlockOnConsumed: points + 1,
-          insuranceLimiter: new RateLimiterMemory({ keyPrefix: name, points, duration }),
+          keyPrefix: budget.name,
+          points: budget.points,
+          duration: budget.windowMs / 1000,
+          inMemoryBlockOnConsumed: budget.points + 1,
+          insuranceLimiter: insurance,
         },
-        (error) => (error ? reject(error) : resolve(limiter)),
+        onCreated,
       );
     });
 }

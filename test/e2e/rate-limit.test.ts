@@ -5,6 +5,7 @@ import { Code, type ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
@@ -13,6 +14,7 @@ import { type EngineCase, postgresCase, postgresSkipReason } from "../support/da
 import { type ServerProcess, spawnServer } from "../support/process.js";
 import { protocolCases, startTestServer } from "../support/server.js";
 import { describeUnless } from "../support/skip.js";
+import { startTcpProxy } from "../support/tcp-proxy.js";
 import { authEnv, mintToken } from "../support/tokens.js";
 
 const martian = "a8034f44-aee4-44cf-b32c-74cf452aaaae";
@@ -137,5 +139,32 @@ describeUnless(postgresSkipReason, "rate limits shared by two replicas on one Po
 
     await new Promise((resolve) => setTimeout(resolve, delay + 100));
     assert.ok((await b.createOrder({ name: "After the window" }, carol)).order?.id, "the budget is back when RetryInfo said");
+  });
+
+  test("while PostgreSQL is away, budgets are counted in memory and calls that need no database answer at once", async () => {
+    assert.ok(database);
+    const target = new URL(database.env.DATABASE_URL ?? "");
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const url = new URL(database.env.DATABASE_URL ?? "");
+    url.hostname = "127.0.0.1";
+    url.port = String(proxy.port);
+    const server = await startTestServer({ DATABASE_URL: url.toString(), RATE_LIMIT_READS: "3", RATE_LIMIT_WINDOW_MS: "60000" });
+    try {
+      await proxy.cut();
+      for (let waited = 0; server.dependencies.databaseHealth.reachable; waited += 50) {
+        assert.ok(waited < 20_000, "the server notices the database is gone");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const greeter = createClient(GreeterService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+      for (let call = 0; call < 3; call++) {
+        const started = performance.now();
+        assert.equal((await greeter.sayHello({ name: "Ada" })).message, "Hello, Ada!");
+        assert.ok(performance.now() - started < 1_000, "no wait for the unreachable counter");
+      }
+      retryDelayMs(await rejection(greeter.sayHello({ name: "Ada" })));
+    } finally {
+      await server.shutdown();
+      await proxy.close();
+    }
   });
 });

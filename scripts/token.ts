@@ -19,20 +19,18 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-let args: ReturnType<typeof parse>;
-function parse() {
-  return parseArgs({
+const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name]';
+let args: { scope: string; ttl: string; sub: string };
+try {
+  args = parseArgs({
     options: {
       scope: { type: "string", default: "" },
       ttl: { type: "string", default: "1h" },
       sub: { type: "string", default: "local-dev" },
     },
   }).values;
-}
-try {
-  args = parse();
 } catch (error) {
-  fail(`${(error as Error).message}; usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name]`);
+  fail(`${(error as Error).message}; ${usage}`);
 }
 
 let auth: ReturnType<typeof loadConfig>["auth"];

@@ -1,4 +1,4 @@
-import type pg from "pg";
+import type { PostgresPool } from "kysely";
 import { RateLimiterMemory, RateLimiterPostgres, type RateLimiterRes, RLWrapperTimeouts } from "rate-limiter-flexible";
 import type { RateLimitConfig } from "../config.js";
 
@@ -54,14 +54,15 @@ const sharedCounterTimeoutMs = 500;
  * one budget whichever replica answers. rate-limiter-flexible creates its
  * table itself (CREATE TABLE IF NOT EXISTS in the connection's search_path,
  * tolerating replicas that race to create it) and upserts one row per caller
- * and window through the server's pool. A caller over budget is remembered in
+ * and window, through the pool the server's calls use (so a query that gets
+ * no answer is cut by its deadline rather than holding a connection). A caller over budget is remembered in
  * memory until its window ends, so refused calls cost no query.
  *
  * While PostgreSQL is away (`reachable` says so, or a query fails or takes
  * too long) each replica counts in memory instead, the library's insurance
  * limiter: calls that need no database keep being answered at once.
  */
-export function postgresLimiters(pool: pg.Pool, reachable: () => boolean): LimiterFactory {
+export function postgresLimiters(pool: PostgresPool, reachable: () => boolean): LimiterFactory {
   return (budget) =>
     new Promise((resolve, reject) => {
       const insurance = memory(budget);
@@ -76,7 +77,7 @@ export function postgresLimiters(pool: pg.Pool, reachable: () => boolean): Limit
       };
       const shared: RateLimiterPostgres = new RateLimiterPostgres(
         {
-          storeClient: pool,
+          storeClient: queryable(pool),
           storeType: "pool",
           tableName: rateLimitTable,
           keyPrefix: budget.name,
@@ -88,6 +89,25 @@ export function postgresLimiters(pool: pg.Pool, reachable: () => boolean): Limit
         onCreated,
       );
     });
+}
+
+/**
+ * What RateLimiterPostgres asks of a pg.Pool, `query({ text, values })`, on
+ * Kysely's pool interface: one pooled connection per query. (The statement
+ * names the library gives for preparing are left out: one less state per
+ * connection, for a single-row upsert.)
+ */
+function queryable(pool: PostgresPool) {
+  return {
+    async query({ text, values = [] }: { text: string; values?: readonly unknown[] }) {
+      const client = await pool.connect();
+      try {
+        return await client.query(text, values);
+      } finally {
+        client.release();
+      }
+    },
+  };
 }
 
 /** The configured budgets, made by `factory`; a budget of 0 has no limiter. */

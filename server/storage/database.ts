@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, sql } from "kysely";
 import { Migrator } from "kysely/migration";
-import type pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { UnavailableError } from "../domain/errors.js";
 import type { MovieRepository } from "../domain/movies.js";
@@ -26,8 +25,12 @@ export interface Database {
   readonly orders: OrderRepository;
   /** Whether the database answers now, and a way to hear when that changes. */
   readonly health: DatabaseHealth;
-  /** PostgreSQL's pool when replicas share this database (undefined for the embedded one): for state every replica must see, like rate limits. */
-  readonly sharedPool: pg.Pool | undefined;
+  /**
+   * With PostgreSQL, which replicas share, the pool calls use (with its query
+   * deadline), for other state every replica must see, like rate limits;
+   * undefined for the embedded database.
+   */
+  readonly sharedPool: PostgresPool | undefined;
   /** Closes every connection; call once no call uses the repositories any more. */
   close(): Promise<void>;
 }
@@ -58,7 +61,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
       movies: new SqlMovieRepository(db, engine),
       orders,
       health: engine.health,
-      sharedPool: engine.kind === "postgres" ? engine.pool : undefined,
+      sharedPool: engine.kind === "postgres" ? engine.callPool : undefined,
       async close() {
         orders.endWatches(new UnavailableError("the server is shutting down; reopen the watch"));
         await engine.close();

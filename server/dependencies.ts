@@ -23,9 +23,12 @@ export async function openDependencies(
 ): Promise<OpenDependencies> {
   const database = await openDatabase(config.database, logger);
   const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
-  // Budgets are shared by every replica when they share PostgreSQL.
-  const limiterFactory = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
-  const rateLimiters = await createRateLimiters(config.rateLimit, limiterFactory).catch(async (error: unknown) => {
+  // The writes budget is shared by every replica when they share PostgreSQL:
+  // changes query the database anyway. Reads are counted by each replica in
+  // memory: a shared counter would add a database write to every read and
+  // make even Calculator and Greeter wait on PostgreSQL.
+  const writes = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
+  const rateLimiters = await createRateLimiters(config.rateLimit, { writes, reads: memoryLimiters }).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });

@@ -110,11 +110,14 @@ function queryable(pool: PostgresPool) {
   };
 }
 
-/** The configured budgets, made by `factory`; a budget of 0 has no limiter. */
-export async function createRateLimiters(config: RateLimitConfig, factory: LimiterFactory): Promise<RateLimiters> {
+/** The configured budgets, each made by its factory; a budget of 0 has no limiter. */
+export async function createRateLimiters(
+  config: RateLimitConfig,
+  factories: { readonly writes: LimiterFactory; readonly reads: LimiterFactory },
+): Promise<RateLimiters> {
   const make = (name: Budget["name"], points: number) =>
-    points === 0 ? Promise.resolve(undefined) : factory({ name, points, windowMs: config.windowMs });
-  // One after the other: both create the same table.
+    points === 0 ? Promise.resolve(undefined) : factories[name]({ name, points, windowMs: config.windowMs });
+  // One after the other: both may create the same table.
   const writes = await make("writes", config.writes);
   const reads = await make("reads", config.reads);
   return { writes, reads };

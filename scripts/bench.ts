@@ -37,16 +37,7 @@ const work = mkdtempSync(join(tmpdir(), "bench-"));
 // read it: a pipe nobody drains fast enough would measure the backlog instead.
 const logFile = join(work, "server.log");
 const server = spawn(process.execPath, ["dist/server/main.js"], {
-  // One caller making tens of thousands of calls is the point here: no rate limit.
-  env: {
-    ...process.env,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_FORMAT: "json",
-    LOG_LEVEL: "info",
-    DATA_DIR: join(work, "data"),
-    RATE_LIMIT_READS: "0",
-  },
+  env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", DATA_DIR: join(work, "data") },
   stdio: ["ignore", openSync(logFile, "w"), "inherit"],
 });
 const port = await serverPort(logFile);

@@ -122,7 +122,7 @@ export type JwtKeys =
       readonly cooldownMs: number;
     };
 
-/** Budgets per caller and window; 0 turns a budget off. */
+/** Budgets per caller and window; 0 turns a budget off (the default on a loopback-only server without authentication). */
 export interface RateLimitConfig {
   readonly windowMs: number;
   /** Calls that change data (Create/Update/Delete). */
@@ -154,6 +154,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     throw new ConfigError("TLS_CERT and TLS_KEY must be set together (paths to PEM files), or neither");
   }
   const hosts = hostsToBind(read);
+  const auth = authConfig(read, hosts);
   return {
     port: read.integer("PORT", 8080, 0, 65535),
     hosts,
@@ -175,8 +176,8 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     http2MaxResetsPerSecond: read.integer("HTTP2_MAX_RESETS_PER_SECOND", 200, 1, 1_000_000),
     maxHeaderBytes: read.integer("MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
     abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS", 10_000, 0, 60 * 60_000),
-    auth: authConfig(read, hosts),
-    rateLimit: rateLimitConfig(read),
+    auth,
+    rateLimit: rateLimitConfig(read, auth),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
   };
 }
@@ -263,11 +264,17 @@ function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | 
   };
 }
 
-function rateLimitConfig(read: EnvReader): RateLimitConfig {
+/**
+ * Budgets protect a server others can reach. One that only this machine can
+ * reach and that has no authentication is a developer's own (the quick
+ * start, tests, benchmarks): no budgets there unless asked for.
+ */
+function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
+  const local = auth.mode === "off" && !auth.explicit;
   return {
     windowMs: read.integer("RATE_LIMIT_WINDOW_MS", 60_000, 1_000, 24 * 60 * 60_000),
-    writes: read.integer("RATE_LIMIT_WRITES", 600, 0, 1_000_000_000),
-    reads: read.integer("RATE_LIMIT_READS", 6_000, 0, 1_000_000_000),
+    writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : 600, 0, 1_000_000_000),
+    reads: read.integer("RATE_LIMIT_READS", local ? 0 : 6_000, 0, 1_000_000_000),
   };
 }
 

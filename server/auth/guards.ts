@@ -25,6 +25,9 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
       logger.warn("AUTH_AUDIENCE is not set: tokens the identity provider issued for any other application are accepted too");
     }
   }
+  const budget = (limiter: RateLimiters["writes"], what: string) =>
+    limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
+  logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
   const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
   return [authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads }), rateLimitInterceptor(limiters)];
 }

@@ -144,6 +144,15 @@ describe("rate limits and reflection", () => {
     assert.match(configError({ RATE_LIMIT_READS: "-5" }), /^RATE_LIMIT_READS /);
   });
 
+  test("no budgets by default on a loopback-only server without authentication; 600 changes and 6000 other calls a minute otherwise", () => {
+    assert.deepEqual(loadConfig({}, false).rateLimit, { windowMs: 60_000, writes: 0, reads: 0 });
+    const reachable = { windowMs: 60_000, writes: 600, reads: 6_000 };
+    assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret }, false).rateLimit, reachable);
+    assert.deepEqual(loadConfig({ HOST: "::", AUTH_MODE: "off" }, false).rateLimit, reachable);
+    assert.deepEqual(loadConfig({ AUTH_MODE: "off" }, false).rateLimit, reachable, "AUTH_MODE=off says others may call");
+    assert.deepEqual(loadConfig({ RATE_LIMIT_WRITES: "5" }, false).rateLimit, { windowMs: 60_000, writes: 5, reads: 0 });
+  });
+
   test("REFLECTION is on or off", () => {
     assert.equal(loadConfig({}, false).reflection, true);
     assert.equal(loadConfig({ REFLECTION: "off" }, false).reflection, false);

@@ -1,7 +1,9 @@
-import { createContextValues, type Interceptor } from "@connectrpc/connect";
+import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
+import { assertClassified } from "./auth/access.js";
+import { guardInterceptors } from "./auth/guards.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { withProbes } from "./health/probes.js";
@@ -28,7 +30,7 @@ import { createPageHandler } from "./web/static.js";
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
 export interface AppOptions {
-  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins">;
+  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection">;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
@@ -38,29 +40,45 @@ export interface AppOptions {
   readonly health: HealthRegistry;
 }
 
-/** Every call passes these, outermost first: the log line shows the status code the client receives. */
-export function serverInterceptors(logger: Logger): Interceptor[] {
+/**
+ * Every call passes these, outermost first: the log line shows the status
+ * code the client receives. `guards` (authentication, authorization, rate
+ * limits) run inside the error mapping, before caching and the handler.
+ */
+export function serverInterceptors(logger: Logger, guards: Interceptor[] = []): Interceptor[] {
   return [
     loggingInterceptor(logger),
     requestIdInterceptor(),
     connectVersionInterceptor(),
     errorMappingInterceptor(logger),
+    ...guards,
     cachingInterceptor(),
     streamEndInterceptor(),
   ];
 }
 
+/** Every service the server answers, on `router`; throws if one has a method the access table does not classify. */
+export function registerServices(
+  router: ConnectRouter,
+  { dependencies, health, reflection }: { dependencies: RouteDependencies; health: HealthRegistry; reflection: boolean },
+): void {
+  createRoutes(dependencies)(router);
+  // The gRPC tooling comes last: reflection describes everything
+  // registered (itself included), plus the error detail types so tools
+  // can decode details; health knows every service by name.
+  router.service(Health, healthService(health));
+  if (reflection) registerReflection(router, [file_google_rpc_error_details]);
+  // A method nobody classified could change data unguarded: refuse to start.
+  assertClassified(router.handlers.map((registered) => registered.service));
+  health.add(router.handlers.map((registered) => registered.service.typeName));
+}
+
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): RequestHandler {
+  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
   const handler = connectNodeAdapter({
     routes: (router) => {
-      createRoutes(dependencies)(router);
-      // The gRPC tooling comes last: reflection describes everything
-      // registered (itself included), plus the error detail types so tools
-      // can decode details; health knows every service by name.
-      router.service(Health, healthService(health));
-      registerReflection(router, [file_google_rpc_error_details]);
-      health.add(router.handlers.map((registered) => registered.service.typeName));
+      registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
       // each one, wrapped, also answers and logs the calls no interceptor sees.
       router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));
@@ -77,7 +95,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // Unknown fields of binary requests are skipped, not kept: no handler
     // sends a request on, and keeping millions of them took seconds.
     binaryOptions: { readUnknownFields: false },
-    interceptors: serverInterceptors(logger),
+    interceptors: serverInterceptors(logger, guards),
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,

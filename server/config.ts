@@ -4,11 +4,17 @@
  * with a message naming the variable, before any port is opened.
  */
 
+import { isIP, isIPv4 } from "node:net";
+
 export interface Config {
   /** TCP port; 0 picks a free one (tests). */
   readonly port: number;
-  /** Interface to bind; undefined means every interface, IPv4 and IPv6. */
-  readonly host: string | undefined;
+  /**
+   * Addresses to bind, each with the same port. Loopback (127.0.0.1 and ::1)
+   * unless HOST says otherwise, like every development server: nothing
+   * outside this machine can reach a server that has no authentication yet.
+   */
+  readonly hosts: readonly string[];
   /** PEM certificate and key paths; when set, the port speaks TLS only. */
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Largest accepted message, per message (also per streamed message). */
@@ -61,6 +67,12 @@ export interface Config {
    * from its IP address are refused for this long; 0 turns it off.
    */
   readonly abuseCooldownMs: number;
+  /** Who may call what: bearer tokens and the scopes that allow changes. */
+  readonly auth: AuthConfig;
+  /** Calls per window for each caller (principal, or address when anonymous). */
+  readonly rateLimit: RateLimitConfig;
+  /** Whether grpc.reflection describes the API to anyone who asks. */
+  readonly reflection: boolean;
 }
 
 /**
@@ -76,6 +88,53 @@ export type DatabaseConfig =
       /** How long the server keeps retrying at start while the database is unreachable. */
       readonly startupTimeoutMs: number;
     };
+
+/**
+ * Bearer-token authentication, or none. "off" is the default only while every
+ * bound address is loopback; elsewhere it must be chosen with AUTH_MODE=off.
+ */
+export type AuthConfig =
+  | {
+      readonly mode: "off";
+      /** True when AUTH_MODE=off chose it (a warning at start); false for the loopback default. */
+      readonly explicit: boolean;
+    }
+  | {
+      readonly mode: "jwt";
+      readonly keys: JwtKeys;
+      /** Required `iss` claim, when set. */
+      readonly issuer: string | undefined;
+      /** Accepted `aud` values; empty means the audience is not checked. */
+      readonly audience: readonly string[];
+      /** Reads need a valid token too (any scope); otherwise only changes do. */
+      readonly requireForReads: boolean;
+    };
+
+/** Where the keys that sign tokens come from: a shared HS256 secret, or an identity provider's JWKS. */
+export type JwtKeys =
+  | { readonly kind: "secret"; readonly secret: string }
+  | {
+      readonly kind: "jwks";
+      readonly url: string;
+      /** How long a fetched key set is used before it is fetched again. */
+      readonly cacheMaxAgeMs: number;
+      /** After a token names an unknown key, how long before the key set may be fetched again (rotation). */
+      readonly cooldownMs: number;
+    };
+
+/** Budgets per caller and window; 0 turns a budget off (the default on a loopback-only server without authentication). */
+export interface RateLimitConfig {
+  readonly windowMs: number;
+  /** Calls that change data (Create/Update/Delete). */
+  readonly writes: number;
+  /** Every other call, except health checks. */
+  readonly reads: number;
+}
+
+/** Shortest HS256 secret accepted: as long as the hash (RFC 7518 §3.2). */
+export const minSecretBytes = 32;
+/** Where the server listens unless HOST says otherwise. */
+export const loopbackHosts: readonly string[] = ["127.0.0.1", "::1"];
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
 const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -94,9 +153,11 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new ConfigError("TLS_CERT and TLS_KEY must be set together (paths to PEM files), or neither");
   }
+  const hosts = hostsToBind(read);
+  const auth = authConfig(read, hosts);
   return {
     port: read.integer("PORT", 8080, 0, 65535),
-    host: read.string("HOST"),
+    hosts,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     readMaxBytes: read.integer("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
     compressMinBytes: read.integer("COMPRESS_MIN_BYTES", 1024, 0, 0xffffffff),
@@ -115,6 +176,9 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     http2MaxResetsPerSecond: read.integer("HTTP2_MAX_RESETS_PER_SECOND", 200, 1, 1_000_000),
     maxHeaderBytes: read.integer("MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
     abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS", 10_000, 0, 60 * 60_000),
+    auth,
+    rateLimit: rateLimitConfig(read, auth),
+    reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
   };
 }
 
@@ -132,6 +196,97 @@ function databaseConfig(read: EnvReader): DatabaseConfig {
     poolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1_000),
     startupTimeoutMs: read.integer("DATABASE_STARTUP_TIMEOUT_MS", 60_000, 0, 24 * 60 * 60_000),
   };
+}
+
+/** HOST: addresses or host names, comma-separated; "::" alone is every interface, IPv4 included. */
+function hostsToBind(read: EnvReader): readonly string[] {
+  const hosts = read.list("HOST") ?? loopbackHosts;
+  for (const host of hosts) {
+    if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+      throw new ConfigError(`HOST: "${host}" is not an IP address or host name; e.g. 127.0.0.1, ::1, 0.0.0.0 or ::`);
+    }
+  }
+  return hosts;
+}
+
+function authConfig(read: EnvReader, hosts: readonly string[]): AuthConfig {
+  const secret = read.string("AUTH_JWT_SECRET");
+  const jwksUrl = read.string("AUTH_JWKS_URL");
+  const mode = read.string("AUTH_MODE") === undefined ? undefined : read.oneOf("AUTH_MODE", ["jwt", "off"] as const, "jwt");
+  const issuer = read.string("AUTH_ISSUER");
+  const audience = read.list("AUTH_AUDIENCE") ?? [];
+  const requireForReads = read.boolean("AUTH_REQUIRE_FOR_READS", false);
+  const keySource = secret !== undefined ? "AUTH_JWT_SECRET" : jwksUrl !== undefined ? "AUTH_JWKS_URL" : undefined;
+  if (secret !== undefined && jwksUrl !== undefined) {
+    throw new ConfigError("AUTH_JWT_SECRET and AUTH_JWKS_URL are both set: choose one source of signing keys");
+  }
+  if (keySource === undefined || mode === "off") {
+    if (mode === "off" && keySource !== undefined) {
+      throw new ConfigError(`AUTH_MODE=off contradicts ${keySource}: unset one of them`);
+    }
+    if (mode === "jwt") throw new ConfigError("AUTH_MODE=jwt needs AUTH_JWT_SECRET or AUTH_JWKS_URL");
+    const orphan = [issuer && "AUTH_ISSUER", audience.length > 0 && "AUTH_AUDIENCE", requireForReads && "AUTH_REQUIRE_FOR_READS"].find(
+      Boolean,
+    );
+    if (orphan) throw new ConfigError(`${orphan} is set but authentication is off: set AUTH_JWT_SECRET or AUTH_JWKS_URL too`);
+    if (mode === undefined && !hosts.every(isLoopbackHost)) {
+      throw new ConfigError(
+        `HOST=${hosts.join(",")} can be reached from other machines and no authentication is configured: ` +
+          "set AUTH_JWT_SECRET (32+ random bytes) or AUTH_JWKS_URL (your identity provider's key set), or AUTH_MODE=off to serve anyway",
+      );
+    }
+    return { mode: "off", explicit: mode === "off" };
+  }
+  return { mode: "jwt", keys: jwtKeys(read, secret, jwksUrl), issuer, audience, requireForReads };
+}
+
+function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | undefined): JwtKeys {
+  if (secret !== undefined) {
+    const bytes = Buffer.byteLength(secret, "utf8");
+    if (bytes < minSecretBytes) {
+      throw new ConfigError(
+        `AUTH_JWT_SECRET must be at least ${minSecretBytes} bytes long, got ${bytes}; make one with: openssl rand -base64 32`,
+      );
+    }
+    return { kind: "secret", secret };
+  }
+  const url = jwksUrl ?? "";
+  // Keys fetched in clear text could be swapped on the way: plain http only to this machine.
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (parsed === undefined || !(parsed.protocol === "https:" || (parsed.protocol === "http:" && isLoopbackHost(parsed.hostname)))) {
+    throw new ConfigError(`AUTH_JWKS_URL must be an https:// URL (http:// only on loopback), got "${url}"`);
+  }
+  return {
+    kind: "jwks",
+    url,
+    cacheMaxAgeMs: read.integer("AUTH_JWKS_CACHE_MS", 10 * 60_000, 0, 24 * 60 * 60_000),
+    cooldownMs: read.integer("AUTH_JWKS_COOLDOWN_MS", 30_000, 0, 24 * 60 * 60_000),
+  };
+}
+
+/**
+ * Budgets protect a server others can reach. One that only this machine can
+ * reach and that has no authentication is a developer's own (the quick
+ * start, tests, benchmarks): no budgets there unless asked for.
+ */
+function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
+  const local = auth.mode === "off" && !auth.explicit;
+  return {
+    windowMs: read.integer("RATE_LIMIT_WINDOW_MS", 60_000, 1_000, 24 * 60 * 60_000),
+    writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : 600, 0, 1_000_000_000),
+    reads: read.integer("RATE_LIMIT_READS", local ? 0 : 6_000, 0, 1_000_000_000),
+  };
+}
+
+/**
+ * True for addresses only this machine can reach: 127.0.0.0/8, ::1 (also
+ * IPv4-mapped) and "localhost". Any other name may resolve to anything.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (bare === "localhost" || bare === "::1" || bare === "0:0:0:0:0:0:0:1") return true;
+  const v4 = bare.replace(/^::ffff:/, "");
+  return isIPv4(v4) && v4.startsWith("127.");
 }
 
 /** The URL with its password (if any) hidden, fit for messages and logs. */
@@ -155,6 +310,21 @@ class EnvReader {
       throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
     }
     return value;
+  }
+
+  /** A comma-separated list, blanks around entries ignored; undefined when unset. */
+  list(name: string): string[] | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    const entries = raw
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== "");
+    return entries.length > 0 ? entries : undefined;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    return this.oneOf(name, ["true", "false"] as const, fallback ? "true" : "false") === "true";
   }
 
   /** A comma-separated list of web origins, or "*" alone for any origin. */

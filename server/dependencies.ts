@@ -2,6 +2,7 @@ import type { Config } from "./config.js";
 import { Movies } from "./domain/movies.js";
 import { Orders } from "./domain/orders.js";
 import type { Logger } from "./logger.js";
+import { createRateLimiters, memoryLimiters, postgresLimiters } from "./rate-limit/limiters.js";
 import type { RouteDependencies } from "./routes.js";
 import { openDatabase } from "./storage/database.js";
 
@@ -16,11 +17,23 @@ export interface OpenDependencies {
  * objects on it: everything the stateful services need, built the same way
  * for the real server and for in-memory router tests.
  */
-export async function openDependencies(config: Pick<Config, "database" | "watchBufferLimit">, logger: Logger): Promise<OpenDependencies> {
+export async function openDependencies(
+  config: Pick<Config, "database" | "watchBufferLimit" | "rateLimit">,
+  logger: Logger,
+): Promise<OpenDependencies> {
   const database = await openDatabase(config.database, logger);
   const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
+  // The writes budget is shared by every replica when they share PostgreSQL:
+  // changes query the database anyway. Reads are counted by each replica in
+  // memory: a shared counter would add a database write to every read and
+  // make even Calculator and Greeter wait on PostgreSQL.
+  const writes = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
+  const rateLimiters = await createRateLimiters(config.rateLimit, { writes, reads: memoryLimiters }).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   return {
-    dependencies: { movies: new Movies(database.movies), orders, databaseHealth: database.health },
+    dependencies: { movies: new Movies(database.movies), orders, databaseHealth: database.health, rateLimiters },
     close: () => database.close(),
   };
 }

@@ -10,6 +10,7 @@ import { Movie } from "../gen/tutorial/movie/movie_pb.js";
 import { OrderService as TutorialOrderService } from "../gen/tutorial/order/order_pb.js";
 import type { Movies } from "./domain/movies.js";
 import type { Orders } from "./domain/orders.js";
+import type { RateLimiters } from "./rate-limit/limiters.js";
 import { calculatorService } from "./services/calculator.js";
 import { greeterService } from "./services/greeter.js";
 import { movieService } from "./services/movie.js";
@@ -27,6 +28,8 @@ export interface RouteDependencies {
   readonly orders: Orders;
   /** Whether the database behind Movie and Order answers now (for health checks). */
   readonly databaseHealth: DatabaseHealth;
+  /** Every caller's budgets, counted where every replica sees them (for the rate-limit interceptor). */
+  readonly rateLimiters: RateLimiters;
 }
 
 /** The services that answer from the database, by full name: their health follows it. */

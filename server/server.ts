@@ -43,9 +43,12 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     await database.close();
     throw error;
   }
+  const urls = listener.hosts.map(
+    (host) => `${listener.tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${listener.port}`,
+  );
   logger.info(
-    { port: listener.port, host: config.host ?? "*", tls: listener.tls },
-    `serving gRPC, gRPC-Web and Connect on ${listener.tls ? "https" : "http"}://${config.host ?? "localhost"}:${listener.port}`,
+    { port: listener.port, hosts: listener.hosts, tls: listener.tls },
+    `serving gRPC, gRPC-Web and Connect on ${urls.join(" and ")}`,
   );
 
   let stopping: Promise<void> | undefined;

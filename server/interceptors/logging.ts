@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { grantKey, principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
 import { callStateKey } from "./call-state.js";
 import { observeCall } from "./observe.js";
@@ -81,6 +82,8 @@ export function loggingInterceptor(logger: Logger): Interceptor {
           requestId: req.contextValues.get(requestIdKey),
         },
         error,
+        // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
+        { principal: req.contextValues.get(principalKey)?.subject, scope: req.contextValues.get(grantKey) },
       );
     return observeCall({ onError: (error) => error, onEnd: log })(next)(req);
   };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, type PostgresPool, sql } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { DatabaseConfig } from "../config.js";
 import { UnavailableError } from "../domain/errors.js";
@@ -25,6 +25,12 @@ export interface Database {
   readonly orders: OrderRepository;
   /** Whether the database answers now, and a way to hear when that changes. */
   readonly health: DatabaseHealth;
+  /**
+   * With PostgreSQL, which replicas share, the pool calls use (with its query
+   * deadline), for other state every replica must see, like rate limits;
+   * undefined for the embedded database.
+   */
+  readonly sharedPool: PostgresPool | undefined;
   /** Closes every connection; call once no call uses the repositories any more. */
   close(): Promise<void>;
 }
@@ -55,6 +61,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger): Prom
       movies: new SqlMovieRepository(db, engine),
       orders,
       health: engine.health,
+      sharedPool: engine.kind === "postgres" ? engine.callPool : undefined,
       async close() {
         orders.endWatches(new UnavailableError("the server is shutting down; reopen the watch"));
         await engine.close();

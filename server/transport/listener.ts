@@ -26,6 +26,8 @@ import { nodeFloodLimits, skipResetStreams } from "./stream-resets.js";
  */
 export interface Listener {
   readonly port: number;
+  /** The addresses bound, each on `port`. */
+  readonly hosts: readonly string[];
   readonly tls: boolean;
   /** Stops accepting and asks every client to finish: GOAWAY on HTTP/2, `Connection: close` on HTTP/1.1. */
   drain(): void;
@@ -42,7 +44,7 @@ export interface Listener {
 export type ListenerConfig = Pick<
   Config,
   | "port"
-  | "host"
+  | "hosts"
   | "tls"
   | "http2MaxConcurrentStreams"
   | "idleTimeoutMs"
@@ -106,8 +108,10 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
-  let connectionLimits: ConnectionLimits | undefined;
-  const guard = sessionGuards(config, logger, (remoteAddress) => connectionLimits?.coolDown(remoteAddress));
+  let connectionLimits: ConnectionLimits[] = [];
+  const guard = sessionGuards(config, logger, (remoteAddress) => {
+    for (const limits of connectionLimits) limits.coolDown(remoteAddress);
+  });
   h2.on("session", (session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
@@ -130,21 +134,18 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     socket.on("error", (error) => logger.debug({ err: error }, "connection error"));
   };
 
-  let acceptor: net.Server;
-  if (config.tls) {
-    acceptor = tls.createServer(
-      {
-        cert: readFileSync(config.tls.certFile),
-        key: readFileSync(config.tls.keyFile),
-        ALPNProtocols: ["h2", "http/1.1"],
-        handshakeTimeout: config.headersTimeoutMs,
-      },
-      (socket) => dispatch(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1"),
-    );
-    acceptor.on("connection", track);
-    acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
-  } else {
-    acceptor = net.createServer((socket) => {
+  const keyPair = config.tls && { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+  const createAcceptor = (): net.Server => {
+    if (keyPair) {
+      const acceptor = tls.createServer(
+        { ...keyPair, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: config.headersTimeoutMs },
+        (socket) => dispatch(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1"),
+      );
+      acceptor.on("connection", track);
+      acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+      return acceptor;
+    }
+    return net.createServer((socket) => {
       if (socket.destroyed) return;
       track(socket);
       sniffProtocol(socket, config.headersTimeoutMs)
@@ -157,20 +158,21 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
           socket.destroy();
         });
     });
-  }
+  };
 
-  acceptor.listen({ port: config.port, host: config.host });
-  await once(acceptor, "listening");
+  const acceptors = await listenOnEvery(config.hosts, config.port, createAcceptor, logger);
   // After listening: an error before it (port in use) must fail the start.
-  connectionLimits = limitConnections(acceptor, config, logger);
-  const address = acceptor.address() as net.AddressInfo;
+  // The limits count per bound address (a client reaches only one of them).
+  connectionLimits = acceptors.map((acceptor) => limitConnections(acceptor, config, logger));
+  const address = acceptors[0]?.address() as net.AddressInfo;
 
   return {
     port: address.port,
+    hosts: acceptors.map((acceptor) => (acceptor.address() as net.AddressInfo).address),
     tls: config.tls !== undefined,
     drain() {
       draining = true;
-      acceptor.close();
+      for (const acceptor of acceptors) acceptor.close();
       for (const session of sessions) session.close();
       // Answers still being prepared tell the client to close the connection
       // afterwards; idle keep-alive connections are closed now, busy ones as
@@ -189,6 +191,53 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * One acceptor per host, all on the same port (the first one picks it when
+ * `port` is 0, and if another host has that port taken, all pick again). An
+ * address this machine lacks (no IPv6, say) is skipped with a warning while
+ * another one is bound.
+ */
+async function listenOnEvery(
+  hosts: readonly string[],
+  port: number,
+  createAcceptor: () => net.Server,
+  logger: Logger,
+): Promise<net.Server[]> {
+  for (let attempt = 1; ; attempt++) {
+    const bound: net.Server[] = [];
+    let chosenPort = port;
+    let skipped: unknown;
+    try {
+      for (const host of hosts) {
+        const acceptor = createAcceptor();
+        acceptor.listen({ port: chosenPort, host });
+        try {
+          await once(acceptor, "listening");
+        } catch (error) {
+          if (!isMissingAddress(error) || hosts.length === 1) throw error;
+          logger.warn({ host, reason: (error as Error).message }, `cannot listen on ${host}; serving on the other addresses`);
+          skipped = error;
+          continue;
+        }
+        bound.push(acceptor);
+        chosenPort = (acceptor.address() as net.AddressInfo).port;
+      }
+      if (bound.length === 0) throw skipped;
+      return bound;
+    } catch (error) {
+      for (const acceptor of bound) acceptor.close();
+      const pickAgain = port === 0 && bound.length > 0 && (error as NodeJS.ErrnoException).code === "EADDRINUSE" && attempt < 5;
+      if (!pickAgain) throw error;
+    }
+  }
+}
+
+/** The machine has no such address, or no such address family. */
+function isMissingAddress(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT";
 }
 
 /** Counts requests whose response has not closed yet. */

@@ -16,8 +16,10 @@ export function withCors(handler: RequestHandler, allowedOrigins: readonly strin
   const corsMiddleware = cors({
     origin: allowedOrigins.includes("*") ? "*" : [...allowedOrigins],
     methods: [...connectCors.allowedMethods],
-    allowedHeaders: [...connectCors.allowedHeaders],
-    exposedHeaders: [...connectCors.exposedHeaders],
+    // Authorization carries bearer tokens; pages read how to authenticate
+    // (WWW-Authenticate) and when to retry (Retry-After) from error answers.
+    allowedHeaders: [...connectCors.allowedHeaders, "Authorization"],
+    exposedHeaders: [...connectCors.exposedHeaders, "WWW-Authenticate", "Retry-After"],
     maxAge: preflightMaxAgeSeconds,
   });
   return (req, res) => corsMiddleware(req, res, () => handler(req, res));

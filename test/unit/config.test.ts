@@ -18,7 +18,7 @@ describe("loadConfig", () => {
   test("defaults when the environment says nothing", () => {
     assert.deepEqual(loadConfig({}, false), {
       port: 8080,
-      host: undefined,
+      hosts: ["127.0.0.1", "::1"],
       tls: undefined,
       readMaxBytes: 4 * 1024 * 1024,
       compressMinBytes: 1024,
@@ -37,6 +37,9 @@ describe("loadConfig", () => {
       http2MaxResetsPerSecond: 200,
       maxHeaderBytes: 16_384,
       abuseCooldownMs: 10_000,
+      auth: { mode: "off", explicit: false },
+      rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
+      reflection: true,
     });
   });
 
@@ -72,12 +75,20 @@ describe("loadConfig", () => {
         HTTP2_MAX_RESETS_PER_SECOND: "50",
         MAX_HEADER_BYTES: "8192",
         ABUSE_COOLDOWN_MS: "0",
+        AUTH_JWT_SECRET: "s".repeat(32),
+        AUTH_ISSUER: "https://issuer.example.com/",
+        AUTH_AUDIENCE: "shop-api",
+        AUTH_REQUIRE_FOR_READS: "true",
+        RATE_LIMIT_WINDOW_MS: "1000",
+        RATE_LIMIT_WRITES: "5",
+        RATE_LIMIT_READS: "0",
+        REFLECTION: "off",
       },
       false,
     );
     assert.deepEqual(config, {
       port: 0,
-      host: "127.0.0.1",
+      hosts: ["127.0.0.1"],
       tls: { certFile: "cert.pem", keyFile: "key.pem" },
       readMaxBytes: 1024,
       compressMinBytes: 0,
@@ -96,13 +107,22 @@ describe("loadConfig", () => {
       http2MaxResetsPerSecond: 50,
       maxHeaderBytes: 8192,
       abuseCooldownMs: 0,
+      auth: {
+        mode: "jwt",
+        keys: { kind: "secret", secret: "s".repeat(32) },
+        issuer: "https://issuer.example.com/",
+        audience: ["shop-api"],
+        requireForReads: true,
+      },
+      rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
+      reflection: false,
     });
   });
 
   test("ignores surrounding blanks and treats an empty value as unset", () => {
     assert.equal(loadConfig({ PORT: " 9090 " }, false).port, 9090);
     assert.equal(loadConfig({ PORT: "", HOST: "  " }, false).port, 8080);
-    assert.equal(loadConfig({ HOST: "  " }, false).host, undefined);
+    assert.deepEqual(loadConfig({ HOST: "  " }, false).hosts, ["127.0.0.1", "::1"]);
   });
 
   test("a bad number names the variable, the range and the value", () => {

@@ -1,0 +1,62 @@
+/**
+ * Mints a bearer token signed with AUTH_JWT_SECRET (HS256), for local use and
+ * tests; in production tokens come from your identity provider.
+ *
+ *   export AUTH_JWT_SECRET="$(openssl rand -base64 32)"
+ *   npm run --silent token -- --scope "movies:write orders:write"
+ *   npm run --silent token -- --scope orders:write --ttl 15m --sub alice
+ *
+ * The token alone goes to stdout, so `TOKEN=$(npm run --silent token -- …)`
+ * works. It carries AUTH_ISSUER and AUTH_AUDIENCE when they are set, so the
+ * server started with the same environment accepts it.
+ */
+import { parseArgs } from "node:util";
+import { SignJWT } from "jose";
+import { ConfigError, loadConfig } from "../server/config.js";
+
+function fail(message: string): never {
+  process.stderr.write(`token: ${message}\n`);
+  process.exit(1);
+}
+
+const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name]';
+let args: { scope: string; ttl: string; sub: string };
+try {
+  args = parseArgs({
+    options: {
+      scope: { type: "string", default: "" },
+      ttl: { type: "string", default: "1h" },
+      sub: { type: "string", default: "local-dev" },
+    },
+  }).values;
+} catch (error) {
+  fail(`${(error as Error).message}; ${usage}`);
+}
+
+let auth: ReturnType<typeof loadConfig>["auth"];
+try {
+  auth = loadConfig().auth;
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  fail(`configuration error: ${error.message}`);
+}
+if (auth.mode !== "jwt" || auth.keys.kind !== "secret") {
+  fail("set AUTH_JWT_SECRET (the server's shared secret) first; with AUTH_JWKS_URL, tokens come from your identity provider");
+}
+
+const scope = args.scope
+  .split(/\s+/)
+  .filter((one) => one !== "")
+  .join(" ");
+const token = new SignJWT({ ...(scope !== "" && { scope }) })
+  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+  .setSubject(args.sub)
+  .setIssuedAt();
+if (auth.issuer !== undefined) token.setIssuer(auth.issuer);
+if (auth.audience.length > 0) token.setAudience([...auth.audience]);
+try {
+  token.setExpirationTime(args.ttl);
+} catch {
+  fail(`--ttl must be a time span such as 90s, 15m, 1h or 7d, got "${args.ttl}"`);
+}
+process.stdout.write(`${await token.sign(new TextEncoder().encode(auth.keys.secret))}\n`);

@@ -1,0 +1,33 @@
+import type { Interceptor } from "@connectrpc/connect";
+import type { AuthConfig } from "../config.js";
+import { authInterceptor } from "../interceptors/auth.js";
+import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
+import type { Logger } from "../logger.js";
+import type { RateLimiters } from "../rate-limit/limiters.js";
+import { createVerifier } from "./verifier.js";
+
+/**
+ * The interceptors that guard every call, in order: who is calling (and may
+ * they), then how much they may call. Says at start how the server is
+ * protected, and warns when it is not although it could be reached.
+ */
+export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logger: Logger): Interceptor[] {
+  if (auth.mode === "off") {
+    if (auth.explicit) logger.warn("authentication is off (AUTH_MODE=off): anyone who can reach the port can change data");
+    else logger.info("authentication is off, which is allowed on loopback only: set AUTH_JWT_SECRET or AUTH_JWKS_URL to require tokens");
+  } else {
+    const { keys, issuer, audience, requireForReads } = auth;
+    logger.info(
+      { keys: keys.kind === "secret" ? "AUTH_JWT_SECRET (HS256)" : keys.url, issuer, audience, requireForReads },
+      `bearer tokens required for ${requireForReads ? "every call" : "calls that change data"}`,
+    );
+    if (keys.kind === "jwks" && audience.length === 0) {
+      logger.warn("AUTH_AUDIENCE is not set: tokens the identity provider issued for any other application are accepted too");
+    }
+  }
+  const budget = (limiter: RateLimiters["writes"], what: string) =>
+    limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
+  logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
+  const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
+  return [authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads }), rateLimitInterceptor(limiters)];
+}

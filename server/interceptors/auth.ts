@@ -1,0 +1,70 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { type Access, accessOf, fullName } from "../auth/access.js";
+import { bearerToken } from "../auth/bearer.js";
+import { scopeMissing, tokenMissing } from "../auth/errors.js";
+import { grantKey, type Principal, principalKey } from "../auth/principal.js";
+import type { TokenVerifier } from "../auth/verifier.js";
+
+export interface AuthPolicy {
+  /** Checks bearer tokens; undefined when authentication is off and every call is allowed. */
+  readonly verifier: TokenVerifier | undefined;
+  /** Reads need a valid token too (any scope). */
+  readonly requireForReads: boolean;
+}
+
+/**
+ * Authentication and authorization for every call, whatever the protocol:
+ * the token comes in the `authorization` header, which is also gRPC
+ * metadata. A token that is sent is always checked, even where none is
+ * needed, so a client with a bad one hears about it. What each method needs
+ * comes from the access table (server/auth/access.ts); a method missing from
+ * it is refused. The caller and the scope that allowed a change are put in
+ * the call's context, for the rate limits and the call log.
+ */
+export function authInterceptor({ verifier, requireForReads }: AuthPolicy): Interceptor {
+  return (next) => async (req) => {
+    const access = accessOf(req.method);
+    if (access === undefined) {
+      throw new ConnectError(`${fullName(req.method)} has no access rule, so nobody may call it`, Code.PermissionDenied);
+    }
+    if (verifier === undefined) return next(req);
+    const token = bearerToken(req.header);
+    const principal = token === undefined ? undefined : await verifier.verify(token);
+    req.contextValues.set(principalKey, principal);
+    req.contextValues.set(grantKey, authorize(req.method, access, principal, requireForReads));
+    const res = await next(req);
+    // An answer only token holders may see must not be handed to others by a
+    // shared cache, which would keep a "public" one despite the token.
+    const cacheControl = requireForReads && !res.stream ? res.header.get("cache-control") : null;
+    if (cacheControl !== null) res.header.set("cache-control", cacheControl.replace(/\bpublic\b/, "private"));
+    return res;
+  };
+}
+
+/** Throws unless `principal` may call `method`; returns the scope that allowed a change. */
+function authorize(method: DescMethod, access: Access, principal: Principal | undefined, requireForReads: boolean): string | undefined {
+  switch (access.kind) {
+    case "probe":
+      return undefined;
+    case "read":
+      if (principal === undefined && requireForReads) {
+        throw tokenMissing(`${method.name} needs a bearer token: send the header "authorization: Bearer <token>"`);
+      }
+      return undefined;
+    case "write": {
+      const { scope } = access;
+      if (principal === undefined) {
+        throw tokenMissing(
+          `${method.name} changes data: send a bearer token with the scope "${scope}" in the header "authorization: Bearer <token>"`,
+        );
+      }
+      if (!principal.scopes.has(scope)) {
+        const held =
+          principal.scopes.size === 0 ? "the token has no scopes" : `the token's scopes are "${[...principal.scopes].join(" ")}"`;
+        throw scopeMissing(`${method.name} needs the scope "${scope}"; ${held}`, scope);
+      }
+      return scope;
+    }
+  }
+}

@@ -1,0 +1,35 @@
+import type { Interceptor } from "@connectrpc/connect";
+import { RateLimiterRes } from "rate-limiter-flexible";
+import { accessOf } from "../auth/access.js";
+import { principalKey } from "../auth/principal.js";
+import { callerKey } from "../rate-limit/caller.js";
+import { budgetSpent } from "../rate-limit/exhausted.js";
+import type { RateLimiters } from "../rate-limit/limiters.js";
+import { requestInfoKey } from "./request-info.js";
+
+/**
+ * Every call spends one point of its caller's budget: the writes budget for
+ * methods that change data, the reads budget for the others (health checks
+ * are free: load balancers must always get an answer). The caller is the
+ * verified principal, so it runs after the auth interceptor; anonymous
+ * callers are counted by address. A call over budget gets RESOURCE_EXHAUSTED
+ * before its handler runs.
+ */
+export function rateLimitInterceptor(limiters: RateLimiters): Interceptor {
+  return (next) => async (req) => {
+    const kind = accessOf(req.method)?.kind;
+    const budget = kind === "write" ? "writes" : kind === "read" ? "reads" : undefined;
+    const limiter = budget === undefined ? undefined : limiters[budget];
+    if (budget !== undefined && limiter !== undefined) {
+      const key = callerKey(req.contextValues.get(principalKey), req.contextValues.get(requestInfoKey).remoteAddress);
+      try {
+        await limiter.consume(key);
+      } catch (outcome) {
+        // The library rejects with a RateLimiterRes when the budget is spent, with an Error when its store fails.
+        if (outcome instanceof RateLimiterRes) throw budgetSpent(budget, limiter, outcome.msBeforeNext);
+        throw outcome;
+      }
+    }
+    return next(req);
+  };
+}

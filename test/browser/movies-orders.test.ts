@@ -256,7 +256,14 @@ describeUnless(skip, "web page: Movies and Orders in a real browser", () => {
     const port = server.port;
     sessions.abort();
     await server.shutdown();
-    await waitForText(orders().locator("#orders-connection"), /Disconnected \(.+\); retrying in \d+ s/);
+    // What happened, in words: first the server says it is shutting down, then it cannot be reached at all.
+    const connection = orders().locator("#orders-connection");
+    await waitForText(connection, /^Connection to the server lost: the server (is shutting down or restarting|cannot be reached)/);
+    const status = await waitForText(
+      connection,
+      /^Connection to the server lost: the server cannot be reached\b.*\. Reconnecting…\s+Next try in \d+ s\./,
+    );
+    assert.doesNotMatch(status, /\bunknown\b|\bunavailable\b|\b[A-Z]+_[A-Z]+\b/i, "no raw status code names");
     assert.equal(await orders().getByRole("button", { name: "Retry now" }).isVisible(), true);
     await screenshot(page, "orders-reconnecting", "#orders");
 

@@ -1,7 +1,9 @@
-import type { DescService } from "@bufbuild/protobuf";
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { callLogInterceptor, recordingFetch } from "./call-log.js";
+import { currentToken, noteReadsNeedToken, readsNeedToken } from "./session.js";
 
 export type ProtocolId = "connect-json" | "connect-binary" | "grpc-web";
 
@@ -34,11 +36,74 @@ export const apiBaseUrl = ((): string => {
   return location.origin;
 })();
 
+/**
+ * Whether a method may change data. The contracts mark every read with
+ * `idempotency_level = NO_SIDE_EFFECTS` (which is also what lets reads go as
+ * cacheable GETs); anything not marked so is treated as a change, so a new
+ * method gets the token until its contract says it only reads.
+ */
+export function changesData(method: DescMethod): boolean {
+  return method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+}
+
+/** Puts the token on the request if this call should carry it; says whether it did. */
+function attachToken(req: { method: DescMethod; header: Headers }): boolean {
+  const token = currentToken();
+  if (token === undefined || !(changesData(req.method) || readsNeedToken())) return false;
+  req.header.set("authorization", `Bearer ${token.value}`);
+  return true;
+}
+
+/**
+ * A read refused as UNAUTHENTICATED although it went without a token means
+ * the server wants a token on every call (AUTH_REQUIRE_FOR_READS): the page
+ * remembers that for this tab. Returns true when `error` taught it so.
+ */
+function learnFromRefusal(method: DescMethod, error: unknown): boolean {
+  if (changesData(method) || ConnectError.from(error).code !== Code.Unauthenticated) return false;
+  noteReadsNeedToken();
+  return true;
+}
+
+/**
+ * Sends the signed-in person's token as `authorization: Bearer <token>` on
+ * calls that change data, and on reads too once the server has asked for it
+ * (see learnFromRefusal). Other reads go without it, so a token is exposed
+ * only where it is needed and anonymous reads stay cacheable. A unary read
+ * refused for want of a token goes once more with it; panels that stream
+ * reads open them again when told (onReadCredentialsChange).
+ */
+function authorizationInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const sent = attachToken(req);
+    try {
+      const res = await next(req);
+      if (sent || !res.stream) return res;
+      const messages = res.message;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* messages;
+          } catch (error) {
+            learnFromRefusal(req.method, error);
+            throw error;
+          }
+        })(),
+      };
+    } catch (error) {
+      if (sent || !learnFromRefusal(req.method, error) || req.stream || !attachToken(req)) throw error;
+      return await next(req);
+    }
+  };
+}
+
 function createTransport(protocol: Protocol): Transport {
   const common = {
     baseUrl: apiBaseUrl,
     fetch: recordingFetch,
-    interceptors: [callLogInterceptor(protocol.label)],
+    // The token is added outside the call log, so the log sees whether each attempt carried one.
+    interceptors: [authorizationInterceptor(), callLogInterceptor(protocol.label)],
   };
   switch (protocol.id) {
     // Side-effect-free methods go out as cacheable GET requests; gRPC-Web has no GET.

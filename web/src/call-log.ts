@@ -13,6 +13,8 @@ interface CallRecord {
   durationMs: number | undefined;
   /** Messages received so far, for streams. */
   messages: number | undefined;
+  /** Whether the request carried the signed-in person's token. */
+  readonly withToken: boolean;
   readonly row: HTMLTableRowElement;
 }
 
@@ -46,7 +48,12 @@ export const recordingFetch: typeof fetch = (input, init) => {
 /** Logs every call: shown in the call log table and the status line at the top. */
 export function callLogInterceptor(protocol: string): Interceptor {
   return (next) => async (req) => {
-    const record = begin(`${req.service.name}/${req.method.name}`, protocol, req.contextValues.get(backgroundKey));
+    const record = begin(
+      `${req.service.name}/${req.method.name}`,
+      protocol,
+      req.header.has("authorization"),
+      req.contextValues.get(backgroundKey),
+    );
     const sawMethod = () => (record.httpMethod = httpMethods.get(req.signal) ?? req.requestMethod);
     try {
       const res = await next(req);
@@ -85,7 +92,7 @@ export function callLogInterceptor(protocol: string): Interceptor {
   };
 }
 
-function begin(procedure: string, protocol: string, background: boolean): CallRecord {
+function begin(procedure: string, protocol: string, withToken: boolean, background: boolean): CallRecord {
   const row = h("tr", {});
   const record: CallRecord = {
     procedure,
@@ -96,6 +103,7 @@ function begin(procedure: string, protocol: string, background: boolean): CallRe
     status: "pending",
     durationMs: undefined,
     messages: undefined,
+    withToken,
     row,
   };
   if (!background) latest = record;
@@ -123,6 +131,7 @@ function update(record: CallRecord): void {
     h("td", { class: "mono" }, record.httpMethod),
     h("td", {}, h("span", { class: `status ${statusClass}` }, record.status === "pending" ? "open" : record.status), messages),
     h("td", { class: "mono" }, duration),
+    h("td", {}, record.withToken ? "sent" : h("span", { class: "none" }, "none")),
   );
   if (record !== latest) return;
   const line = byId("last-call", HTMLParagraphElement);

@@ -1,6 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
 import { sleep } from "./dom.js";
-import { codeName } from "./errors.js";
 
 /** Reconnect delays grow from the first to the last, with jitter so many pages do not retry in step. */
 const firstRetryMs = 500;
@@ -12,10 +10,17 @@ export type LinkState =
   | { readonly kind: "connecting" }
   /** The server has sent the first message: the stream is open end to end. */
   | { readonly kind: "live" }
-  | { readonly kind: "reconnecting"; readonly at: number; readonly reason: string };
+  /**
+   * The stream failed (`failure`) or ended (undefined); the next attempt starts
+   * at `at`. `lost` is true when it had been live since the last restart, so
+   * this is a connection lost rather than one never made.
+   */
+  | { readonly kind: "reconnecting"; readonly at: number; readonly failure: unknown; readonly lost: boolean }
+  /** The server refused the stream in a way retrying cannot fix (see `stopOn`); it waits for restart(). */
+  | { readonly kind: "stopped"; readonly failure: unknown };
 
 export interface LiveStream {
-  /** Closes the current stream and opens a new one (for example over another protocol). */
+  /** Closes the current stream and opens a new one (for example over another protocol, or with a new token). */
   restart(): void;
   /** Skips the wait before the next attempt. */
   retryNow(): void;
@@ -23,38 +28,43 @@ export interface LiveStream {
 
 /**
  * Keeps a server stream open for as long as the page is: when it fails or
- * ends, it is opened again after a growing, jittered delay.
+ * ends, it is opened again after a growing, jittered delay, unless `stopOn`
+ * says the failure needs the person first (such as a missing token).
  */
 export function keepStreaming<T>(options: {
   open: (signal: AbortSignal) => AsyncIterable<T>;
   onMessage: (message: T) => void;
   onState: (state: LinkState) => void;
+  stopOn?: (failure: unknown) => boolean;
 }): LiveStream {
   let running: AbortController | undefined;
   let waiting: AbortController | undefined;
 
   const run = async (signal: AbortSignal) => {
     let attempt = 0;
+    let lost = false;
     while (!signal.aborted) {
       options.onState({ kind: "connecting" });
       const opened = Date.now();
-      let reason = "the stream ended";
+      let failure: unknown;
       try {
         let first = true;
         for await (const message of options.open(signal)) {
           if (first) options.onState({ kind: "live" });
           first = false;
+          lost = true;
           options.onMessage(message);
         }
-      } catch (failure) {
+      } catch (error) {
         if (signal.aborted) return;
-        reason = codeName(ConnectError.from(failure).code).toLowerCase().replace(/_/g, " ");
+        failure = error;
       }
       if (signal.aborted) return;
+      if (failure !== undefined && options.stopOn?.(failure)) return options.onState({ kind: "stopped", failure });
       attempt = Date.now() - opened > healthyAfterMs ? 1 : attempt + 1;
       const ceiling = Math.min(lastRetryMs, firstRetryMs * 2 ** (attempt - 1));
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-      options.onState({ kind: "reconnecting", at: Date.now() + delay, reason });
+      options.onState({ kind: "reconnecting", at: Date.now() + delay, failure, lost });
       waiting = new AbortController();
       await sleep(delay, AbortSignal.any([signal, waiting.signal])).catch(() => undefined);
     }

@@ -6,6 +6,8 @@ import { setUpCalculator } from "./panels/calculator.js";
 import { setUpGreeter } from "./panels/greeter.js";
 import { setUpMovies } from "./panels/movies.js";
 import { setUpOrders } from "./panels/orders.js";
+import { restoreSession } from "./session.js";
+import { setUpSignIn } from "./sign-in.js";
 
 const protocolKey = "protocol";
 const themeKey = "theme";
@@ -45,8 +47,11 @@ function setUpTheme(): void {
   apply();
 }
 
+// Before any panel calls the server: a token handed over in the address leaves it at once.
+const addressProblem = restoreSession();
 setUpTheme();
 setUpProtocolSwitch();
+setUpSignIn(addressProblem);
 setUpCallLog();
 if (apiBaseUrl !== location.origin) byId("api-origin", HTMLSpanElement).textContent = `API: ${apiBaseUrl}`;
 setUpCalculator();

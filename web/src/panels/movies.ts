@@ -3,6 +3,7 @@ import { MovieService } from "../../../gen/movie/v1/movie_pb.js";
 import { client } from "../api.js";
 import { byId, debounce, h } from "../dom.js";
 import { clearError, isCancel, showError, showProblem } from "../errors.js";
+import { onReadCredentialsChange } from "../session.js";
 
 /** The listing's order, as the server sorts it: by title, then id. */
 function byTitle(x: Movie, y: Movie): number {
@@ -214,5 +215,7 @@ export function setUpMovies(): void {
     loadNow();
   });
 
+  // Signing in or out changes what reads return when the server wants a token for them.
+  onReadCredentialsChange(() => void load());
   void load();
 }

@@ -2,10 +2,12 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { type Order, OrderChangeType, OrderService, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
+import { isAuthRefusal } from "../auth-prompt.js";
 import { inBackground } from "../call-log.js";
 import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
-import { clearError, codeName, showError, showProblem } from "../errors.js";
+import { clearError, codeName, failureInWords, showError, showProblem } from "../errors.js";
 import { keepStreaming, type LinkState } from "../live-stream.js";
+import { onReadCredentialsChange } from "../session.js";
 
 /** One table row, kept across refreshes so a rename in progress survives live updates. */
 interface Row {
@@ -30,9 +32,29 @@ function when(timestamp: Order["date"]): string {
   return timestamp === undefined ? "—" : formatDateTime(timestampDate(timestamp));
 }
 
+/** What the live connection's status says, for each state. */
+function linkInWords(state: LinkState): string {
+  switch (state.kind) {
+    case "connecting":
+      return "Connecting…";
+    case "live":
+      return "Live";
+    case "reconnecting": {
+      const what = state.lost ? "Connection to the server lost" : "Cannot connect to the server";
+      const why = state.failure === undefined ? "the server ended the live stream" : failureInWords(state.failure);
+      return `${what}: ${why}. Reconnecting…`;
+    }
+    case "stopped":
+      return ConnectError.from(state.failure).code === Code.PermissionDenied
+        ? "Not live: your token does not allow watching orders."
+        : "Not live: sign in to see orders as they change.";
+  }
+}
+
 export function setUpOrders(): void {
   const connection = byId("orders-connection", HTMLDivElement);
   const connectionText = byId("orders-connection-text", HTMLSpanElement);
+  const connectionCountdown = byId("orders-connection-countdown", HTMLSpanElement);
   const retryButton = byId("orders-retry", HTMLButtonElement);
   const createForm = byId("order-create", HTMLFormElement);
   const nameInput = byId("order-name", HTMLInputElement);
@@ -218,6 +240,8 @@ export function setUpOrders(): void {
         await refresh();
       } else {
         showError(error, failure);
+        // The table shows what the server holds: a checkbox ticked for a refused change is unticked again.
+        for (const row of rows.values()) updateRow(row, row.order);
       }
       return false;
     }
@@ -253,17 +277,28 @@ export function setUpOrders(): void {
   // ---- the live stream -------------------------------------------------------
 
   let countdown: ReturnType<typeof setInterval> | undefined;
+  let shown: LinkState = { kind: "connecting" };
 
+  /**
+   * The connection in words: what happened and why, announced once (the
+   * element is a status region), with the countdown to the next attempt
+   * beside it, not announced, as it changes every second.
+   */
   const showState = (state: LinkState) => {
-    connection.dataset.state = state.kind;
     clearInterval(countdown);
     retryButton.hidden = state.kind !== "reconnecting";
-    if (state.kind === "connecting") connectionText.textContent = "Connecting…";
-    if (state.kind === "live") connectionText.textContent = "Live";
+    connectionCountdown.textContent = "";
+    // While reconnecting, each attempt keeps the words of the failure before it, so they are not announced again.
+    if (state.kind === "connecting" && shown.kind === "reconnecting") return;
+    shown = state;
+    connection.dataset.state = state.kind;
+    // Unchanged words are left alone: writing them again would have them announced again.
+    const words = linkInWords(state);
+    if (connectionText.textContent !== words) connectionText.textContent = words;
     if (state.kind === "reconnecting") {
       const tick = () => {
         const seconds = Math.max(0, Math.ceil((state.at - Date.now()) / 1000));
-        connectionText.textContent = `Disconnected (${state.reason}); retrying in ${seconds} s`;
+        connectionCountdown.textContent = `Next try in ${seconds} s.`;
       };
       tick();
       countdown = setInterval(tick, 1000);
@@ -278,6 +313,8 @@ export function setUpOrders(): void {
   const watch = keepStreaming({
     open: (signal) => client(OrderService).watchOrders({}, { signal, ...inBackground() }),
     onState: showState,
+    // Without a token the server accepts, retrying cannot help: the stream waits for a sign-in (below).
+    stopOn: (failure) => isAuthRefusal(ConnectError.from(failure)),
     onMessage: (change) => {
       if (change.started) {
         // The stream's first message: the server now listens, so every later
@@ -295,10 +332,12 @@ export function setUpOrders(): void {
 
   retryButton.addEventListener("click", () => watch.retryNow());
   window.addEventListener("online", () => watch.retryNow());
-  onProtocolChange(() => {
+  const reopen = () => {
     watch.restart();
     void refresh();
-  });
+  };
+  onProtocolChange(reopen);
+  onReadCredentialsChange(reopen);
 
   void refresh();
   watch.restart();

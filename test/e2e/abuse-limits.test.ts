@@ -133,9 +133,12 @@ describe("rapid reset (CVE-2023-44487)", () => {
       // it: its unread data makes the close a TCP reset); the rest were refused before any frame.
       const enhanceYourCalm = report.goawayCodes[String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)] ?? 0;
       assert.ok(enhanceYourCalm >= 1 && enhanceYourCalm <= 4, `first GOAWAY codes ${JSON.stringify(report.goawayCodes)}`);
+      // On a loaded machine Node's own flood guard (set far looser than ours)
+      // may reach a connection first: GOAWAY(INTERNAL_ERROR), also a close.
+      const expectedCodes = [http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, http2.constants.NGHTTP2_INTERNAL_ERROR].map(String);
       assert.deepEqual(
-        Object.keys(report.goawayCodes).filter((code) => code !== "none"),
-        [String(http2.constants.NGHTTP2_ENHANCE_YOUR_CALM)],
+        Object.keys(report.goawayCodes).filter((code) => code !== "none" && !expectedCodes.includes(code)),
+        [],
         "no other GOAWAY code",
       );
       const caught = await server.waitForLog(

@@ -31,8 +31,8 @@ const usage = `usage: npm run fuzz -- [options]
   --only F,F           only these families: ${families.join(", ")}
   --skip F,F           all families but these
   --max-restarts N     server restarts after crashes before giving up (default 3)
-  --rss-growth-pct P   largest RSS growth from the baseline (taken after the first 10% of the
-                       cases, at most 2000) to the end of the run (default 20)
+  --rss-growth-pct P   largest RSS growth from the baseline (taken after the first quarter of the
+                       cases, at most 5000) to the end of the run (default 20)
   --canary-every N     normal calls on every protocol every N cases (default 2000)
   --isolate-max N      hung or crashing cases sent again alone to confirm (default 10)
   --env NAME=VALUE     server environment (repeatable), e.g. --env READ_MAX_BYTES=65536
@@ -128,7 +128,8 @@ if (values.replay !== undefined) {
     maxRestarts: wholeNumber("max-restarts", values["max-restarts"], 0),
     canaryEvery: wholeNumber("canary-every", values["canary-every"], 1),
     isolateMax: wholeNumber("isolate-max", values["isolate-max"], 0),
-    warmupCases: Math.min(2_000, Math.ceil(cases / 10)),
+    // The embedded database keeps growing its caches over the first few thousand calls.
+    warmupCases: Math.min(5_000, Math.ceil(cases / 4)),
     serverEnv,
     log: (line) => console.log(line),
     trace:

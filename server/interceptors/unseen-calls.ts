@@ -72,8 +72,12 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
     }
     const explained = withShortMessage(explainUnreadableRequest(failure, handler.method) ?? failure);
     logCall(logger, facts, explained);
-    // Only unary calls end before the interceptors; a stream's answer is never rewritten.
-    if (explained === failure || handler.method.methodKind !== "unary") return { ...res, header };
+    // Only unary calls end before the interceptors; a stream's answer is never
+    // rewritten. A deadline that passed while connect-es was still reading the
+    // request (grpc-timeout: 0n) ends the call, but connect-es answers with
+    // whatever the interrupted read threw: the answer must be the deadline.
+    const rewrite = explained !== failure || failure.code === Code.DeadlineExceeded;
+    if (!rewrite || handler.method.methodKind !== "unary") return { ...res, header };
     await discardBody(res);
     return errorAnswer(protocol, explained, header);
   }

@@ -53,21 +53,44 @@ export async function serveStream(
   }
 }
 
-/** connect-node's reading of an HTTP/2 reset code (node-error.ts): CANCEL is the client leaving. */
+/** HTTP/2 error codes by value (RFC 9113 §7). */
+const h2ErrorNames = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+const h2ErrorCodes: Readonly<Record<string, Code>> = {
+  PROTOCOL_ERROR: Code.Internal,
+  INTERNAL_ERROR: Code.Internal,
+  FLOW_CONTROL_ERROR: Code.Internal,
+  SETTINGS_TIMEOUT: Code.Internal,
+  FRAME_SIZE_ERROR: Code.Internal,
+  COMPRESSION_ERROR: Code.Internal,
+  CONNECT_ERROR: Code.Internal,
+  REFUSED_STREAM: Code.Unavailable,
+  CANCEL: Code.Canceled,
+  ENHANCE_YOUR_CALM: Code.ResourceExhausted,
+  INADEQUATE_SECURITY: Code.PermissionDenied,
+  HTTP_1_1_REQUIRED: Code.PermissionDenied,
+};
+
+/** Why the call ends when its stream closes first: connect-node's reading of the reset code (connectErrorFromH2ResetCode). */
 function clientGone(rstCode: number | undefined): ConnectError {
-  const name = Object.entries(http2.constants).find(([key, value]) => key.startsWith("NGHTTP2_") && value === rstCode)?.[0];
-  if (rstCode === undefined || rstCode === NGHTTP2_NO_ERROR || name === undefined) {
-    return new ConnectError("This operation was aborted", Code.Canceled);
-  }
-  const code =
-    rstCode === http2.constants.NGHTTP2_CANCEL
-      ? Code.Canceled
-      : rstCode === http2.constants.NGHTTP2_REFUSED_STREAM
-        ? Code.Unavailable
-        : rstCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM
-          ? Code.ResourceExhausted
-          : Code.Internal;
-  return new ConnectError(`http/2 stream closed with error code ${name.slice("NGHTTP2_".length)} (0x${rstCode.toString(16)})`, code);
+  const name = rstCode === undefined ? undefined : h2ErrorNames[rstCode];
+  const code = name === undefined ? undefined : h2ErrorCodes[name];
+  if (rstCode === undefined || code === undefined) return new ConnectError("This operation was aborted", Code.Canceled);
+  return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode.toString(16)})`, code);
 }
 
 async function write(stream: http2.ServerHttp2Stream, plan: CallPlan, request: IncomingHttpHeaders, result: Result): Promise<void> {

@@ -1,4 +1,5 @@
 import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
@@ -6,6 +7,9 @@ import { assertClassified } from "./auth/access.js";
 import { guardInterceptors } from "./auth/guards.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
+import { FastPath } from "./fast-path/fast-path.js";
+import { fastPathH1 } from "./fast-path/h1.js";
+import { methodTable, recordImplementations, type UnaryImpl } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
@@ -29,8 +33,14 @@ import { createPageHandler } from "./web/static.js";
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
+/** The app's request handler, and its fast path for the listener's HTTP/2 streams (undefined when FAST_PATH=off). */
+export type App = RequestHandler & { readonly fastPath: FastPath | undefined };
+
 export interface AppOptions {
-  readonly config: Pick<Config, "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection">;
+  readonly config: Pick<
+    Config,
+    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath"
+  >;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
   readonly shutdownSignal?: AbortSignal;
@@ -74,14 +84,19 @@ export function registerServices(
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): RequestHandler {
+export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): App {
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
+  const interceptors = serverInterceptors(logger, guards);
+  let implementations = new Map<string, UnaryImpl>();
+  let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({
     routes: (router) => {
+      implementations = recordImplementations(router);
       registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
       // each one, wrapped, also answers and logs the calls no interceptor sees.
       router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));
+      handlers = router.handlers;
     },
     requestGate: rememberCallSignal,
     readMaxBytes: config.readMaxBytes,
@@ -92,10 +107,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // Unknown JSON fields are errors; JSON too deep or too large for any
     // request message is refused before it is parsed (see json-shape.ts).
     jsonOptions: guardedJsonOptions,
-    // Unknown fields of binary requests are skipped, not kept: no handler
-    // sends a request on, and keeping millions of them took seconds.
-    binaryOptions: { readUnknownFields: false },
-    interceptors: serverInterceptors(logger, guards),
+    binaryOptions,
+    interceptors,
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
@@ -104,5 +117,31 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound) }),
   });
-  return withCors(withProbes(health, answerNotModified(handler)), config.allowedOrigins);
+  // The fast path serves the unary calls it can with the same interceptors,
+  // implementations, serialization options and limits; it hands the rest to
+  // connect-node (see server/fast-path).
+  const fastPath = config.fastPath
+    ? new FastPath({
+        table: methodTable(handlers, implementations, {
+          binaryOptions,
+          jsonOptions: guardedJsonOptions,
+          readMaxBytes: config.readMaxBytes,
+          compressMinBytes: config.compressMinBytes,
+        }),
+        interceptors,
+        compressions,
+        readMaxBytes: config.readMaxBytes,
+        compressMinBytes: config.compressMinBytes,
+        maxTimeoutMs: config.maxTimeoutMs,
+        jsonOptions: guardedJsonOptions,
+        cors: config.allowedOrigins.length > 0,
+        shutdownSignal,
+        logger,
+      })
+    : undefined;
+  const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);
+  return Object.assign(withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins), { fastPath });
 }
+
+/** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */
+const binaryOptions = { readUnknownFields: false };

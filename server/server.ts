@@ -4,6 +4,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
 import type { Config } from "./config.js";
 import { openDependencies } from "./dependencies.js";
+import type { FastPathStats } from "./fast-path/fast-path.js";
 import { followDependency, HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
 import { databaseBackedServices, type RouteDependencies } from "./routes.js";
@@ -15,6 +16,8 @@ export interface RunningServer {
   readonly dependencies: RouteDependencies;
   /** Serving status behind grpc.health.v1 and /readyz; dependencies (the database) drive it. */
   readonly health: HealthRegistry;
+  /** Calls served by the fast path, by protocol (undefined with FAST_PATH=off): tests check unary calls still take it. */
+  readonly fastPath: FastPathStats | undefined;
   /**
    * Graceful shutdown: stop accepting, let calls in flight finish for up to
    * `shutdownGraceMs`, then end the calls still running (long-lived streams)
@@ -75,6 +78,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     port: listener.port,
     dependencies,
     health,
+    fastPath: app.fastPath?.stats,
     shutdown: () => (stopping ??= stop()),
   };
 }

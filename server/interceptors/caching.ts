@@ -53,15 +53,25 @@ export function answerNotModified(handler: RequestHandler): RequestHandler {
       const response = res as { writeHead(status: number, headers?: OutgoingHttpHeaders): unknown };
       const writeHead = response.writeHead.bind(res);
       response.writeHead = (status, headers = {}) => {
-        const etag = headers.etag;
-        if (status !== 200 || typeof etag !== "string" || !etagMatches(ifNoneMatch, etag)) return writeHead(status, headers);
+        const kept = notModified(ifNoneMatch, status, headers);
         // A 304 has no body: Node drops what is written after it (HTTP/1.1) or ends the stream (HTTP/2).
-        const { "content-type": _type, "content-length": _length, "content-encoding": _encoding, ...kept } = headers;
-        return writeHead(304, kept);
+        return kept === undefined ? writeHead(status, headers) : writeHead(304, kept);
       };
     }
     handler(req, res);
   };
+}
+
+/**
+ * The headers of a 304 that answers a GET whose If-None-Match names the
+ * ETag of this successful answer (less what described the body), or
+ * undefined when the answer must be sent as it is.
+ */
+export function notModified(ifNoneMatch: string, status: number, headers: OutgoingHttpHeaders): OutgoingHttpHeaders | undefined {
+  const etag = headers.etag;
+  if (status !== 200 || typeof etag !== "string" || !etagMatches(ifNoneMatch, etag)) return undefined;
+  const { "content-type": _type, "content-length": _length, "content-encoding": _encoding, ...kept } = headers;
+  return kept;
 }
 
 /** If-None-Match uses the weak comparison: W/"x" matches "x" and W/"x". */

@@ -29,7 +29,8 @@ export function containFailures(handler: RequestHandler, logger: Logger): Reques
   };
 }
 
-function failRequest(req: Request, res: Response, error: unknown, logger: Logger): void {
+/** Logs a request's unexpected failure as the server's fault and answers 500 (INTERNAL), or cuts an answer already begun. */
+export function failRequest(req: Request, res: Response, error: unknown, logger: Logger): void {
   const requestId = req.headers["x-request-id"];
   logger.error(
     {

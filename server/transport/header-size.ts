@@ -23,8 +23,12 @@ export function http2HeaderListCap(maxHeaderBytes: number): number {
  */
 export function headerListSize(req: Request): number | undefined {
   if (!(req instanceof http2.Http2ServerRequest)) return undefined;
+  return rawHeaderListSize(req.rawHeaders);
+}
+
+/** The same, from the raw [name, value, name, value…] list of an HTTP/2 stream. */
+export function rawHeaderListSize(raw: readonly string[]): number {
   let size = 0;
-  const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) size += (raw[i]?.length ?? 0) + (raw[i + 1]?.length ?? 0) + 32;
   return size;
 }

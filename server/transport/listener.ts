@@ -5,15 +5,16 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
-import type { RequestHandler } from "../app.js";
+import type { App } from "../app.js";
 import type { Config } from "../config.js";
+import { failStream, serveStream } from "../fast-path/h2-stream.js";
 import type { Logger } from "../logger.js";
 import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
 import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { answerClientErrors } from "./h1-client-errors.js";
 import { http2HeaderListCap } from "./header-size.js";
-import { screenRequest } from "./screen-request.js";
+import { plainStream, screenRequest } from "./screen-request.js";
 import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 import { nodeFloodLimits, skipResetStreams } from "./stream-resets.js";
@@ -57,7 +58,7 @@ export type ListenerConfig = Pick<
   | "abuseCooldownMs"
 >;
 
-export async function listen(handler: RequestHandler, config: ListenerConfig, logger: Logger): Promise<Listener> {
+export async function listen(handler: App, config: ListenerConfig, logger: Logger): Promise<Listener> {
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
@@ -105,6 +106,25 @@ export async function listen(handler: RequestHandler, config: ListenerConfig, lo
     },
     skipResetStreams(handle),
   );
+  // The fast path takes the HTTP/2 streams it serves before Node's
+  // compatibility layer turns them into requests; the others go on to it.
+  const fastPath = handler.fastPath;
+  const compatibility = h2.listeners("stream")[0] as ((...args: unknown[]) => void) | undefined;
+  if (fastPath !== undefined && compatibility !== undefined) {
+    h2.removeListener("stream", compatibility);
+    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+      const plan = plainStream(headers, rawHeaders, config)
+        ? fastPath.plan(headers[":method"], headers[":path"] ?? "", headers, true)
+        : undefined;
+      if (plan === undefined) {
+        compatibility(stream, headers, flags, rawHeaders);
+        return;
+      }
+      requests.add(stream);
+      stream.on("error", (error) => logger.debug({ err: error }, "stream error"));
+      serveStream(fastPath, plan, stream, headers).catch((error: unknown) => failStream(stream, plan, headers, error, logger));
+    });
+  }
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -68,3 +68,18 @@ function localAuthority(socket: Socket): string {
 function quote(text: string): string {
   return text.length > quoteLimit ? `${text.slice(0, quoteLimit)}…` : text;
 }
+
+/** The last authority found valid, so a connection's streams are not each parsed again. */
+let lastPlainAuthority = "";
+
+/**
+ * True when checkRequestTarget would find nothing wrong with this HTTP/2
+ * authority and path (a path the fast path serves: no URL quirks possible).
+ */
+export function plainAuthority(authority: string, path: string): boolean {
+  if (authority !== lastPlainAuthority) {
+    if (authority === "" || !authoritySyntax.test(authority) || !URL.canParse(`http://${authority}`)) return false;
+    lastPlainAuthority = authority;
+  }
+  return path.startsWith("/") && (!path.includes("?") || URL.canParse(path, `http://${authority}`));
+}

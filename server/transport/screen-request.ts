@@ -4,8 +4,8 @@ import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { disarmOverlongDeadline } from "./deadline.js";
 import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
-import { headerListSize } from "./header-size.js";
-import { checkRequestTarget } from "./request-target.js";
+import { headerListSize, rawHeaderListSize } from "./header-size.js";
+import { checkRequestTarget, plainAuthority } from "./request-target.js";
 
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
@@ -49,4 +49,26 @@ export function screenRequest(
     );
   }
   return false;
+}
+
+/**
+ * True when an HTTP/2 stream's head passes screenRequest with nothing to
+ * say: a valid authority and a header list within MAX_HEADER_BYTES (the
+ * fast path also requires `te: trailers` for gRPC, and a deadline connect-es
+ * accepts). Any other stream goes through the compatibility path, where
+ * screenRequest refuses it.
+ */
+export function plainStream(
+  headers: Record<string, string | string[] | undefined>,
+  rawHeaders: readonly string[],
+  limits: Pick<Config, "maxHeaderBytes">,
+): boolean {
+  const authority = headers[":authority"] ?? headers.host;
+  const path = headers[":path"];
+  return (
+    typeof authority === "string" &&
+    typeof path === "string" &&
+    plainAuthority(authority, path) &&
+    rawHeaderListSize(rawHeaders) <= limits.maxHeaderBytes
+  );
 }

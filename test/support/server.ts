@@ -1,6 +1,7 @@
 import type { Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { type Config, loadConfig } from "../../server/config.js";
+import type { FastPathStats } from "../../server/fast-path/fast-path.js";
 import type { RouteDependencies } from "../../server/routes.js";
 import { startServer } from "../../server/server.js";
 import { type LogRecord, memoryLogger } from "./logs.js";
@@ -14,6 +15,8 @@ export interface TestServer {
   readonly logs: LogRecord[];
   /** The server's domain objects and database health, to observe what clients cannot see. */
   readonly dependencies: RouteDependencies;
+  /** Calls the fast path served, by protocol; undefined when it is off. */
+  readonly fastPath: FastPathStats | undefined;
   /** Log lines of finished calls to one procedure, e.g. "/greeter.v1.GreeterService/SayHello". */
   callLogs(procedure: string): LogRecord[];
   /** Waits for the call log line of `procedure` number `count` (1-based). */
@@ -24,10 +27,16 @@ export interface TestServer {
 /**
  * Starts the real server, in this process, on a free port, logging JSON into
  * memory. Its database is a fresh in-memory PGlite unless `env` sets
- * DATA_DIR or DATABASE_URL (see test/support/database.ts).
+ * DATA_DIR or DATABASE_URL (see test/support/database.ts). FAST_PATH from
+ * this process's environment applies (CI runs the suites both ways) unless
+ * `env` sets it.
  */
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config: Config = loadConfig({ PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", DATA_DIR: "memory://", ...env }, false);
+  const fastPath = process.env.FAST_PATH === undefined ? {} : { FAST_PATH: process.env.FAST_PATH };
+  const config: Config = loadConfig(
+    { PORT: "0", HOST: "127.0.0.1", SHUTDOWN_GRACE_MS: "200", DATA_DIR: "memory://", ...fastPath, ...env },
+    false,
+  );
   const { logger, logs } = memoryLogger();
   const server = await startServer(config, logger);
   const callLogs = (procedure: string) => logs.filter((record) => record.procedure === procedure);
@@ -36,6 +45,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     baseUrl: `http://127.0.0.1:${server.port}`,
     logs,
     dependencies: server.dependencies,
+    fastPath: server.fastPath,
     callLogs,
     async waitForCallLog(procedure, count = 1) {
       for (let waited = 0; waited < 5_000; waited += 10) {

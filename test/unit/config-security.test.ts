@@ -153,6 +153,13 @@ describe("rate limits and reflection", () => {
     assert.deepEqual(loadConfig({ RATE_LIMIT_WRITES: "5" }, false).rateLimit, { windowMs: 60_000, writes: 5, reads: 0 });
   });
 
+  test("FAST_PATH is on or off, on by default", () => {
+    assert.equal(loadConfig({}, false).fastPath, true);
+    assert.equal(loadConfig({ FAST_PATH: "off" }, false).fastPath, false);
+    assert.equal(loadConfig({ FAST_PATH: "ON" }, false).fastPath, true);
+    assert.match(configError({ FAST_PATH: "fast" }), /^FAST_PATH must be one of on, off, got "fast"$/);
+  });
+
   test("REFLECTION is on or off", () => {
     assert.equal(loadConfig({}, false).reflection, true);
     assert.equal(loadConfig({ REFLECTION: "off" }, false).reflection, false);

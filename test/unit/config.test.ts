@@ -40,6 +40,7 @@ describe("loadConfig", () => {
       auth: { mode: "off", explicit: false },
       rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
       reflection: true,
+      fastPath: true,
     });
   });
 
@@ -83,6 +84,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_WRITES: "5",
         RATE_LIMIT_READS: "0",
         REFLECTION: "off",
+        FAST_PATH: "off",
       },
       false,
     );
@@ -116,6 +118,7 @@ describe("loadConfig", () => {
       },
       rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
       reflection: false,
+      fastPath: false,
     });
   });
 

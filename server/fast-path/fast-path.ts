@@ -1,0 +1,146 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, createContextValues, type Interceptor } from "@connectrpc/connect";
+import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { requestInfoKey } from "../interceptors/request-info.js";
+import type { Logger } from "../logger.js";
+import { type Answer, answerOf } from "./answer.js";
+import { armDeadline, CallSignal, runUnary } from "./call.js";
+import { LazyHeaders } from "./lazy-headers.js";
+import type { FastMethod } from "./methods.js";
+import { type CallPlan, planCall } from "./plan.js";
+import { decodeRequest } from "./request-body.js";
+import { unseenCallAnswer } from "./unseen.js";
+
+/** How many calls took the fast path, by protocol (tests read it to notice when calls stop taking it). */
+export interface FastPathStats {
+  grpc: number;
+  "grpc-web": number;
+  connect: number;
+  /** Connect GET calls (also counted in `connect`). */
+  get: number;
+  /** Requests the fast path took, then gave to connect-node because their body was not one well-formed message. */
+  handedBack: number;
+}
+
+export interface FastPathOptions {
+  readonly table: ReadonlyMap<string, FastMethod>;
+  readonly interceptors: readonly Interceptor[];
+  readonly compressions: readonly Compression[];
+  readonly readMaxBytes: number;
+  readonly compressMinBytes: number;
+  readonly maxTimeoutMs: number;
+  readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
+  readonly cors: boolean;
+  readonly shutdownSignal: AbortSignal | undefined;
+  readonly logger: Logger;
+}
+
+/** The HTTP request behind a call, whichever HTTP version carried it. */
+export interface Exchange {
+  readonly httpVersion: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly scheme: string;
+  readonly authority: string;
+  readonly target: string;
+  readonly remoteAddress: string | undefined;
+}
+
+/** What serving a request came to: an answer to write, a connect-node answer to write, or nothing (the client left). */
+export type Result =
+  | { readonly kind: "answer"; readonly answer: Answer }
+  | { readonly kind: "universal"; readonly response: UniversalServerResponse }
+  | undefined;
+
+/**
+ * Unary calls without connect-node's generic pipeline: the protocol framing,
+ * deadline and cancellation here, and everything users see (interceptors,
+ * implementations, serialization, error mapping) the same objects
+ * connect-node uses. See README "Fast path".
+ */
+export class FastPath {
+  readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, handedBack: 0 };
+  readonly #running = new Set<CallSignal>();
+
+  constructor(readonly options: FastPathOptions) {
+    options.shutdownSignal?.addEventListener(
+      "abort",
+      () => {
+        const reason = ConnectError.from(options.shutdownSignal?.reason, Code.Unavailable);
+        for (const signal of this.#running) signal.abort(reason);
+      },
+      { once: true },
+    );
+  }
+
+  plan(method: string | undefined, target: string, headers: IncomingHttpHeaders, http2: boolean): CallPlan | undefined {
+    return planCall(this.options, method, target, headers, http2);
+  }
+
+  /** A call's signal, aborted by its deadline and by the shutdown; the caller aborts it when the client leaves. */
+  begin(plan: CallPlan): CallSignal {
+    const signal = new CallSignal();
+    armDeadline(signal, plan.timeoutMs);
+    this.#running.add(signal);
+    return signal;
+  }
+
+  end(signal: CallSignal): void {
+    signal.finish();
+    this.#running.delete(signal);
+  }
+
+  /**
+   * Serves a call whose request body has been read whole. `handBack` gives the
+   * request (its body replayed) to connect-node's handler for the same path.
+   */
+  async serve(
+    plan: CallPlan,
+    exchange: Exchange,
+    body: Uint8Array,
+    signal: CallSignal,
+    started: number,
+    handBack: () => UniversalServerRequest["body"],
+  ): Promise<Result> {
+    const contextValues = this.#contextValues(exchange);
+    if (signal.controller.signal.aborted) {
+      // The deadline passed, or the client left, while the request was read.
+      const error = ConnectError.from(signal.controller.signal.reason, Code.Canceled);
+      const response = unseenCallAnswer(
+        plan,
+        error,
+        { headers: LazyHeaders.of(exchange.headers), httpVersion: exchange.httpVersion, started },
+        this.options.logger,
+      );
+      return { kind: "universal", response };
+    }
+    const input = await decodeRequest(plan, body, this.options.readMaxBytes);
+    if (input === undefined) {
+      this.stats.handedBack++;
+      const response = await plan.entry.handler({
+        httpVersion: exchange.httpVersion,
+        method: plan.requestMethod,
+        url: new URL(exchange.target, `${exchange.scheme}://${exchange.authority}`).toString(),
+        header: LazyHeaders.of(exchange.headers),
+        body: handBack(),
+        signal: signal.controller.signal,
+        contextValues,
+      });
+      return { kind: "universal", response };
+    }
+    this.stats[plan.protocol]++;
+    if (plan.requestMethod === "GET") this.stats.get++;
+    const outcome = await runUnary(
+      plan,
+      { headers: exchange.headers, scheme: exchange.scheme, authority: exchange.authority, target: exchange.target, contextValues },
+      input,
+      signal,
+      this.options.interceptors,
+    );
+    return { kind: "answer", answer: await answerOf(plan, outcome, this.options) };
+  }
+
+  #contextValues(exchange: Exchange): ContextValues {
+    return createContextValues().set(requestInfoKey, { httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress });
+  }
+}

@@ -1,0 +1,199 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import * as http2 from "node:http2";
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { notModified } from "../interceptors/caching.js";
+import type { Logger } from "../logger.js";
+import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
+import type { FastPath, Result } from "./fast-path.js";
+import type { CallPlan } from "./plan.js";
+import { readBody, replay } from "./read-body.js";
+
+const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/**
+ * Serves a unary call on an HTTP/2 stream with Node's core API (no
+ * Http2ServerRequest/Response). The listener calls it for streams `plan`
+ * accepted, after its own screening; everything else takes the
+ * compatibility path to connect-node.
+ */
+export async function serveStream(
+  fast: FastPath,
+  plan: CallPlan,
+  stream: http2.ServerHttp2Stream,
+  headers: IncomingHttpHeaders,
+): Promise<void> {
+  const started = performance.now();
+  const signal = fast.begin(plan);
+  const onClose = () => signal.abort(clientGone(stream.rstCode));
+  stream.once("close", onClose);
+  try {
+    const body = await readBody(stream, plan.bodyCap);
+    const session = stream.session;
+    const socket = session?.socket;
+    const result = await fast.serve(
+      plan,
+      {
+        httpVersion: "2.0",
+        headers,
+        scheme: socket !== undefined && "encrypted" in socket && socket.encrypted === true ? "https" : "http",
+        authority: (headers[":authority"] ?? headers.host ?? "") as string,
+        target: (headers[":path"] ?? "") as string,
+        remoteAddress: socket?.remoteAddress,
+      },
+      body.bytes,
+      signal,
+      started,
+      () => replay(body.chunks, body.rest),
+    );
+    await write(stream, plan, headers, result);
+  } finally {
+    stream.off("close", onClose);
+    fast.end(signal);
+  }
+}
+
+/** HTTP/2 error codes by value (RFC 9113 §7). */
+const h2ErrorNames = [
+  "NO_ERROR",
+  "PROTOCOL_ERROR",
+  "INTERNAL_ERROR",
+  "FLOW_CONTROL_ERROR",
+  "SETTINGS_TIMEOUT",
+  "STREAM_CLOSED",
+  "FRAME_SIZE_ERROR",
+  "REFUSED_STREAM",
+  "CANCEL",
+  "COMPRESSION_ERROR",
+  "CONNECT_ERROR",
+  "ENHANCE_YOUR_CALM",
+  "INADEQUATE_SECURITY",
+  "HTTP_1_1_REQUIRED",
+];
+const h2ErrorCodes: Readonly<Record<string, Code>> = {
+  PROTOCOL_ERROR: Code.Internal,
+  INTERNAL_ERROR: Code.Internal,
+  FLOW_CONTROL_ERROR: Code.Internal,
+  SETTINGS_TIMEOUT: Code.Internal,
+  FRAME_SIZE_ERROR: Code.Internal,
+  COMPRESSION_ERROR: Code.Internal,
+  CONNECT_ERROR: Code.Internal,
+  REFUSED_STREAM: Code.Unavailable,
+  CANCEL: Code.Canceled,
+  ENHANCE_YOUR_CALM: Code.ResourceExhausted,
+  INADEQUATE_SECURITY: Code.PermissionDenied,
+  HTTP_1_1_REQUIRED: Code.PermissionDenied,
+};
+
+/** Why the call ends when its stream closes first: connect-node's reading of the reset code (connectErrorFromH2ResetCode). */
+function clientGone(rstCode: number | undefined): ConnectError {
+  const name = rstCode === undefined ? undefined : h2ErrorNames[rstCode];
+  const code = name === undefined ? undefined : h2ErrorCodes[name];
+  if (rstCode === undefined || code === undefined) return new ConnectError("This operation was aborted", Code.Canceled);
+  return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode.toString(16)})`, code);
+}
+
+async function write(stream: http2.ServerHttp2Stream, plan: CallPlan, request: IncomingHttpHeaders, result: Result): Promise<void> {
+  if (result === undefined) return;
+  if (result.kind === "answer") {
+    respond(stream, plan, request, result.answer, false);
+    return;
+  }
+  const answer = await collect(result.response, plan);
+  respond(stream, plan, request, answer, true);
+}
+
+/** A connect-node answer (always a few chunks: unary), as one Answer. */
+async function collect(response: UniversalServerResponse, plan: CallPlan): Promise<Answer> {
+  const chunks: Uint8Array[] = [];
+  if (response.body !== undefined) for await (const chunk of response.body) chunks.push(chunk);
+  let trailers: OutgoingHttpHeaders | undefined;
+  if (response.trailer !== undefined) {
+    trailers = nodeHeaders(response.trailer);
+    const message = trailers["grpc-message"];
+    if (plan.protocol === "grpc" && typeof message === "string") trailers["grpc-message"] = respellGrpcMessage(message);
+  }
+  return { status: response.status, headers: nodeHeaders(response.header ?? new Headers()), body: Buffer.concat(chunks), trailers };
+}
+
+/**
+ * Writes the answer: HEADERS, the body, and trailers for gRPC. A request
+ * answered before it was read to its end (connect-node's answers to what the
+ * fast path handed back) then resets the stream with NO_ERROR, as
+ * connect-node does, so the client stops sending.
+ */
+function respond(stream: http2.ServerHttp2Stream, plan: CallPlan, request: IncomingHttpHeaders, answer: Answer, early: boolean): void {
+  if (stream.destroyed || stream.closed) return;
+  const { status, headers } = answer;
+  if (plan.requestMethod === "GET") {
+    const ifNoneMatch = request["if-none-match"];
+    const kept = typeof ifNoneMatch === "string" ? notModified(ifNoneMatch, status, headers) : undefined;
+    if (kept !== undefined) {
+      stream.respond({ ...kept, ":status": 304 }, { endStream: true });
+      return;
+    }
+  }
+  const trailers = answer.trailers;
+  if (trailers === undefined && !early) {
+    stream.respond({ ...headers, ":status": status });
+    stream.end(answer.body);
+    return;
+  }
+  stream.respond({ ...headers, ":status": status }, { waitForTrailers: true });
+  stream.once("wantTrailers", () => {
+    try {
+      stream.sendTrailers(trailers ?? {});
+    } catch {
+      // The stream is gone: nothing more reaches the client.
+    }
+    if (early) {
+      setImmediate(() => {
+        if (!stream.destroyed && stream.state.remoteClose === 0) stream.close(NGHTTP2_NO_ERROR);
+      });
+    }
+  });
+  stream.end(answer.body.byteLength === 0 ? undefined : answer.body);
+}
+
+/**
+ * What containFailures does for the compatibility path: a fault of ours
+ * fails this stream only (INTERNAL, or a reset once the answer has begun),
+ * with a log line.
+ */
+export function failStream(
+  stream: http2.ServerHttp2Stream,
+  plan: CallPlan,
+  headers: IncomingHttpHeaders,
+  error: unknown,
+  logger: Logger,
+): void {
+  const requestId = headers["x-request-id"];
+  logger.error(
+    {
+      err: error,
+      method: headers[":method"],
+      path: headers[":path"],
+      http: "2.0",
+      remoteAddress: stream.session?.socket?.remoteAddress,
+      ...(typeof requestId === "string" ? { requestId } : {}),
+    },
+    "request failed with an unexpected error",
+  );
+  try {
+    if (stream.destroyed || stream.closed) return;
+    if (stream.headersSent) {
+      stream.close(NGHTTP2_INTERNAL_ERROR);
+    } else if (plan.protocol === "connect") {
+      stream.respond({ ":status": 500, "content-type": "application/json" });
+      stream.end(JSON.stringify({ code: "internal", message: "internal error" }));
+    } else {
+      const contentType = headers["content-type"] ?? "";
+      stream.respond(
+        { ":status": 500, "content-type": contentType, "grpc-status": String(Code.Internal), "grpc-message": "internal error" },
+        { endStream: true },
+      );
+    }
+  } catch {
+    stream.destroy();
+  }
+}

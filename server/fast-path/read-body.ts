@@ -1,0 +1,45 @@
+import type { Readable } from "node:stream";
+
+export interface Body {
+  /** The whole body, when it fit under the cap. */
+  readonly bytes: Uint8Array;
+  readonly chunks: readonly Buffer[];
+  /** What is left to read when the body went over the cap (connect-node reads it). */
+  readonly rest: AsyncIterable<Buffer> | undefined;
+}
+
+const empty = new Uint8Array(0);
+
+/** Reads the request body whole, up to `cap` bytes; past that it stops and leaves the rest unread. */
+export function readBody(stream: Readable, cap: number): Promise<Body> {
+  if (stream.readableEnded) return Promise.resolve({ bytes: empty, chunks: [], rest: undefined });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const finish = (rest: AsyncIterable<Buffer> | undefined) => {
+      stream.off("data", onData);
+      stream.off("end", onEnd);
+      stream.off("close", onEnd);
+      resolve({ bytes: chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, length), chunks, rest });
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.byteLength;
+      if (length > cap) {
+        stream.pause();
+        finish(stream.iterator({ destroyOnReturn: false }));
+      }
+    };
+    const onEnd = () => finish(undefined);
+    stream.on("data", onData);
+    stream.once("end", onEnd);
+    // Reset or cut: what arrived is all there is.
+    stream.once("close", onEnd);
+  });
+}
+
+/** The body again, for connect-node: what was read, then whatever is left on the stream. */
+export async function* replay(chunks: readonly Buffer[], rest: AsyncIterable<Buffer> | undefined): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+  if (rest !== undefined) yield* rest;
+}

@@ -1,0 +1,43 @@
+import type { ConnectError } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { errorAnswer } from "../interceptors/early-answers.js";
+import { logCall } from "../interceptors/logging.js";
+import { chooseRequestId, requestIdHeader } from "../interceptors/request-id.js";
+import type { Logger } from "../logger.js";
+import type { CallPlan } from "./plan.js";
+
+/**
+ * A call that ended before any interceptor ran (its deadline passed, or the
+ * client left, while the request was being read), answered and logged as
+ * answerUnseenCalls answers such calls on connect-node's path: one log line,
+ * a request id, and the error in the call's protocol.
+ */
+export function unseenCallAnswer(
+  plan: CallPlan,
+  error: ConnectError,
+  facts: { readonly headers: Headers; readonly httpVersion: string; readonly started: number },
+  logger: Logger,
+): UniversalServerResponse {
+  const requestId = chooseRequestId(facts.headers);
+  logCall(
+    logger,
+    {
+      procedure: `/${plan.entry.service.typeName}/${plan.entry.method.name}`,
+      protocol: plan.protocol,
+      http: facts.httpVersion,
+      method: plan.requestMethod,
+      started: facts.started,
+      requestId,
+    },
+    error,
+  );
+  const header = new Headers();
+  if (plan.protocol === "connect") {
+    header.set("content-type", plan.binary ? "application/proto" : "application/json");
+  } else {
+    header.set("content-type", `application/${plan.protocol}+proto`);
+    if (plan.responseCompression !== null) header.set("grpc-encoding", plan.responseCompression.name);
+  }
+  header.set(requestIdHeader, requestId);
+  return errorAnswer(plan.protocol, error, header);
+}

@@ -26,7 +26,7 @@ import { seedMovies } from "./bench/movies.js";
 import { type Options, parseOptions, UsageError, usage } from "./bench/options.js";
 import { probe } from "./bench/probe.js";
 import { choosePinning, cpuMicros, launcherFor, memory } from "./bench/proc.js";
-import { type CellRuns, checkTargets, summarize, table, targetLines } from "./bench/report.js";
+import { type CellRuns, checkTargets, coreNotes, summarize, table, targetLines } from "./bench/report.js";
 import {
   type BenchServer,
   pythonMissing,
@@ -90,6 +90,7 @@ const measureSettings: MeasureSettings = {
   loadLauncher: launcherFor(pinning, "load"),
   warmupMs: settings.warmupMs,
   durationMs: settings.durationMs,
+  cpus: pinning.pinned ? { server: pinning.serverCpu, load: pinning.loadCpu } : undefined,
 };
 const loadBefore = loadavg()[0] ?? Number.NaN;
 const servers = new Map<ServerId, BenchServer>();
@@ -186,7 +187,11 @@ try {
         progress(
           `[${done}/${total}] round ${round} ${workload.id} ${serverLabels[id]}: ${Math.round(run.rate)} ${workload.unit}/s, ` +
             `p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuUsPerUnit.toFixed(1)} µs CPU, ` +
-            `${run.rssMiB.toFixed(0)} MiB${run.failed > 0 ? `, ${run.failed} FAILED` : ""}`,
+            `${run.rssMiB.toFixed(0)} MiB${run.failed > 0 ? `, ${run.failed} FAILED` : ""}` +
+            (run.cores === undefined
+              ? ""
+              : `; cores: server ${run.cores.serverCorePct.toFixed(0)}% (others ${run.cores.othersOnServerCorePct.toFixed(0)}%), ` +
+                `h2load ${run.cores.loadCorePct.toFixed(0)}%`),
         );
       }
     }
@@ -239,6 +244,7 @@ try {
     "",
     table(summary),
     "",
+    ...coreNotes(ordered),
     `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
     "",
     "Targets:",
@@ -252,7 +258,7 @@ try {
     machine,
     pinning,
     settings,
-    notes,
+    notes: [...notes, ...coreNotes(ordered)],
     paths,
     cells: summary.map((cell) => ({ ...cell, runs: cells.get(`${cell.workload} ${cell.server}`)?.runs ?? [] })),
     memory: memoryResult,

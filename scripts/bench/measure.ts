@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
-import { cpuMicros, memory } from "./proc.js";
+import { busyPct, type CoreTimes, coreTimes, cpuMicros, memory } from "./proc.js";
 import type { BenchServer } from "./servers.js";
 import type { Expectation, Workload } from "./workloads.js";
 
@@ -24,6 +24,12 @@ export interface Run {
   readonly rssMiB: number;
   /** Calls that failed, in the warm-up or the run (see failures()). */
   readonly failed: number;
+  /**
+   * When pinned, how busy the cores were (percent, from /proc/stat): the
+   * server's core, the part of it other processes took (a busy machine), and
+   * h2load's core (near 100: the rate may be h2load's limit, not the server's).
+   */
+  readonly cores?: { readonly serverCorePct: number; readonly othersOnServerCorePct: number; readonly loadCorePct: number };
 }
 
 export interface MeasureSettings {
@@ -32,6 +38,8 @@ export interface MeasureSettings {
   readonly loadLauncher: readonly string[];
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** The cores of servers and h2load, when pinned. */
+  readonly cpus: { readonly server: number; readonly load: number } | undefined;
 }
 
 export function loadOf(workload: Workload, server: BenchServer, workDir: string): H2loadLoad {
@@ -80,9 +88,13 @@ export async function measure(
   const warm = await runH2load(h2loadArgs(load, { durationMs: settings.warmupMs }), settings.loadLauncher);
   const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
   const logFile = join(settings.workDir, "requests.tsv");
+  const coresBefore = coreTimes();
   const cpuBefore = cpuMicros(server.pid);
+  const started = performance.now();
   const summary = await runH2load(h2loadArgs(load, { durationMs: settings.durationMs }, logFile), settings.loadLauncher);
   const cpuUs = cpuMicros(server.pid) - cpuBefore;
+  const wallUs = (performance.now() - started) * 1000;
+  const coresAfter = coreTimes();
   const { rssMiB } = memory(server.pid);
   const latencies = latenciesFromLogFile(logFile);
   rmSync(logFile, { force: true });
@@ -98,6 +110,16 @@ export async function measure(
     cpuUsPerUnit: units > 0 ? cpuUs / units : Number.NaN,
     rssMiB,
     failed: warmFailed + failures(summary, expectation, server.loggedFailures?.() ?? 0),
+    ...(settings.cpus === undefined ? {} : { cores: coreUse(settings.cpus, coresBefore, coresAfter, (cpuUs / wallUs) * 100) }),
+  };
+}
+
+function coreUse(cpus: { server: number; load: number }, before: CoreTimes, after: CoreTimes, serverOwnPct: number): Run["cores"] {
+  const serverCorePct = busyPct(before, after, cpus.server);
+  return {
+    serverCorePct,
+    othersOnServerCorePct: Math.max(0, serverCorePct - serverOwnPct),
+    loadCorePct: busyPct(before, after, cpus.load),
   };
 }
 

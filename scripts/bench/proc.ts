@@ -28,6 +28,40 @@ export function cpuMicros(pid: number): number {
   return (cpuTicksFromStat(readFileSync(`/proc/${pid}/stat`, "utf8")) * 1e6) / clockTicksPerSecond;
 }
 
+/** Busy and total time of each CPU, in ticks. */
+export type CoreTimes = ReadonlyMap<number, { readonly busy: number; readonly total: number }>;
+
+/**
+ * Per-CPU times from the text of /proc/stat: "cpuN user nice system idle
+ * iowait irq softirq steal ...". Busy is everything but idle and iowait
+ * (guest time is inside user already).
+ */
+export function coreTimesFromStat(stat: string): CoreTimes {
+  const cores = new Map<number, { busy: number; total: number }>();
+  for (const line of stat.split("\n")) {
+    const match = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (match === null) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = (match[2] ?? "")
+      .split(/\s+/)
+      .map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    cores.set(Number(match[1]), { busy, total: busy + idle + iowait });
+  }
+  return cores;
+}
+
+export function coreTimes(): CoreTimes {
+  return coreTimesFromStat(readFileSync("/proc/stat", "utf8"));
+}
+
+/** How busy `cpu` was between two readings, in percent; NaN when unknown. */
+export function busyPct(before: CoreTimes, after: CoreTimes, cpu: number): number {
+  const from = before.get(cpu);
+  const to = after.get(cpu);
+  if (from === undefined || to === undefined || to.total === from.total) return Number.NaN;
+  return ((to.busy - from.busy) / (to.total - from.total)) * 100;
+}
+
 export interface Memory {
   /** Resident set size now. */
   readonly rssMiB: number;

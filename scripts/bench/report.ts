@@ -164,6 +164,33 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
   return checks;
 }
 
+/**
+ * What the cores' use says about the numbers: other processes on the
+ * servers' core (the machine was not quiet) and h2load's core saturated (the
+ * rate there may be h2load's limit). Empty when neither, or when not pinned.
+ */
+export function coreNotes(cells: readonly CellRuns[]): string[] {
+  const runs = cells.flatMap((cell) => cell.runs.map((run) => ({ cell, cores: run.cores })));
+  const others = runs.flatMap(({ cores }) => (cores === undefined ? [] : [cores.othersOnServerCorePct]));
+  const notes: string[] = [];
+  const most = Math.max(0, ...others);
+  if (most > 5) {
+    notes.push(
+      `Not a quiet machine: other processes took a median ${median(others).toFixed(0)}% (up to ${most.toFixed(0)}%) ` +
+        "of the servers' core during the measured runs; expect noise.",
+    );
+  }
+  const saturated = new Set(
+    runs
+      .filter(({ cores }) => cores !== undefined && cores.loadCorePct >= 90)
+      .map(({ cell }) => `${cell.workload}/${serverLabels[cell.server]}`),
+  );
+  if (saturated.size > 0) {
+    notes.push(`h2load's core was at least 90% busy in ${[...saturated].join(", ")}: there the rate may be the load generator's limit.`);
+  }
+  return notes;
+}
+
 export function targetLines(checks: readonly TargetCheck[]): string {
   return checks.map(({ target, ok, detail }) => `${ok === undefined ? "skip" : ok ? "ok  " : "MISS"} ${target}: ${detail}`).join("\n");
 }

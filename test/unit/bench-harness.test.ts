@@ -8,8 +8,8 @@ import { h2loadArgs, latenciesFromLog, parseH2loadOutput } from "../../scripts/b
 import { failures, type Run } from "../../scripts/bench/measure.js";
 import { parseOptions, UsageError } from "../../scripts/bench/options.js";
 import { grpcSquareRootReply, grpcWebReply, splitFrames } from "../../scripts/bench/payloads.js";
-import { cpuTicksFromStat, memoryFromStatus, parseCpuList } from "../../scripts/bench/proc.js";
-import { type CellRuns, checkTargets, summarize, table } from "../../scripts/bench/report.js";
+import { busyPct, coreTimesFromStat, cpuTicksFromStat, memoryFromStatus, parseCpuList } from "../../scripts/bench/proc.js";
+import { type CellRuns, checkTargets, coreNotes, summarize, table } from "../../scripts/bench/report.js";
 import { FailureCounter } from "../../scripts/bench/servers.js";
 import { median, percentile } from "../../scripts/bench/stats.js";
 
@@ -114,6 +114,14 @@ describe("/proc", () => {
   test("VmRSS and VmHWM in MiB", () => {
     const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n";
     assert.deepEqual(memoryFromStatus(status), { rssMiB: 100, peakMiB: 200 });
+  });
+
+  test("per-core busy time from /proc/stat, idle and iowait not busy", () => {
+    const before = coreTimesFromStat("cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\nintr 1\n");
+    const after = coreTimesFromStat("cpu  90 0 30 80 0 0 0 0 0 0\ncpu0 70 0 20 60 0 0 0 0 0 0\ncpu1 15 0 15 100 20 0 0 0 0 0\n");
+    assert.equal(busyPct(before, after, 0), 80);
+    assert.equal(busyPct(before, after, 1), 20);
+    assert.ok(Number.isNaN(busyPct(before, after, 7)));
   });
 
   test("CPU lists with ranges", () => {
@@ -222,6 +230,28 @@ describe("report", () => {
     assert.equal(verdict("ListMovies streams the whole catalogue"), false, "a capped stream is a miss");
     assert.equal(verdict("No failed calls"), true);
   });
+});
+
+test("busy cores are reported: others on the servers' core, h2load's core saturated", () => {
+  const run = (others: number, load: number): Run => ({
+    round: 1,
+    seconds: 1,
+    calls: 1,
+    units: 1,
+    rate: 1,
+    p50Ms: 1,
+    p99Ms: 1,
+    cpuUsPerUnit: 1,
+    rssMiB: 1,
+    failed: 0,
+    cores: { serverCorePct: 100, othersOnServerCorePct: others, loadCorePct: load },
+  });
+  const quiet = coreNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 50), run(2, 60)] }]);
+  assert.deepEqual(quiet, []);
+  const busy = coreNotes([{ workload: "w", title: "w", unit: "calls", server: "raw-h2", runs: [run(30, 95), run(10, 50), run(20, 50)] }]);
+  assert.equal(busy.length, 2);
+  assert.match(busy[0] ?? "", /median 20% \(up to 30%\)/);
+  assert.match(busy[1] ?? "", /w\/raw node:http2/);
 });
 
 describe("options", () => {

@@ -26,7 +26,7 @@ import { seedMovies } from "./bench/movies.js";
 import { type Options, parseOptions, UsageError, usage } from "./bench/options.js";
 import { probe } from "./bench/probe.js";
 import { choosePinning, cpuMicros, launcherFor, memory } from "./bench/proc.js";
-import { type CellRuns, checkTargets, coreNotes, summarize, table, targetLines } from "./bench/report.js";
+import { type CellRuns, checkTargets, runNotes, summarize, table, targetLines } from "./bench/report.js";
 import {
   type BenchServer,
   pythonMissing,
@@ -244,7 +244,7 @@ try {
     "",
     table(summary),
     "",
-    ...coreNotes(ordered),
+    ...runNotes(ordered),
     `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
     "",
     "Targets:",
@@ -258,7 +258,7 @@ try {
     machine,
     pinning,
     settings,
-    notes: [...notes, ...coreNotes(ordered)],
+    notes: [...notes, ...runNotes(ordered)],
     paths,
     cells: summary.map((cell) => ({ ...cell, runs: cells.get(`${cell.workload} ${cell.server}`)?.runs ?? [] })),
     memory: memoryResult,

@@ -1,5 +1,6 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
 import { busyPct, type CoreTimes, coreTimes, cpuMicros, memory } from "./proc.js";
 import type { BenchServer } from "./servers.js";
@@ -86,6 +87,7 @@ export async function measure(
 ): Promise<Run> {
   const load = loadOf(workload, server, settings.workDir);
   const warm = await runH2load(h2loadArgs(load, { durationMs: settings.warmupMs }), settings.loadLauncher);
+  await settle(server.pid);
   const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
   const logFile = join(settings.workDir, "requests.tsv");
   const coresBefore = coreTimes();
@@ -96,6 +98,8 @@ export async function measure(
   const wallUs = (performance.now() - started) * 1000;
   const coresAfter = coreTimes();
   const { rssMiB } = memory(server.pid);
+  // Leaves the next run an idle server (see settle()).
+  await settle(server.pid);
   const latencies = latenciesFromLogFile(logFile);
   rmSync(logFile, { force: true });
   const units = unitsOf(workload, expectation, summary);
@@ -121,6 +125,24 @@ function coreUse(cpus: { server: number; load: number }, before: CoreTimes, afte
     othersOnServerCorePct: Math.max(0, serverCorePct - serverOwnPct),
     loadCorePct: busyPct(before, after, cpus.load),
   };
+}
+
+/**
+ * Waits until the server's CPU use falls under `quietPct` of a core over a
+ * `windowMs` window (at most `timeoutMs`). When h2load's time is up, the
+ * calls it had in flight are abandoned, but a server may still finish them:
+ * ours runs their queued database queries. That work must not fall into the
+ * next measured run (a slow workload of 0.5 s once measured nothing else).
+ */
+export async function settle(pid: number, quietPct = 10, windowMs = 100, timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    const before = cpuMicros(pid);
+    const started = performance.now();
+    await sleep(windowMs);
+    const usedPct = ((cpuMicros(pid) - before) / ((performance.now() - started) * 1000)) * 100;
+    if (usedPct < quietPct) return;
+  }
 }
 
 /**
@@ -162,6 +184,7 @@ export async function memoryRun(
   // A tenth of the calls, at least 10,000 (or all of them, for a short run).
   const warmupCalls = Math.round(Math.max(calls / 10, Math.min(calls, 10_000)));
   const warm = await run({ requests: warmupCalls });
+  await settle(server.pid);
   let failed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
   const rssStartMiB = memory(server.pid).rssMiB;
   let rssMaxMiB = rssStartMiB;

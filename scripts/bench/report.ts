@@ -165,14 +165,18 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
 }
 
 /**
- * What the cores' use says about the numbers: other processes on the
- * servers' core (the machine was not quiet) and h2load's core saturated (the
- * rate there may be h2load's limit). Empty when neither, or when not pinned.
+ * What the runs themselves say about the numbers: runs in which no call
+ * ended (too short for the workload), other processes on the servers' core
+ * (the machine was not quiet), h2load's core saturated (the rate there may
+ * be h2load's limit). Empty when all is well.
  */
-export function coreNotes(cells: readonly CellRuns[]): string[] {
-  const runs = cells.flatMap((cell) => cell.runs.map((run) => ({ cell, cores: run.cores })));
-  const others = runs.flatMap(({ cores }) => (cores === undefined ? [] : [cores.othersOnServerCorePct]));
+export function runNotes(cells: readonly CellRuns[]): string[] {
+  const runs = cells.flatMap((cell) => cell.runs.map((run) => ({ cell, run })));
+  const where = (list: typeof runs) => [...new Set(list.map(({ cell }) => `${cell.workload}/${serverLabels[cell.server]}`))].join(", ");
   const notes: string[] = [];
+  const empty = runs.filter(({ run }) => run.units === 0);
+  if (empty.length > 0) notes.push(`${empty.length} run(s) ended no call: ${where(empty)}; give them more --duration.`);
+  const others = runs.flatMap(({ run }) => (run.cores === undefined ? [] : [run.cores.othersOnServerCorePct]));
   const most = Math.max(0, ...others);
   if (most > 5) {
     notes.push(
@@ -180,13 +184,9 @@ export function coreNotes(cells: readonly CellRuns[]): string[] {
         "of the servers' core during the measured runs; expect noise.",
     );
   }
-  const saturated = new Set(
-    runs
-      .filter(({ cores }) => cores !== undefined && cores.loadCorePct >= 90)
-      .map(({ cell }) => `${cell.workload}/${serverLabels[cell.server]}`),
-  );
-  if (saturated.size > 0) {
-    notes.push(`h2load's core was at least 90% busy in ${[...saturated].join(", ")}: there the rate may be the load generator's limit.`);
+  const saturated = runs.filter(({ run }) => run.cores !== undefined && run.cores.loadCorePct >= 90);
+  if (saturated.length > 0) {
+    notes.push(`h2load's core was at least 90% busy in ${where(saturated)}: there the rate may be the load generator's limit.`);
   }
   return notes;
 }

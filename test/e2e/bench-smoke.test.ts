@@ -47,8 +47,12 @@ describeUnless(
         );
         for (const cell of results.cells) {
           assert.equal(cell.runs.length, 1, `${cell.workload} ${cell.server}: one round`);
-          assert.ok(cell.rate > 0, `${cell.workload} ${cell.server} answered`);
           assert.equal(cell.failed, 0, `${cell.workload} ${cell.server}: no call failed`);
+          // Every server answered its probe call right before the runs. In
+          // half a second on a busy machine, 128 calls queued on the embedded
+          // database may all still be waiting, so only the calculator's
+          // runs must have counted calls.
+          if (cell.workload.startsWith("grpc-unary")) assert.ok(cell.rate > 0, `${cell.workload} ${cell.server}: calls counted`);
         }
         assert.ok(results.memory !== undefined && results.memory.calls >= 3000 && results.memory.rssEndMiB > 0);
         assert.ok(results.targets.length >= 10);

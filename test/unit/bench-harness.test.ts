@@ -9,7 +9,7 @@ import { failures, type Run } from "../../scripts/bench/measure.js";
 import { parseOptions, UsageError } from "../../scripts/bench/options.js";
 import { grpcSquareRootReply, grpcWebReply, splitFrames } from "../../scripts/bench/payloads.js";
 import { busyPct, coreTimesFromStat, cpuTicksFromStat, memoryFromStatus, parseCpuList } from "../../scripts/bench/proc.js";
-import { type CellRuns, checkTargets, coreNotes, summarize, table } from "../../scripts/bench/report.js";
+import { type CellRuns, checkTargets, runNotes, summarize, table } from "../../scripts/bench/report.js";
 import { FailureCounter } from "../../scripts/bench/servers.js";
 import { median, percentile } from "../../scripts/bench/stats.js";
 
@@ -232,7 +232,7 @@ describe("report", () => {
   });
 });
 
-test("busy cores are reported: others on the servers' core, h2load's core saturated", () => {
+test("runs that measured nothing and busy cores are reported", () => {
   const run = (others: number, load: number): Run => ({
     round: 1,
     seconds: 1,
@@ -246,12 +246,15 @@ test("busy cores are reported: others on the servers' core, h2load's core satura
     failed: 0,
     cores: { serverCorePct: 100, othersOnServerCorePct: others, loadCorePct: load },
   });
-  const quiet = coreNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 50), run(2, 60)] }]);
+  const quiet = runNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 50), run(2, 60)] }]);
   assert.deepEqual(quiet, []);
-  const busy = coreNotes([{ workload: "w", title: "w", unit: "calls", server: "raw-h2", runs: [run(30, 95), run(10, 50), run(20, 50)] }]);
-  assert.equal(busy.length, 2);
-  assert.match(busy[0] ?? "", /median 20% \(up to 30%\)/);
-  assert.match(busy[1] ?? "", /w\/raw node:http2/);
+  const busy = runNotes([
+    { workload: "w", title: "w", unit: "calls", server: "raw-h2", runs: [run(30, 95), run(10, 50), { ...run(20, 50), units: 0 }] },
+  ]);
+  assert.equal(busy.length, 3);
+  assert.match(busy[0] ?? "", /^1 run\(s\) ended no call: w\/raw node:http2/);
+  assert.match(busy[1] ?? "", /median 20% \(up to 30%\)/);
+  assert.match(busy[2] ?? "", /busy in w\/raw node:http2:/);
 });
 
 describe("options", () => {

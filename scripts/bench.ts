@@ -202,7 +202,7 @@ try {
     const expectation = expectations.get(key(memoryWorkload, "this"));
     if (expectation === undefined) throw new Error("no probe for the memory run");
     progress(`memory run: ${settings.memoryCalls} gRPC unary calls (8 conn × 16 streams) against this server`);
-    memoryResult = await memoryRun(measureSettings, memoryWorkload, server("this"), expectation, settings.memoryCalls);
+    memoryResult = await memoryRun(measureSettings, memoryWorkload, server("this"), expectation, settings.memoryCalls, progress);
     progress(
       `memory run: RSS ${memoryResult.rssStartMiB.toFixed(0)} → ${memoryResult.rssEndMiB.toFixed(0)} MiB ` +
         `(${memoryResult.growthPct.toFixed(1)}%), ${Math.round(memoryResult.rate)} calls/s`,

@@ -114,14 +114,26 @@ export function h2loadArgs(load: H2loadLoad, amount: H2loadAmount, logFile?: str
   return args;
 }
 
-/** Runs h2load (under `launcher`, e.g. taskset) and reads its summary; rejects when it fails to run or prints none. */
-export function runH2load(args: readonly string[], launcher: readonly string[]): Promise<H2loadSummary> {
+/**
+ * Runs h2load (under `launcher`, e.g. taskset) and reads its summary; rejects
+ * when it fails to run or prints none. `onProgress` hears h2load's "progress:
+ * N% done" lines (printed for -n runs) as they come.
+ */
+export function runH2load(
+  args: readonly string[],
+  launcher: readonly string[],
+  onProgress?: (percent: number) => void,
+): Promise<H2loadSummary> {
   const [command = "h2load", ...rest] = [...launcher, "h2load", ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(command, rest, { stdio: ["ignore", "pipe", "pipe"] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stdout.on("data", (chunk: Buffer) => {
+      out.push(chunk);
+      if (onProgress === undefined) return;
+      for (const match of chunk.toString("utf8").matchAll(/progress: (\d+)% done/g)) onProgress(Number(match[1]));
+    });
     child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
     child.once("error", reject);
     child.once("close", (code) => {

@@ -178,9 +178,11 @@ export async function memoryRun(
   server: BenchServer,
   expectation: Expectation,
   calls: number,
+  progress: (line: string) => void,
 ): Promise<MemoryRun> {
   const load = loadOf(workload, server, settings.workDir);
-  const run = (amount: H2loadAmount) => runH2load(h2loadArgs(load, amount), settings.loadLauncher);
+  const run = (amount: H2loadAmount, onProgress?: (percent: number) => void) =>
+    runH2load(h2loadArgs(load, amount), settings.loadLauncher, onProgress);
   // A tenth of the calls, at least 10,000 (or all of them, for a short run).
   const warmupCalls = Math.round(Math.max(calls / 10, Math.min(calls, 10_000)));
   const warm = await run({ requests: warmupCalls });
@@ -193,7 +195,10 @@ export async function memoryRun(
   }, 500);
   let summary: H2loadSummary;
   try {
-    summary = await run({ requests: calls });
+    // h2load prints a line per 10% of the calls: a long run shows it is alive.
+    summary = await run({ requests: calls }, (percent) =>
+      progress(`memory run: ${percent}% done, RSS ${memory(server.pid).rssMiB.toFixed(0)} MiB`),
+    );
   } finally {
     clearInterval(sampler);
   }

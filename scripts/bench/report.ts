@@ -172,7 +172,11 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
  */
 export function runNotes(cells: readonly CellRuns[]): string[] {
   const runs = cells.flatMap((cell) => cell.runs.map((run) => ({ cell, run })));
-  const where = (list: typeof runs) => [...new Set(list.map(({ cell }) => `${cell.workload}/${serverLabels[cell.server]}`))].join(", ");
+  const where = (list: typeof runs) => {
+    if (list.length === runs.length) return "every run";
+    const places = [...new Set(list.map(({ cell }) => `${cell.workload}/${serverLabels[cell.server]}`))];
+    return places.length <= 6 ? places.join(", ") : `${places.slice(0, 6).join(", ")} and ${places.length - 6} more`;
+  };
   const notes: string[] = [];
   const empty = runs.filter(({ run }) => run.units === 0);
   if (empty.length > 0) notes.push(`${empty.length} run(s) ended no call: ${where(empty)}; give them more --duration.`);

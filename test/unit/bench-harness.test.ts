@@ -255,6 +255,8 @@ test("runs that measured nothing and busy cores are reported", () => {
   assert.match(busy[0] ?? "", /^1 run\(s\) ended no call: w\/raw node:http2/);
   assert.match(busy[1] ?? "", /median 20% \(up to 30%\)/);
   assert.match(busy[2] ?? "", /busy in w\/raw node:http2:/);
+  const everywhere = runNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 95), run(1, 99)] }]);
+  assert.match(everywhere[0] ?? "", /busy in every run:/);
 });
 
 describe("options", () => {

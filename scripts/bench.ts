@@ -1,168 +1,296 @@
 /**
- * Load benchmark: starts the built server as its own process, drives it with
- * h2load (Debian's nghttp2-client) over gRPC on HTTP/2 and over Connect JSON
- * on HTTP/1.1, and reports throughput, latency and the server's peak memory
- * against the targets below. Exits 1 when a target is missed.
+ * The side-by-side benchmark (issue 11): one command, one run, the same load
+ * generator (h2load, Debian's nghttp2-client) for every server:
  *
- *   npm run bench            (apt-get install nghttp2-client first)
+ *   - this server, default configuration (call log on, embedded database);
+ *   - a plain @grpc/grpc-js server of the same tutorial contract;
+ *   - the tutorial's Python grpcio server, when /usr/bin/python3 has grpcio;
+ *   - raw node:http2 / node:http servers answering a canned reply: the limit.
+ *
+ * Servers are pinned to one core and h2load to another (taskset), rounds are
+ * interleaved, and each cell is the median of the rounds. Prints a Markdown
+ * table and the targets, writes the same as JSON, and exits 1 when a target
+ * is missed (2 when the benchmark itself cannot run).
+ *
+ *   npm run bench                 (about 8 minutes)
+ *   npm run bench -- --quick      (a smoke run of under a minute)
+ *   npm run bench -- --help
  */
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { create, toBinary } from "@bufbuild/protobuf";
-import { SquareRootRequestSchema } from "../gen/calculator/v1/calculator_pb.js";
+import { h2loadVersion } from "./bench/h2load.js";
+import { type MeasureSettings, type MemoryRun, measure, memoryRun, type Run } from "./bench/measure.js";
+import { seedMovies } from "./bench/movies.js";
+import { type Options, parseOptions, UsageError, usage } from "./bench/options.js";
+import { probe } from "./bench/probe.js";
+import { choosePinning, cpuMicros, launcherFor, memory } from "./bench/proc.js";
+import { type CellRuns, checkTargets, runNotes, summarize, table, targetLines } from "./bench/report.js";
+import {
+  type BenchServer,
+  pythonMissing,
+  type ServerId,
+  serverLabels,
+  startGrpcio,
+  startGrpcJs,
+  startRaw,
+  startThisServer,
+} from "./bench/servers.js";
+import { type Expectation, type Workload, workloads } from "./bench/workloads.js";
 
-/** Conservative floors for a 2-core machine; raise them when the server gets faster. */
-const targets = {
-  grpcRequestsPerSecond: 2_000,
-  connectRequestsPerSecond: 2_000,
-  databaseRequestsPerSecond: 1_000,
-  // The embedded database (PGlite's WebAssembly heap) takes most of the
-  // memory before the first call; what load adds on top is what can leak.
-  rssGrowthUnderLoadMiB: 200,
-  peakRssMiB: 1_200,
-};
+let options: Options | undefined;
+try {
+  options = parseOptions(process.argv.slice(2), process.env);
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  console.error(`${error.message}\n${usage}`);
+  process.exit(2);
+}
+if (options === undefined) {
+  console.log(usage);
+  process.exit(0);
+}
+const settings: Options = options;
 
-const requests = Number(process.env.BENCH_REQUESTS ?? 40_000);
-
-if (spawnSync("h2load", ["--version"]).error) {
+const h2load = h2loadVersion();
+if (h2load === undefined) {
   console.error("h2load not found: install it with `apt-get install nghttp2-client`");
   process.exit(2);
 }
 
+/** Progress goes to stderr, so stdout carries only the report. */
+const progress = (line: string) => process.stderr.write(`${line}\n`);
+
+const pinning = choosePinning();
+const notes: string[] = [];
+notes.push(
+  pinning.pinned
+    ? `servers pinned to CPU ${pinning.serverCpu}, h2load to CPU ${pinning.loadCpu} (taskset)`
+    : `not pinned: ${pinning.reason}; servers and h2load share the CPUs`,
+);
+const noPython = pythonMissing();
+if (noPython !== undefined) notes.push(`grpcio (Python) skipped: ${noPython}`);
+
+const allWorkloads = workloads();
+const unknown = (settings.workloads ?? []).filter((id) => !allWorkloads.some((workload) => workload.id === id));
+if (unknown.length > 0) {
+  console.error(`unknown workloads: ${unknown.join(", ")}; known: ${allWorkloads.map((workload) => workload.id).join(", ")}`);
+  process.exit(2);
+}
+const chosen = allWorkloads
+  .filter((workload) => settings.workloads === undefined || settings.workloads.includes(workload.id))
+  .map((workload) => ({ ...workload, servers: workload.servers.filter((id) => id !== "grpcio" || noPython === undefined) }));
+const memoryWorkload = allWorkloads.find((workload) => workload.id === "grpc-unary-8x16");
+if (memoryWorkload === undefined) throw new Error("the gRPC unary 8×16 workload is missing");
+
 const work = mkdtempSync(join(tmpdir(), "bench-"));
-// Every call is logged, as in production, to a file as a log collector would
-// read it: a pipe nobody drains fast enough would measure the backlog instead.
-const logFile = join(work, "server.log");
-const server = spawn(process.execPath, ["dist/server/main.js"], {
-  env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_FORMAT: "json", LOG_LEVEL: "info", DATA_DIR: join(work, "data") },
-  stdio: ["ignore", openSync(logFile, "w"), "inherit"],
-});
-const port = await serverPort(logFile);
+const measureSettings: MeasureSettings = {
+  workDir: work,
+  loadLauncher: launcherFor(pinning, "load"),
+  warmupMs: settings.warmupMs,
+  durationMs: settings.durationMs,
+  cpus: pinning.pinned ? { server: pinning.serverCpu, load: pinning.loadCpu } : undefined,
+};
+const loadBefore = loadavg()[0] ?? Number.NaN;
+const servers = new Map<ServerId, BenchServer>();
+let exitCode = 2;
 
 try {
-  const message = toBinary(SquareRootRequestSchema, create(SquareRootRequestSchema, { number: 2 }));
-  const frame = Buffer.alloc(5 + message.length);
-  frame.writeUInt32BE(message.length, 1);
-  frame.set(message, 5);
-  writeFileSync(join(work, "grpc.bin"), frame);
-  writeFileSync(join(work, "connect.json"), JSON.stringify({ number: 2 }));
-  const url = `http://127.0.0.1:${port}/calculator.v1.CalculatorService/SquareRoot`;
-
-  const pid = server.pid;
-  if (pid === undefined) throw new Error("the server process has no pid: it could not be started");
-  const rssBeforeLoadMiB = currentRss(pid);
-  const movie = encodeURIComponent(JSON.stringify({ id: "a8034f44-aee4-44cf-b32c-74cf452aaaae" }));
-  const grpc = h2load([
-    "-n",
-    String(requests),
-    "-c",
-    "8",
-    "-m",
-    "16",
-    "-d",
-    join(work, "grpc.bin"),
-    "-H",
-    "content-type: application/grpc",
-    "-H",
-    "te: trailers",
-    url,
-  ]);
-  const connect = h2load([
-    "--h1",
-    "-n",
-    String(requests),
-    "-c",
-    "32",
-    "-d",
-    join(work, "connect.json"),
-    "-H",
-    "content-type: application/json",
-    url,
-  ]);
-  const database = h2load([
-    "--h1",
-    "-n",
-    String(requests / 4),
-    "-c",
-    "16",
-    `http://127.0.0.1:${port}/movie.v1.MovieService/GetMovie?encoding=json&message=${movie}`,
-  ]);
-  const peakRssMiB = peakRss(pid);
-
-  const rows = [
-    ["gRPC unary over h2c (8 conns x 16 streams)", grpc.rps, targets.grpcRequestsPerSecond, "req/s", grpc.meanLatency],
-    ["Connect JSON unary over HTTP/1.1 (32 conns)", connect.rps, targets.connectRequestsPerSecond, "req/s", connect.meanLatency],
-    [
-      "GetMovie from the database, Connect GET over HTTP/1.1 (16 conns)",
-      database.rps,
-      targets.databaseRequestsPerSecond,
-      "req/s",
-      database.meanLatency,
-    ],
-  ] as const;
-  let missed = false;
-  for (const [name, value, floor, unit, latency] of rows) {
-    const ok = value >= floor;
-    missed ||= !ok;
-    console.log(`${ok ? "ok  " : "MISS"} ${name}: ${value.toFixed(0)} ${unit} (target >= ${floor}), mean latency ${latency}`);
+  for (const workload of [...chosen, memoryWorkload]) {
+    if (workload.body !== undefined) writeFileSync(join(work, `${workload.id}.body`), workload.body);
   }
-  const growthMiB = peakRssMiB - rssBeforeLoadMiB;
-  const memoryOk = peakRssMiB <= targets.peakRssMiB && growthMiB <= targets.rssGrowthUnderLoadMiB;
-  missed ||= !memoryOk;
-  console.log(
-    `${memoryOk ? "ok  " : "MISS"} server RSS: ${rssBeforeLoadMiB.toFixed(0)} MiB idle, peak ${peakRssMiB.toFixed(0)} MiB ` +
-      `(+${growthMiB.toFixed(0)} under load; targets: peak <= ${targets.peakRssMiB}, growth <= ${targets.rssGrowthUnderLoadMiB})`,
-  );
-  for (const run of [grpc, connect, database]) {
-    if (run.failed > 0) {
-      missed = true;
-      console.log(`MISS ${run.failed} requests failed`);
+
+  const dataDir = join(work, "data");
+  const catalogueFile = join(work, "catalogue.json");
+  let started = performance.now();
+  const catalogue = await seedMovies(dataDir, settings.movies, catalogueFile);
+  progress(`seeded ${settings.movies} movies (${catalogue.length} in the catalogue) in ${seconds(started)}`);
+
+  started = performance.now();
+  const needed = new Set<ServerId>(["this", ...chosen.flatMap((workload) => workload.servers)]);
+  const serverLauncher = launcherFor(pinning, "server");
+  // Each its own process, started one after the other so none starts under another's start-up load.
+  if (needed.has("this")) servers.set("this", await startThisServer(dataDir, serverLauncher));
+  if (needed.has("grpc-js")) servers.set("grpc-js", await startGrpcJs(catalogueFile, serverLauncher, work));
+  if (needed.has("grpcio")) servers.set("grpcio", await startGrpcio(serverLauncher, work));
+  if (needed.has("raw-h2")) servers.set("raw-h2", await startRaw("h2", serverLauncher, work));
+  if (needed.has("raw-h1")) servers.set("raw-h1", await startRaw("h1", serverLauncher, work));
+  progress(`started ${[...servers.keys()].map((id) => serverLabels[id]).join(", ")} in ${seconds(started)}`);
+
+  const server = (id: ServerId): BenchServer => {
+    const found = servers.get(id);
+    if (found === undefined) throw new Error(`${serverLabels[id]} is not running`);
+    return found;
+  };
+  const expectations = new Map<string, Expectation>();
+  const key = (workload: Workload, id: ServerId) => `${workload.id} ${id}`;
+  const check = async (workload: Workload, id: ServerId) => {
+    const target = server(id);
+    const reply = await probe({
+      url: `http://127.0.0.1:${target.port}${workload.target}`,
+      http1: workload.http1,
+      method: workload.method,
+      headers: workload.headers,
+      body: workload.body,
+    });
+    try {
+      expectations.set(key(workload, id), workload.check(reply));
+    } catch (error) {
+      throw new Error(`${workload.id} against ${serverLabels[id]}: ${(error as Error).message}`);
+    }
+    // The probe's call was logged; it must not count in the first run.
+    target.loggedFailures?.();
+  };
+  for (const workload of chosen) for (const id of workload.servers) await check(workload, id);
+  if (settings.memoryCalls > 0 && !expectations.has(key(memoryWorkload, "this"))) await check(memoryWorkload, "this");
+  const stream = chosen.find((workload) => workload.id === "stream-list-movies");
+  const streamed = stream === undefined ? undefined : expectations.get(key(stream, "this"));
+  if (stream !== undefined) {
+    const theirs = expectations.get(key(stream, "grpc-js"));
+    if (theirs !== undefined && streamed !== undefined && theirs.bytesPerCall !== streamed.bytesPerCall) {
+      notes.push(
+        `ListMovies: grpc-js streams ${theirs.bytesPerCall} bytes in ${theirs.messagesPerCall} messages, ` +
+          `this server ${streamed.bytesPerCall} in ${streamed.messagesPerCall}`,
+      );
     }
   }
-  process.exitCode = missed ? 1 : 0;
+
+  // What each server burns doing nothing (timers, the database's upkeep): it
+  // is part of every CPU-per-call figure, most at low rates.
+  const idleCpuPct = await idleCpu(servers, settings.quick ? 500 : 2_000);
+  progress(`idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}`);
+
+  const cells = new Map<string, CellRuns & { runs: Run[] }>();
+  const total = chosen.reduce((sum, workload) => sum + workload.servers.length, 0) * settings.rounds;
+  const eachS = (settings.warmupMs + settings.durationMs) / 1000 + 0.5;
+  progress(`${total} runs of ${eachS.toFixed(1)} s, about ${Math.ceil((total * eachS) / 60)} min, then the memory run`);
+  let done = 0;
+  for (let round = 1; round <= settings.rounds; round++) {
+    for (const workload of chosen) {
+      // Rotate who goes first each round, so no server always follows the same one.
+      const order = workload.servers.map((_, i, all) => all[(i + round - 1) % all.length] as ServerId);
+      for (const id of order) {
+        const expectation = expectations.get(key(workload, id));
+        if (expectation === undefined) throw new Error(`no probe for ${key(workload, id)}`);
+        const run = await measure(measureSettings, workload, server(id), expectation, round);
+        const cell = cells.get(key(workload, id)) ?? {
+          workload: workload.id,
+          title: workload.title,
+          unit: workload.unit,
+          server: id,
+          runs: [],
+        };
+        cell.runs.push(run);
+        cells.set(key(workload, id), cell);
+        done++;
+        progress(
+          `[${done}/${total}] round ${round} ${workload.id} ${serverLabels[id]}: ${Math.round(run.rate)} ${workload.unit}/s, ` +
+            `p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuUsPerUnit.toFixed(1)} µs CPU, ` +
+            `${run.rssMiB.toFixed(0)} MiB${run.failed > 0 ? `, ${run.failed} FAILED` : ""}` +
+            (run.cores === undefined
+              ? ""
+              : `; cores: server ${run.cores.serverCorePct.toFixed(0)}% (others ${run.cores.othersOnServerCorePct.toFixed(0)}%), ` +
+                `h2load ${run.cores.loadCorePct.toFixed(0)}%`),
+        );
+      }
+    }
+  }
+
+  let memoryResult: MemoryRun | undefined;
+  if (settings.memoryCalls > 0) {
+    const expectation = expectations.get(key(memoryWorkload, "this"));
+    if (expectation === undefined) throw new Error("no probe for the memory run");
+    progress(`memory run: ${settings.memoryCalls} gRPC unary calls (8 conn × 16 streams) against this server`);
+    memoryResult = await memoryRun(measureSettings, memoryWorkload, server("this"), expectation, settings.memoryCalls, progress);
+    progress(
+      `memory run: RSS ${memoryResult.rssStartMiB.toFixed(0)} → ${memoryResult.rssEndMiB.toFixed(0)} MiB ` +
+        `(${memoryResult.growthPct.toFixed(1)}%), ${Math.round(memoryResult.rate)} calls/s`,
+    );
+  }
+  const peakRssMiB = new Map([...servers].map(([id, running]) => [id, memory(running.pid).peakMiB]));
+  const loadAfter = loadavg()[0] ?? Number.NaN;
+
+  // In the order of the workloads, then of their servers, whatever order they ran in.
+  const ordered = chosen.flatMap((workload) => workload.servers.flatMap((id) => cells.get(key(workload, id)) ?? []));
+  const summary = summarize(ordered);
+  const targets = checkTargets({
+    cells: summary,
+    memory: memoryResult,
+    stream: streamed === undefined ? undefined : { streamed: streamed.messagesPerCall, catalogue: catalogue.length },
+  });
+  const missed = targets.some((target) => target.ok === false);
+
+  const cpu = cpus();
+  const machine = {
+    cpuModel: cpu[0]?.model ?? "unknown",
+    cpus: cpu.length,
+    node: process.version,
+    h2load,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAfter,
+  };
+  const paths = {
+    grpc: "/Calculator/SquareRoot (tutorial contract: this server, grpc-js, grpcio, raw node:http2)",
+    connect: "/calculator.v1.CalculatorService/SquareRoot (Connect JSON, Connect GET, gRPC-Web; the tutorial contract allows no GET)",
+    stream: `/movie.v1.MovieService/ListMovies, ${streamed?.messagesPerCall ?? "?"} movies per stream`,
+  };
+  const lines = [
+    `Benchmark of ${new Date().toISOString()}: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, h2load ${h2load}`,
+    `${settings.rounds} round(s), each run ${settings.warmupMs / 1000} s warm-up + ${settings.durationMs / 1000} s measured; medians. ` +
+      `Load average before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
+    ...notes,
+    `gRPC rows call ${paths.grpc}; Connect and gRPC-Web rows call ${paths.connect}; streaming: ${paths.stream}.`,
+    "",
+    table(summary),
+    "",
+    ...runNotes(ordered),
+    `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
+    "",
+    "Targets:",
+    targetLines(targets),
+  ];
+  console.log(lines.join("\n"));
+
+  const jsonPath = resolve(settings.jsonPath);
+  const json = {
+    date: new Date().toISOString(),
+    machine,
+    pinning,
+    settings,
+    notes: [...notes, ...runNotes(ordered)],
+    paths,
+    cells: summary.map((cell) => ({ ...cell, runs: cells.get(`${cell.workload} ${cell.server}`)?.runs ?? [] })),
+    memory: memoryResult,
+    peakRssMiB: Object.fromEntries(peakRssMiB),
+    idleCpuPct: Object.fromEntries(idleCpuPct),
+    targets,
+    ok: !missed,
+  };
+  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  progress(`results written to ${jsonPath}`);
+  exitCode = missed ? 1 : 0;
+} catch (error) {
+  console.error(`the benchmark failed: ${(error as Error).stack ?? error}`);
 } finally {
-  server.kill("SIGTERM");
+  for (const running of servers.values()) await running.stop().catch(() => {});
   rmSync(work, { recursive: true, force: true });
 }
+process.exit(exitCode);
 
-function h2load(args: string[]): { rps: number; failed: number; meanLatency: string } {
-  const run = spawnSync("h2load", args, { encoding: "utf8" });
-  const out = run.stdout;
-  const rps = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1];
-  const done = /requests: \d+ total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  const latency = /time for request:\s+\S+\s+\S+\s+(\S+)/.exec(out)?.[1];
-  if (rps === undefined || done === null) throw new Error(`could not read h2load's output:\n${out}\n${run.stderr}`);
-  return { rps: Number(rps), failed: Number(done[2]) + Number(done[3]), meanLatency: latency ?? "?" };
+/** Each server's CPU use while idle, in percent of one core, sampled together over `ms`. */
+async function idleCpu(running: ReadonlyMap<ServerId, BenchServer>, ms: number): Promise<Map<ServerId, number>> {
+  const before = new Map([...running].map(([id, server]) => [id, cpuMicros(server.pid)]));
+  const started = performance.now();
+  await sleep(ms);
+  const elapsedUs = (performance.now() - started) * 1000;
+  return new Map([...running].map(([id, server]) => [id, ((cpuMicros(server.pid) - (before.get(id) ?? 0)) / elapsedUs) * 100]));
 }
 
-/** Highest resident set size the process reached, in MiB (Linux). */
-function peakRss(pid: number): number {
-  return procStatusMiB(pid, "VmHWM");
+function describe(values: ReadonlyMap<ServerId, number>, format: (value: number) => string): string {
+  return [...values].map(([id, value]) => `${serverLabels[id]} ${format(value)}`).join(", ");
 }
 
-function currentRss(pid: number): number {
-  return procStatusMiB(pid, "VmRSS");
-}
-
-function procStatusMiB(pid: number, field: string): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1];
-  return Number(kib) / 1024;
-}
-
-/** The port from the server's "serving" log line. */
-async function serverPort(file: string): Promise<number> {
-  for (let waited = 0; waited < 30_000; waited += 50) {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const { port } = (line ? JSON.parse(line) : {}) as { port?: number };
-      if (port !== undefined) return port;
-    }
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode}`);
-    await sleep(50);
-  }
-  server.kill();
-  throw new Error("the server did not start within 30 s");
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
 }

@@ -27,6 +27,15 @@ function installCleanup(): void {
   }
 }
 
+/** How to start the server, besides its environment. */
+export interface StartOptions {
+  /**
+   * A command the server runs under, e.g. ["taskset", "-c", "0"] to pin it
+   * to one core; it must exec the server so the pid stays the server's.
+   */
+  readonly launcher?: readonly string[];
+}
+
 export interface Exit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -45,11 +54,12 @@ export class ServerProcess {
     readonly exited: Promise<Exit>,
   ) {}
 
-  static async start(env: Record<string, string> = {}): Promise<ServerProcess> {
+  static async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<ServerProcess> {
     installCleanup();
     const workDir = mkdtempSync(join(tmpdir(), "never-down-"));
     const port = await freePort();
-    const child = spawn(process.execPath, [mainScript], {
+    const [command = process.execPath, ...args] = [...(options.launcher ?? []), process.execPath, mainScript];
+    const child = spawn(command, args, {
       cwd: workDir,
       env: {
         ...process.env,
@@ -79,6 +89,11 @@ export class ServerProcess {
     return this.child.pid;
   }
 
+  /** The server's log file (JSON lines), which grows while it serves. */
+  get logPath(): string {
+    return join(this.workDir, "server.log");
+  }
+
   get alive(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
@@ -93,7 +108,7 @@ export class ServerProcess {
   tail(lines = 12): string {
     let log = "";
     try {
-      log = readFileSync(join(this.workDir, "server.log"), "utf8");
+      log = readFileSync(this.logPath, "utf8");
     } catch {
       // gone already
     }
@@ -120,7 +135,7 @@ export class ServerProcess {
   warnings(): Array<Record<string, unknown>> {
     let text = "";
     try {
-      text = readFileSync(join(this.workDir, "server.log"), "utf8");
+      text = readFileSync(this.logPath, "utf8");
     } catch {
       return [];
     }

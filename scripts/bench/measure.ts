@@ -1,0 +1,218 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
+import { busyPct, type CoreTimes, coreTimes, cpuMicros, memory } from "./proc.js";
+import type { BenchServer } from "./servers.js";
+import type { Expectation, Workload } from "./workloads.js";
+
+/** One run of one workload against one server. */
+export interface Run {
+  readonly round: number;
+  readonly seconds: number;
+  /** Whole calls h2load saw end (for a stream: whole streams). */
+  readonly calls: number;
+  /** Calls, or messages for a stream workload. */
+  readonly units: number;
+  /** Units per second. */
+  readonly rate: number;
+  /** Per call (for a stream: the whole stream), from h2load's per-request log. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  /** Server CPU (user + system, all threads) per unit, from /proc. */
+  readonly cpuUsPerUnit: number;
+  /** The server's resident memory right after the run. */
+  readonly rssMiB: number;
+  /** Calls that failed, in the warm-up or the run (see failures()). */
+  readonly failed: number;
+  /**
+   * When pinned, how busy the cores were (percent, from /proc/stat): the
+   * server's core, the part of it other processes took (a busy machine), and
+   * h2load's core (near 100: the rate may be h2load's limit, not the server's).
+   */
+  readonly cores?: { readonly serverCorePct: number; readonly othersOnServerCorePct: number; readonly loadCorePct: number };
+}
+
+export interface MeasureSettings {
+  readonly workDir: string;
+  /** The command prefix that pins h2load to its core. */
+  readonly loadLauncher: readonly string[];
+  readonly warmupMs: number;
+  readonly durationMs: number;
+  /** The cores of servers and h2load, when pinned. */
+  readonly cpus: { readonly server: number; readonly load: number } | undefined;
+}
+
+export function loadOf(workload: Workload, server: BenchServer, workDir: string): H2loadLoad {
+  return {
+    url: `http://127.0.0.1:${server.port}${workload.target}`,
+    http1: workload.http1,
+    connections: workload.connections,
+    streams: workload.streams,
+    headers: workload.headers,
+    bodyFile: workload.body === undefined ? undefined : join(workDir, `${workload.id}.body`),
+  };
+}
+
+/**
+ * Failed calls, as the best of three lower bounds (each sees failures the
+ * others miss): h2load's failed and timed-out requests (errors on the wire,
+ * non-2xx answers: Connect errors); the answers too short for their count
+ * (a gRPC error is 200 with trailers and no message, which h2load counts as
+ * a success, but it brings none of the expected bytes); and, for our server,
+ * the calls its own call log says failed.
+ */
+export function failures(summary: H2loadSummary, expectation: Expectation, loggedFailures: number): number {
+  const h2load = summary.failed + summary.timedOut;
+  let short = 0;
+  const bytes = expectation.bytesPerCall;
+  if (bytes !== undefined && bytes > 0) {
+    const missing = summary.done * bytes - summary.dataBytes;
+    if (missing > 0) short = Math.ceil(missing / bytes);
+  }
+  return Math.max(h2load, short, loggedFailures);
+}
+
+/**
+ * Warm-up (its own h2load run, so h2load's counts and the server's CPU
+ * reading cover only the measured run), then the measured run with a
+ * per-request log for percentiles, CPU time read from /proc before and after.
+ */
+export async function measure(
+  settings: MeasureSettings,
+  workload: Workload,
+  server: BenchServer,
+  expectation: Expectation,
+  round: number,
+): Promise<Run> {
+  const load = loadOf(workload, server, settings.workDir);
+  const warm = await runH2load(h2loadArgs(load, { durationMs: settings.warmupMs }), settings.loadLauncher);
+  await settle(server.pid);
+  const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
+  const logFile = join(settings.workDir, "requests.tsv");
+  const coresBefore = coreTimes();
+  const cpuBefore = cpuMicros(server.pid);
+  const started = performance.now();
+  const summary = await runH2load(h2loadArgs(load, { durationMs: settings.durationMs }, logFile), settings.loadLauncher);
+  const cpuUs = cpuMicros(server.pid) - cpuBefore;
+  const wallUs = (performance.now() - started) * 1000;
+  const coresAfter = coreTimes();
+  const { rssMiB } = memory(server.pid);
+  // Leaves the next run an idle server (see settle()).
+  await settle(server.pid);
+  const latencies = latenciesFromLogFile(logFile);
+  rmSync(logFile, { force: true });
+  const units = unitsOf(workload, expectation, summary);
+  return {
+    round,
+    seconds: summary.seconds,
+    calls: summary.done,
+    units,
+    rate: units / summary.seconds,
+    p50Ms: latencies.p50Us / 1000,
+    p99Ms: latencies.p99Us / 1000,
+    cpuUsPerUnit: units > 0 ? cpuUs / units : Number.NaN,
+    rssMiB,
+    failed: warmFailed + failures(summary, expectation, server.loggedFailures?.() ?? 0),
+    ...(settings.cpus === undefined ? {} : { cores: coreUse(settings.cpus, coresBefore, coresAfter, (cpuUs / wallUs) * 100) }),
+  };
+}
+
+function coreUse(cpus: { server: number; load: number }, before: CoreTimes, after: CoreTimes, serverOwnPct: number): Run["cores"] {
+  const serverCorePct = busyPct(before, after, cpus.server);
+  return {
+    serverCorePct,
+    othersOnServerCorePct: Math.max(0, serverCorePct - serverOwnPct),
+    loadCorePct: busyPct(before, after, cpus.load),
+  };
+}
+
+/**
+ * Waits until the server's CPU use falls under `quietPct` of a core over a
+ * `windowMs` window (at most `timeoutMs`). When h2load's time is up, the
+ * calls it had in flight are abandoned, but a server may still finish them:
+ * ours runs their queued database queries. That work must not fall into the
+ * next measured run (a slow workload of 0.5 s once measured nothing else).
+ */
+export async function settle(pid: number, quietPct = 10, windowMs = 100, timeoutMs = 10_000): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (performance.now() < until) {
+    const before = cpuMicros(pid);
+    const started = performance.now();
+    await sleep(windowMs);
+    const usedPct = ((cpuMicros(pid) - before) / ((performance.now() - started) * 1000)) * 100;
+    if (usedPct < quietPct) return;
+  }
+}
+
+/**
+ * h2load counts requests, and a ListMovies call is one request however many
+ * messages it streams. Messages are counted from the body bytes received
+ * (the probe measured a whole stream's bytes and messages): that also counts
+ * the messages of streams still running when the time is up.
+ */
+function unitsOf(workload: Workload, expectation: Expectation, summary: H2loadSummary): number {
+  if (workload.unit === "calls") return summary.done;
+  const bytes = expectation.bytesPerCall;
+  if (bytes === undefined) throw new Error(`${workload.id}: messages are counted by bytes, so the answer must have a fixed size`);
+  return Math.round((summary.dataBytes * expectation.messagesPerCall) / bytes);
+}
+
+export interface MemoryRun {
+  readonly calls: number;
+  readonly warmupCalls: number;
+  /** After the warm-up calls, before the counted ones. */
+  readonly rssStartMiB: number;
+  readonly rssEndMiB: number;
+  /** The highest RSS sampled (every 500 ms) during the counted calls. */
+  readonly rssMaxMiB: number;
+  readonly growthPct: number;
+  readonly rate: number;
+  readonly failed: number;
+}
+
+/** `calls` unary calls in one h2load run, with the server's RSS sampled after a warm-up, during and at the end. */
+export async function memoryRun(
+  settings: MeasureSettings,
+  workload: Workload,
+  server: BenchServer,
+  expectation: Expectation,
+  calls: number,
+  progress: (line: string) => void,
+): Promise<MemoryRun> {
+  const load = loadOf(workload, server, settings.workDir);
+  const run = (amount: H2loadAmount, onProgress?: (percent: number) => void) =>
+    runH2load(h2loadArgs(load, amount), settings.loadLauncher, onProgress);
+  // A tenth of the calls, at least 10,000 (or all of them, for a short run).
+  const warmupCalls = Math.round(Math.max(calls / 10, Math.min(calls, 10_000)));
+  const warm = await run({ requests: warmupCalls });
+  await settle(server.pid);
+  let failed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
+  const rssStartMiB = memory(server.pid).rssMiB;
+  let rssMaxMiB = rssStartMiB;
+  const sampler = setInterval(() => {
+    rssMaxMiB = Math.max(rssMaxMiB, memory(server.pid).rssMiB);
+  }, 500);
+  let summary: H2loadSummary;
+  try {
+    // h2load prints a line per 10% of the calls: a long run shows it is alive.
+    summary = await run({ requests: calls }, (percent) =>
+      progress(`memory run: ${percent}% done, RSS ${memory(server.pid).rssMiB.toFixed(0)} MiB`),
+    );
+  } finally {
+    clearInterval(sampler);
+  }
+  const rssEndMiB = memory(server.pid).rssMiB;
+  rssMaxMiB = Math.max(rssMaxMiB, rssEndMiB);
+  failed += failures(summary, expectation, server.loggedFailures?.() ?? 0);
+  return {
+    calls: summary.done,
+    warmupCalls,
+    rssStartMiB,
+    rssEndMiB,
+    rssMaxMiB,
+    growthPct: ((rssEndMiB - rssStartMiB) / rssStartMiB) * 100,
+    rate: summary.requestsPerSecond,
+    failed,
+  };
+}

@@ -1,0 +1,124 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+
+/** Clock ticks per second, the unit of CPU times in /proc/<pid>/stat (almost always 100). */
+export const clockTicksPerSecond: number = (() => {
+  const run = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" });
+  const ticks = Number(run.stdout?.trim());
+  return Number.isInteger(ticks) && ticks > 0 ? ticks : 100;
+})();
+
+/**
+ * utime + stime, in ticks, from the text of /proc/<pid>/stat. The command
+ * name (field 2) is in parentheses and may hold spaces, so fields are counted
+ * from the last ")": utime and stime are fields 14 and 15 of proc(5). Both
+ * cover every thread of the process (V8's helpers, libuv's pool, PGlite).
+ */
+export function cpuTicksFromStat(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state), so field n is fields[n - 3].
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) throw new Error(`unexpected /proc stat line: ${stat}`);
+  return utime + stime;
+}
+
+/** CPU time the process has used so far, user and system, in microseconds. */
+export function cpuMicros(pid: number): number {
+  return (cpuTicksFromStat(readFileSync(`/proc/${pid}/stat`, "utf8")) * 1e6) / clockTicksPerSecond;
+}
+
+/** Busy and total time of each CPU, in ticks. */
+export type CoreTimes = ReadonlyMap<number, { readonly busy: number; readonly total: number }>;
+
+/**
+ * Per-CPU times from the text of /proc/stat: "cpuN user nice system idle
+ * iowait irq softirq steal ...". Busy is everything but idle and iowait
+ * (guest time is inside user already).
+ */
+export function coreTimesFromStat(stat: string): CoreTimes {
+  const cores = new Map<number, { busy: number; total: number }>();
+  for (const line of stat.split("\n")) {
+    const match = /^cpu(\d+)\s+(.*)$/.exec(line);
+    if (match === null) continue;
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = (match[2] ?? "")
+      .split(/\s+/)
+      .map(Number);
+    const busy = user + nice + system + irq + softirq + steal;
+    cores.set(Number(match[1]), { busy, total: busy + idle + iowait });
+  }
+  return cores;
+}
+
+export function coreTimes(): CoreTimes {
+  return coreTimesFromStat(readFileSync("/proc/stat", "utf8"));
+}
+
+/** How busy `cpu` was between two readings, in percent; NaN when unknown. */
+export function busyPct(before: CoreTimes, after: CoreTimes, cpu: number): number {
+  const from = before.get(cpu);
+  const to = after.get(cpu);
+  if (from === undefined || to === undefined || to.total === from.total) return Number.NaN;
+  return ((to.busy - from.busy) / (to.total - from.total)) * 100;
+}
+
+export interface Memory {
+  /** Resident set size now. */
+  readonly rssMiB: number;
+  /** The highest resident set size so far (VmHWM). */
+  readonly peakMiB: number;
+}
+
+/** VmRSS and VmHWM from the text of /proc/<pid>/status, in MiB. */
+export function memoryFromStatus(status: string): Memory {
+  const field = (name: string) => {
+    const kib = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1];
+    if (kib === undefined) throw new Error(`/proc status has no ${name}`);
+    return Number(kib) / 1024;
+  };
+  return { rssMiB: field("VmRSS"), peakMiB: field("VmHWM") };
+}
+
+export function memory(pid: number): Memory {
+  return memoryFromStatus(readFileSync(`/proc/${pid}/status`, "utf8"));
+}
+
+/** The CPUs this process may run on, from "0-1,4" lists as in Cpus_allowed_list. */
+export function parseCpuList(list: string): number[] {
+  const cpus: number[] = [];
+  for (const part of list.trim().split(",")) {
+    if (part === "") continue;
+    const [from, to = from] = part.split("-").map(Number);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to)) continue;
+    for (let cpu = from; cpu <= to; cpu++) cpus.push(cpu);
+  }
+  return cpus;
+}
+
+export type Pinning =
+  | { readonly pinned: true; readonly serverCpu: number; readonly loadCpu: number }
+  | { readonly pinned: false; readonly reason: string };
+
+/**
+ * Servers on one core and the load generator on another, so neither steals
+ * the other's CPU and a server's CPU time is its own work. Needs taskset
+ * (util-linux) and two CPUs this process may use.
+ */
+export function choosePinning(): Pinning {
+  if (spawnSync("taskset", ["-V"]).error !== undefined) return { pinned: false, reason: "taskset is not installed" };
+  let allowed: number[] = [];
+  try {
+    allowed = parseCpuList(/^Cpus_allowed_list:\s+(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "");
+  } catch {
+    return { pinned: false, reason: "/proc/self/status is not readable" };
+  }
+  const [serverCpu, loadCpu] = allowed;
+  if (serverCpu === undefined || loadCpu === undefined) return { pinned: false, reason: `only ${allowed.length} CPU available` };
+  return { pinned: true, serverCpu, loadCpu };
+}
+
+/** The command prefix that runs a program on `cpu`, or nothing when not pinning. */
+export function launcherFor(pinning: Pinning, role: "server" | "load"): string[] {
+  if (!pinning.pinned) return [];
+  return ["taskset", "-c", String(role === "server" ? pinning.serverCpu : pinning.loadCpu)];
+}

@@ -1,0 +1,70 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { h2loadVersion } from "../../scripts/bench/h2load.js";
+import { pythonMissing } from "../../scripts/bench/servers.js";
+import { workloads } from "../../scripts/bench/workloads.js";
+import { describeUnless } from "../support/skip.js";
+
+// `npm run bench -- --quick`, shortened further: the harness runs every
+// workload against every server and writes every row. Speed is not judged
+// here (targets never go into timed tests), so exit code 1 (a target missed)
+// passes; 2 (the benchmark could not run) does not.
+
+const bench = fileURLToPath(new URL("../../scripts/bench.js", import.meta.url));
+
+describeUnless(
+  h2loadVersion() === undefined ? "h2load is not installed (apt-get install nghttp2-client)" : undefined,
+  "npm run bench -- --quick",
+  () => {
+    test("every workload has a row for every server, and the JSON has the memory run and the targets", { timeout: 120_000 }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), "bench-smoke-"));
+      try {
+        const json = join(dir, "results.json");
+        const args = ["--quick", "--duration", "0.5", "--warmup", "0.2", "--memory-calls", "3000", "--movies", "200", "--json", json];
+        const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, [bench, ...args], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
+            resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr }),
+          );
+        });
+        assert.ok(code === 0 || code === 1, `exit code ${code}\n${stderr.slice(-3_000)}`);
+        const results = JSON.parse(readFileSync(json, "utf8")) as {
+          cells: Array<{ workload: string; server: string; rate: number; runs: unknown[]; failed: number }>;
+          memory: { calls: number; rssStartMiB: number; rssEndMiB: number } | undefined;
+          targets: Array<{ target: string; ok: boolean | null }>;
+        };
+        const python = pythonMissing() === undefined;
+        const expected = workloads().flatMap((workload) =>
+          workload.servers.filter((server) => python || server !== "grpcio").map((server) => `${workload.id} ${server}`),
+        );
+        assert.deepEqual(
+          results.cells.map((cell) => `${cell.workload} ${cell.server}`),
+          expected,
+        );
+        for (const cell of results.cells) {
+          assert.equal(cell.runs.length, 1, `${cell.workload} ${cell.server}: one round`);
+          assert.equal(cell.failed, 0, `${cell.workload} ${cell.server}: no call failed`);
+          // Every server answered its probe call right before the runs. In
+          // half a second on a busy machine, 128 calls queued on the embedded
+          // database may all still be waiting, so only the calculator's
+          // runs must have counted calls.
+          if (cell.workload.startsWith("grpc-unary")) assert.ok(cell.rate > 0, `${cell.workload} ${cell.server}: calls counted`);
+        }
+        assert.ok(results.memory !== undefined && results.memory.calls >= 3000 && results.memory.rssEndMiB > 0);
+        assert.ok(results.targets.length >= 10);
+        assert.ok(
+          results.targets.some((check) => check.target.startsWith("ListMovies streams the whole catalogue (207 movies)") && check.ok),
+          "ListMovies streams every seeded movie and the tutorial's seven",
+        );
+        assert.match(stdout, /^\| Workload \| Server \| Rate \/s \|/m, "the Markdown table is printed");
+        assert.match(stdout, /^(ok {3}|MISS) gRPC unary 8×16: ≥ 1\.5× grpc-js/m, "the targets are printed");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { h2loadArgs, latenciesFromLog, parseH2loadOutput } from "../../scripts/bench/h2load.js";
+import { failures, type Run } from "../../scripts/bench/measure.js";
+import { parseOptions, UsageError } from "../../scripts/bench/options.js";
+import { grpcSquareRootReply, grpcWebReply, splitFrames } from "../../scripts/bench/payloads.js";
+import { busyPct, coreTimesFromStat, cpuTicksFromStat, memoryFromStatus, parseCpuList } from "../../scripts/bench/proc.js";
+import { type CellRuns, checkTargets, runNotes, summarize, table } from "../../scripts/bench/report.js";
+import { FailureCounter } from "../../scripts/bench/servers.js";
+import { median, percentile } from "../../scripts/bench/stats.js";
+
+// The benchmark's arithmetic and parsers, on canned input: what the numbers
+// in its table mean must not depend on a machine fast enough to run it.
+
+/** h2load 1.52's summary of a 1 s run, as printed (progress lines trimmed). */
+const h2loadOutput = `starting benchmark...
+spawning thread #0: 1 total client(s). Timing-based test with 0s of warm-up time and 1s of main duration for measurements.
+Application protocol: h2c
+
+finished in 1.00s, 1850.00 req/s, 126.67KB/s
+requests: 1850 total, 1851 started, 1850 done, 1850 succeeded, 0 failed, 0 errored, 0 timeout
+status codes: 1850 2xx, 0 3xx, 0 4xx, 0 5xx
+traffic: 126.67KB (129705) total, 57.59KB (58968) headers (space savings 74.50%), 18.07KB (18500) data
+                     min         max         mean         sd        +/- sd
+time for request:      260us     36.13ms       532us      1.50ms    97.03%
+time for connect:       53us        53us        53us         0us   100.00%
+time to 1st byte:     6.63ms      6.63ms      6.63ms         0us   100.00%
+req/s           :    1849.49     1849.49     1849.49        0.00   100.00%
+`;
+
+describe("h2load output", () => {
+  test("the summary is read with exact byte counts and times in seconds", () => {
+    assert.deepEqual(parseH2loadOutput(h2loadOutput), {
+      seconds: 1,
+      requestsPerSecond: 1850,
+      started: 1851,
+      done: 1850,
+      succeeded: 1850,
+      failed: 0,
+      errored: 0,
+      timedOut: 0,
+      dataBytes: 18500,
+      meanRequestUs: 532,
+    });
+  });
+
+  test("older versions' byte counts and a run measured in milliseconds are read too", () => {
+    const older = h2loadOutput
+      .replace("finished in 1.00s", "finished in 701.54ms")
+      .replace(/traffic: .*/, "traffic: 129705 bytes total, 58968 bytes headers (space savings 74.50%), 18500 bytes data");
+    const summary = parseH2loadOutput(older);
+    assert.ok(Math.abs(summary.seconds - 0.70154) < 1e-9, String(summary.seconds));
+    assert.equal(summary.dataBytes, 18500);
+  });
+
+  test("output without a summary (h2load could not connect) is an error quoting it", () => {
+    assert.throws(() => parseH2loadOutput("connect error: Connection refused\nNo protocol negotiated. Aborted."), /Connection refused/);
+  });
+
+  test("percentiles come from the per-request log, failed streams left out", () => {
+    const rows = Array.from({ length: 100 }, (_, i) => `1796046405074678\t200\t${(i + 1) * 10}`);
+    rows.push("1796046405074679\t-1\t999999");
+    const latencies = latenciesFromLog(`${rows.join("\n")}\n`);
+    assert.deepEqual(latencies, { count: 101, p50Us: 500, p99Us: 990 });
+  });
+
+  test("a timed run, a counted run, HTTP/1.1 and headers become the right flags", () => {
+    const load = {
+      url: "http://127.0.0.1:1/Calculator/SquareRoot",
+      http1: false,
+      connections: 8,
+      streams: 16,
+      headers: { "content-type": "application/grpc", te: "trailers" },
+      bodyFile: "/tmp/body",
+    };
+    assert.deepEqual(h2loadArgs(load, { durationMs: 1500 }, "/tmp/log"), [
+      ...["-c", "8", "-m", "16", "-t", "1", "-D", "1500ms", "-d", "/tmp/body"],
+      ...["-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", "/tmp/log", load.url],
+    ]);
+    const get = { ...load, http1: true, connections: 8, streams: 1, headers: {}, bodyFile: undefined };
+    assert.deepEqual(h2loadArgs(get, { requests: 4 }), ["-c", "8", "-m", "1", "-t", "1", "-n", "8", "--h1", load.url]);
+  });
+});
+
+describe("statistics", () => {
+  test("median of odd and even counts, NaN ignored, NaN for none", () => {
+    assert.equal(median([3, 1, 2]), 2);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([5, Number.NaN, 1, 3]), 3);
+    assert.ok(Number.isNaN(median([])));
+  });
+
+  test("nearest-rank percentiles are values that occurred", () => {
+    const sorted = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+    assert.equal(percentile(sorted, 50), 5);
+    assert.equal(percentile(sorted, 99), 10);
+    assert.equal(percentile(sorted, 90), 9);
+    assert.equal(percentile(sorted, 0), 1);
+    assert.equal(percentile([7], 99), 7);
+    assert.ok(Number.isNaN(percentile([], 50)));
+  });
+});
+
+describe("/proc", () => {
+  test("CPU ticks are fields 14 and 15, counted after the command name whatever it holds", () => {
+    const stat = "4242 (node (worker) x) S 1 4242 4242 0 -1 4194304 9000 0 0 0 1234 567 0 0 20 0 11 0 100 1000000 20000";
+    assert.equal(cpuTicksFromStat(stat), 1234 + 567);
+  });
+
+  test("VmRSS and VmHWM in MiB", () => {
+    const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n";
+    assert.deepEqual(memoryFromStatus(status), { rssMiB: 100, peakMiB: 200 });
+  });
+
+  test("per-core busy time from /proc/stat, idle and iowait not busy", () => {
+    const before = coreTimesFromStat("cpu  10 0 10 80 0 0 0 0 0 0\ncpu0 5 0 5 40 0 0 0 0 0 0\ncpu1 5 0 5 40 0 0 0 0 0 0\nintr 1\n");
+    const after = coreTimesFromStat("cpu  90 0 30 80 0 0 0 0 0 0\ncpu0 70 0 20 60 0 0 0 0 0 0\ncpu1 15 0 15 100 20 0 0 0 0 0\n");
+    assert.equal(busyPct(before, after, 0), 80);
+    assert.equal(busyPct(before, after, 1), 20);
+    assert.ok(Number.isNaN(busyPct(before, after, 7)));
+  });
+
+  test("CPU lists with ranges", () => {
+    assert.deepEqual(parseCpuList("0-1"), [0, 1]);
+    assert.deepEqual(parseCpuList("0,2-4,7\n"), [0, 2, 3, 4, 7]);
+    assert.deepEqual(parseCpuList("3"), [3]);
+  });
+});
+
+describe("failed calls", () => {
+  const summary = parseH2loadOutput(h2loadOutput);
+
+  test("a gRPC error is a 200 without the message: the missing bytes count it", () => {
+    assert.equal(failures(summary, { bytesPerCall: 10, messagesPerCall: 1 }, 0), 0);
+    assert.equal(failures({ ...summary, dataBytes: 18500 - 30 }, { bytesPerCall: 10, messagesPerCall: 1 }, 0), 3);
+  });
+
+  test("h2load's own failures, and the server's log, count when they see more", () => {
+    assert.equal(failures({ ...summary, failed: 5, timedOut: 1 }, { bytesPerCall: 10, messagesPerCall: 1 }, 2), 6);
+    assert.equal(failures(summary, { bytesPerCall: undefined, messagesPerCall: 1 }, 4), 4);
+  });
+
+  test("the call log's failed calls are counted once, canceled ones not at all, a half-written line later", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bench-log-"));
+    try {
+      const log = join(dir, "server.log");
+      const line = (msg: string, code: string) => `${JSON.stringify({ level: 30, code, msg })}\n`;
+      writeFileSync(log, line("call ok", "ok") + line("call failed: bad", "invalid_argument") + line("call failed: gone", "canceled"));
+      const counter = new FailureCounter(log);
+      assert.equal(counter.countNew(), 1);
+      assert.equal(counter.countNew(), 0, "nothing new");
+      const next = line("call failed: broke", "internal");
+      await appendFile(log, next.slice(0, 20));
+      assert.equal(counter.countNew(), 0, "the line is not complete yet");
+      await appendFile(log, next.slice(20));
+      assert.equal(counter.countNew(), 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+test("canned replies are well-formed frames", () => {
+  assert.equal(splitFrames(grpcSquareRootReply).messages.length, 1);
+  const web = splitFrames(grpcWebReply);
+  assert.equal(web.messages.length, 1);
+  assert.equal(web.trailers, "grpc-status: 0\r\n");
+  assert.throws(() => splitFrames(grpcSquareRootReply.subarray(0, 7)), /runs past/);
+});
+
+describe("report", () => {
+  const run = (round: number, rate: number, cpu: number, p50 = 1, p99 = 2): Run => ({
+    round,
+    seconds: 1,
+    calls: rate,
+    units: rate,
+    rate,
+    p50Ms: p50,
+    p99Ms: p99,
+    cpuUsPerUnit: cpu,
+    rssMiB: 100,
+    failed: 0,
+  });
+  const cell = (workload: string, server: CellRuns["server"], runs: Run[]): CellRuns => ({
+    workload,
+    title: workload,
+    unit: "calls",
+    server,
+    runs,
+  });
+  const cells = summarize([
+    cell("grpc-unary-8x16", "this", [run(1, 300, 10), run(2, 100, 30), run(3, 200, 20, 1, 4)]),
+    cell("grpc-unary-8x16", "grpc-js", [run(1, 100, 25), run(2, 100, 25), run(3, 100, 25)]),
+    cell("grpc-unary-8x16", "raw-h2", [run(1, 400, 5), run(2, 400, 5), run(3, 400, 5)]),
+  ]);
+
+  test("each cell is the median of its rounds, with ratios to grpc-js and to the raw limit", () => {
+    const ours = cells[0];
+    assert.equal(ours?.rate, 200);
+    assert.equal(ours?.cpuUsPerUnit, 20);
+    assert.equal(ours?.p99Ms, 2);
+    assert.equal(ours?.vsGrpcJs, 2);
+    assert.equal(ours?.vsRaw, 0.5);
+    assert.equal(cells[1]?.vsGrpcJs, 1);
+  });
+
+  test("the table is Markdown with a row per server, the workload named once", () => {
+    const lines = table(cells).split("\n");
+    assert.equal(lines.length, 2 + 3);
+    assert.match(
+      lines[2] ?? "",
+      /^\| grpc-unary-8x16 \| this server \| 200 \| 1\.00 \| 2\.00 \| 20\.0 \| 2\.00× \| 0\.50× \| 100 \| 0 \|$/,
+    );
+    assert.match(lines[3] ?? "", /^\| {2}\| @grpc\/grpc-js \|/);
+  });
+
+  test("targets pass, miss, or are skipped when not measured", () => {
+    const checks = checkTargets({ cells, memory: undefined, stream: { streamed: 7, catalogue: 10 } });
+    const verdict = (start: string) => checks.find((check) => check.target.startsWith(start))?.ok;
+    assert.equal(verdict("gRPC unary 8×16: ≥ 1.5× grpc-js"), true);
+    assert.equal(verdict("gRPC unary 8×16: ≥ 70%"), false);
+    assert.equal(verdict("gRPC unary 8×16: p99"), true);
+    assert.equal(verdict("CPU per unary call ≤ grpc-js's (grpc-unary-8x16)"), true);
+    assert.equal(verdict("gRPC unary 1 conn"), undefined);
+    assert.equal(verdict("Memory"), undefined);
+    assert.equal(verdict("ListMovies streams the whole catalogue"), false, "a capped stream is a miss");
+    assert.equal(verdict("No failed calls"), true);
+  });
+});
+
+test("runs that measured nothing and busy cores are reported", () => {
+  const run = (others: number, load: number): Run => ({
+    round: 1,
+    seconds: 1,
+    calls: 1,
+    units: 1,
+    rate: 1,
+    p50Ms: 1,
+    p99Ms: 1,
+    cpuUsPerUnit: 1,
+    rssMiB: 1,
+    failed: 0,
+    cores: { serverCorePct: 100, othersOnServerCorePct: others, loadCorePct: load },
+  });
+  const quiet = runNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 50), run(2, 60)] }]);
+  assert.deepEqual(quiet, []);
+  const busy = runNotes([
+    { workload: "w", title: "w", unit: "calls", server: "raw-h2", runs: [run(30, 95), run(10, 50), { ...run(20, 50), units: 0 }] },
+  ]);
+  assert.equal(busy.length, 3);
+  assert.match(busy[0] ?? "", /^1 run\(s\) ended no call: w\/raw node:http2/);
+  assert.match(busy[1] ?? "", /median 20% \(up to 30%\)/);
+  assert.match(busy[2] ?? "", /busy in w\/raw node:http2:/);
+  const everywhere = runNotes([{ workload: "w", title: "w", unit: "calls", server: "this", runs: [run(1, 95), run(1, 99)] }]);
+  assert.match(everywhere[0] ?? "", /busy in every run:/);
+});
+
+describe("options", () => {
+  test("defaults, --quick and explicit values", () => {
+    const defaults = parseOptions([], {});
+    assert.equal(defaults?.rounds, 3);
+    assert.equal(defaults?.memoryCalls, 1_000_000);
+    assert.equal(defaults?.movies, 10_000);
+    assert.equal(parseOptions([], { BENCH_MEMORY_CALLS: "5000" })?.memoryCalls, 5000);
+    const quick = parseOptions(["--quick", "--duration", "0.5"], {});
+    assert.equal(quick?.rounds, 1);
+    assert.equal(quick?.durationMs, 500);
+    assert.deepEqual(parseOptions(["--workloads", "a, b"], {})?.workloads, ["a", "b"]);
+    assert.equal(parseOptions(["--help"], {}), undefined);
+  });
+
+  test("nonsense is a usage error", () => {
+    assert.throws(() => parseOptions(["--rounds", "0"], {}), UsageError);
+    assert.throws(() => parseOptions(["--rounds", "1.5"], {}), UsageError);
+    assert.throws(() => parseOptions(["--duration", "soon"], {}), UsageError);
+    assert.throws(() => parseOptions(["--nope"], {}), UsageError);
+  });
+});

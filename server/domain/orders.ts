@@ -1,14 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { ChangeBuffer } from "./change-buffer.js";
 import { ConflictError, NotFoundError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
+import { Instant } from "./instant.js";
 import { optionalText, preview, requiredText, requiredUuid, uuidPattern } from "./text.js";
 
-/** One order. Times are kept to the millisecond. */
+/**
+ * One order. Its date, which clients choose, is kept to the microsecond; the
+ * create and update times, the server's own clock, to the millisecond.
+ */
 export interface Order {
   readonly id: string;
   readonly name: string;
   readonly completed: boolean;
-  readonly date: Date;
+  readonly date: Instant;
   readonly createTime: Date;
   readonly updateTime: Date;
   /** Starts at 1 and grows by one with every update; the etag is made from it. */
@@ -31,14 +35,14 @@ export interface NewOrder {
   readonly name: string;
   readonly completed: boolean;
   /** Undefined means the creation time. */
-  readonly date: Date | undefined;
+  readonly date: Instant | undefined;
   readonly idempotency: { readonly key: string; readonly fingerprint: string } | undefined;
 }
 
 export interface OrderPatch {
   readonly name?: string;
   readonly completed?: boolean;
-  readonly date?: Date;
+  readonly date?: Instant;
 }
 
 /** Where a page starts: just after this order in (create time, id) order. */
@@ -95,8 +99,8 @@ const maxEtagLength = 32;
 export const defaultPageSize = 50;
 export const maxPageSize = 500;
 /** The range of google.protobuf.Timestamp, which every client library can represent. */
-const earliestDate = Date.UTC(1, 0, 1);
-const latestDate = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const earliestDate = Instant.fromEpochMicros(-62_135_596_800_000_000n); // 0001-01-01T00:00:00Z
+const latestDate = Instant.fromEpochMicros(253_402_300_799_999_999n); // 9999-12-31T23:59:59.999999Z
 
 export interface OrdersOptions {
   /** Changes a watcher may fall behind by before its stream is ended. */
@@ -113,11 +117,11 @@ export class Orders {
   ) {}
 
   /** Creates an order; with an idempotency key, a retry returns the first order and creates nothing. */
-  async create(input: { name: string; completed: boolean; date: Date | undefined; idempotencyKey: string }): Promise<Order> {
+  async create(input: { name: string; completed: boolean; date: Instant | undefined; idempotencyKey: string }): Promise<Order> {
     const name = requiredText("name", input.name, maxNameLength);
     const date = input.date === undefined ? undefined : checkDate("date", input.date);
     const key = optionalText("idempotency_key", input.idempotencyKey, maxIdempotencyKeyLength);
-    const fingerprint = JSON.stringify([name, input.completed, date?.getTime() ?? null]);
+    const fingerprint = JSON.stringify([name, input.completed, fingerprintDate(date)]);
     const result = await this.repository.create({
       id: randomUUID(),
       name,
@@ -144,7 +148,7 @@ export class Orders {
   }
 
   /** Changes the fields given; with an etag, only if the order is still at that version. */
-  async update(id: string, changes: { name?: string; completed?: boolean; date?: Date }, etag: string, field = "id"): Promise<Order> {
+  async update(id: string, changes: { name?: string; completed?: boolean; date?: Instant }, etag: string, field = "id"): Promise<Order> {
     const orderId = requiredUuid(field, id);
     const patch: { -readonly [K in keyof OrderPatch]: OrderPatch[K] } = {};
     if (changes.name !== undefined) patch.name = requiredText("name", changes.name, maxNameLength);
@@ -263,12 +267,21 @@ function guarded(id: string, etag: string, write: GuardedWrite): Order {
   }
 }
 
-function checkDate(field: string, date: Date): Date {
-  const time = date.getTime();
-  if (!Number.isFinite(time) || time < earliestDate || time > latestDate) {
+function checkDate(field: string, date: Instant): Instant {
+  if (date.compare(earliestDate) < 0 || date.compare(latestDate) > 0) {
     throw new ValidationError(field, "range", `${field} must be between 0001-01-01 and 9999-12-31 (UTC)`);
   }
   return date;
+}
+
+/**
+ * The date as the idempotency fingerprint has it: milliseconds since the
+ * epoch as before dates kept microseconds, so a retry of an order created
+ * then still matches; the microseconds, as text, only when there are any.
+ */
+function fingerprintDate(date: Instant | undefined): number | string | null {
+  if (date === undefined) return null;
+  return date.hasSubMillis ? date.epochMicros.toString() : date.epochMillis;
 }
 
 function notFound(id: string): NotFoundError {

@@ -1,8 +1,9 @@
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, TimestampSchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { OrderChangeType, type Order as OrderMessage, OrderSchema, type OrderService } from "../../gen/order/v1/order_pb.js";
 import { ValidationError } from "../domain/errors.js";
+import { Instant } from "../domain/instant.js";
 import { type OrderChangeType as ChangeType, etagOf, type Order, type Orders } from "../domain/orders.js";
 
 const changeTypes: Record<ChangeType, OrderChangeType> = {
@@ -14,13 +15,13 @@ const changeTypes: Record<ChangeType, OrderChangeType> = {
 export function orderService(orders: Orders): ServiceImpl<typeof OrderService> {
   return {
     createOrder: async ({ name, completed, date, idempotencyKey }) => ({
-      order: toMessage(await orders.create({ name, completed, date: toDate(date), idempotencyKey })),
+      order: toMessage(await orders.create({ name, completed, date: toInstant(date), idempotencyKey })),
     }),
 
     getOrder: async ({ id }) => ({ order: toMessage(await orders.get(id)) }),
 
     updateOrder: async ({ id, name, completed, date, etag }) => ({
-      order: toMessage(await orders.update(id, { name, completed, date: toDate(date) }, etag)),
+      order: toMessage(await orders.update(id, { name, completed, date: toInstant(date) }, etag)),
     }),
 
     deleteOrder: async ({ id, etag }) => {
@@ -41,12 +42,13 @@ export function orderService(orders: Orders): ServiceImpl<typeof OrderService> {
   };
 }
 
-function toDate(timestamp: Timestamp | undefined): Date | undefined {
+/** Kept to the microsecond, as PostgreSQL keeps it: further nanoseconds are dropped. */
+function toInstant(timestamp: Timestamp | undefined): Instant | undefined {
   if (timestamp === undefined) return undefined;
   if (timestamp.nanos < 0 || timestamp.nanos > 999_999_999) {
     throw new ValidationError("date", "nanos", `date.nanos must be from 0 to 999999999, got ${timestamp.nanos}`);
   }
-  return timestampDate(timestamp);
+  return Instant.fromSecondsAndNanos(timestamp.seconds, timestamp.nanos);
 }
 
 function toMessage(order: Order): OrderMessage {
@@ -54,7 +56,7 @@ function toMessage(order: Order): OrderMessage {
     id: order.id,
     name: order.name,
     completed: order.completed,
-    date: timestampFromDate(order.date),
+    date: create(TimestampSchema, order.date.toSecondsAndNanos()),
     createTime: timestampFromDate(order.createTime),
     updateTime: timestampFromDate(order.updateTime),
     etag: etagOf(order),

@@ -50,4 +50,15 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex("orders_listing_by_completed").on("orders").columns(["completed", "create_time", "id"]).execute();
     },
   },
+  // Order dates come from clients, to the microsecond (the tutorial's Python
+  // client sends them so): keep them as PostgreSQL can, no longer rounded to
+  // milliseconds. Widening the precision rewrites no row.
+  "0004_order_date_microseconds": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable("orders")
+        .alterColumn("date", (column) => column.setDataType(sql`timestamptz(6)`))
+        .execute();
+    },
+  },
 };

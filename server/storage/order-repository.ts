@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { UnavailableError } from "../domain/errors.js";
+import { Instant } from "../domain/instant.js";
 import type {
   GuardedWrite,
   NewOrder,
@@ -58,12 +59,13 @@ export class SqlOrderRepository implements OrderRepository {
             id: order.id,
             name: order.name,
             completed: order.completed,
-            date: order.date ?? sql<Date>`now()`,
+            // By default the date is the create time, to the same millisecond.
+            date: order.date?.toString() ?? sql<string>`now()::timestamptz(3)`,
             idempotency_key: order.idempotency?.key ?? null,
             request_fingerprint: order.idempotency?.fingerprint ?? null,
           })
           .onConflict((conflict) => conflict.column("idempotency_key").doNothing())
-          .returningAll()
+          .returning(orderColumns)
           .executeTakeFirst();
         if (inserted !== undefined) {
           const created = toOrder(inserted);
@@ -74,7 +76,7 @@ export class SqlOrderRepository implements OrderRepository {
         // the insert waited for): answer with that order, write nothing.
         const earlier = await tx
           .selectFrom("orders")
-          .selectAll()
+          .select(orderColumns)
           .where("idempotency_key", "=", order.idempotency?.key ?? null)
           .executeTakeFirstOrThrow();
         return { order: toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
@@ -84,7 +86,7 @@ export class SqlOrderRepository implements OrderRepository {
 
   get(id: string): Promise<Order | undefined> {
     return guard(this.engine, async () => {
-      const row = await this.db.selectFrom("orders").selectAll().where("id", "=", id).executeTakeFirst();
+      const row = await this.db.selectFrom("orders").select(orderColumns).where("id", "=", id).executeTakeFirst();
       return row === undefined ? undefined : toOrder(row);
     });
   }
@@ -92,11 +94,12 @@ export class SqlOrderRepository implements OrderRepository {
   update(id: string, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite> {
     return this.guardedWrite(id, expectedVersion, async (tx, current) => {
       if (Object.keys(patch).length === 0) return current;
+      const { date, ...rest } = patch;
       const row = await tx
         .updateTable("orders")
-        .set({ ...patch, update_time: sql<Date>`now()`, version: sql<number>`version + 1` })
+        .set({ ...rest, ...(date && { date: date.toString() }), update_time: sql<Date>`now()`, version: sql<number>`version + 1` })
         .where("id", "=", id)
-        .returningAll()
+        .returning(orderColumns)
         .executeTakeFirstOrThrow();
       const updated = toOrder(row);
       await this.publish(tx, "updated", updated);
@@ -114,7 +117,7 @@ export class SqlOrderRepository implements OrderRepository {
 
   list({ limit, after, completed }: OrderPageQuery): Promise<Order[]> {
     return guard(this.engine, async () => {
-      let query = this.db.selectFrom("orders").selectAll().orderBy("create_time").orderBy("id").limit(limit);
+      let query = this.db.selectFrom("orders").select(orderColumns).orderBy("create_time").orderBy("id").limit(limit);
       if (completed !== undefined) query = query.where("completed", "=", completed);
       if (after !== undefined) {
         query = query.where((eb) => eb(eb.refTuple("create_time", "id"), ">", eb.tuple(after.createTime, after.id)));
@@ -146,7 +149,7 @@ export class SqlOrderRepository implements OrderRepository {
   ): Promise<GuardedWrite> {
     return guard(this.engine, () =>
       this.db.transaction().execute(async (tx): Promise<GuardedWrite> => {
-        const row = await tx.selectFrom("orders").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+        const row = await tx.selectFrom("orders").select(orderColumns).where("id", "=", id).forUpdate().executeTakeFirst();
         if (row === undefined) return { outcome: "not-found" };
         const current = toOrder(row);
         if (expectedVersion !== undefined && current.version !== expectedVersion) return { outcome: "stale", order: current };
@@ -158,7 +161,13 @@ export class SqlOrderRepository implements OrderRepository {
   private async publish(tx: Transaction<Tables>, type: OrderChangeType, order: Order): Promise<void> {
     const payload: ChangePayload = {
       type,
-      order: { ...order, date: order.date.getTime(), createTime: order.createTime.getTime(), updateTime: order.updateTime.getTime() },
+      order: {
+        ...order,
+        date: order.date.epochMillis,
+        dateMicros: order.date.epochMicros.toString(),
+        createTime: order.createTime.getTime(),
+        updateTime: order.updateTime.getTime(),
+      },
     };
     await sql`select pg_notify(${this.channel}, ${JSON.stringify(payload)})`.execute(tx);
   }
@@ -167,9 +176,16 @@ export class SqlOrderRepository implements OrderRepository {
     let change: OrderChange;
     try {
       const { type, order } = JSON.parse(payload) as ChangePayload;
+      const { dateMicros, ...rest } = order;
       change = {
         type,
-        order: { ...order, date: new Date(order.date), createTime: new Date(order.createTime), updateTime: new Date(order.updateTime) },
+        order: {
+          ...rest,
+          // From a server of an earlier version, milliseconds only.
+          date: dateMicros === undefined ? Instant.fromDate(new Date(order.date)) : Instant.fromEpochMicros(BigInt(dateMicros)),
+          createTime: new Date(order.createTime),
+          updateTime: new Date(order.updateTime),
+        },
       };
     } catch (error) {
       this.logger.error({ err: error }, "ignored an order change notification that could not be read");
@@ -179,18 +195,49 @@ export class SqlOrderRepository implements OrderRepository {
   }
 }
 
-/** An OrderChange as JSON, times in ms since the epoch. */
+/**
+ * An OrderChange as JSON, times in ms since the epoch; the date also in
+ * microseconds, as a decimal string. Servers of an earlier version, sharing
+ * the database during an upgrade, read the milliseconds and ignore the rest.
+ */
 interface ChangePayload {
   readonly type: OrderChangeType;
-  readonly order: Omit<Order, "date" | "createTime" | "updateTime"> & { date: number; createTime: number; updateTime: number };
+  readonly order: Omit<Order, "date" | "createTime" | "updateTime"> & {
+    date: number;
+    dateMicros?: string;
+    createTime: number;
+    updateTime: number;
+  };
 }
 
-function toOrder(row: Selectable<OrderRow>): Order {
+/**
+ * Every column but the date, which is read as microseconds since the epoch:
+ * node-postgres would make it a Date, which keeps milliseconds. Whole seconds
+ * and the microseconds within them are extracted apart, so the sum is exact
+ * whether extract() gives numeric (PostgreSQL 14 and later) or double.
+ */
+const orderColumns = [
+  "id",
+  "name",
+  "completed",
+  "create_time",
+  "update_time",
+  "version",
+  "idempotency_key",
+  "request_fingerprint",
+  sql<string>`(extract(epoch from date_trunc('second', date))::int8 * 1000000 + extract(microseconds from date)::int8 % 1000000)::text`.as(
+    "date_micros",
+  ),
+] as const;
+
+type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string };
+
+function toOrder(row: OrderSelection): Order {
   return {
     id: row.id,
     name: row.name,
     completed: row.completed,
-    date: row.date,
+    date: Instant.fromEpochMicros(BigInt(row.date_micros)),
     createTime: row.create_time,
     updateTime: row.update_time,
     version: row.version,

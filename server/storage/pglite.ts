@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
+import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { createPgConfig } from "@electric-sql/pglite/node-postgres";
 import pg from "pg";
@@ -7,6 +9,8 @@ import { handleClientErrors } from "./client-errors.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { Engine } from "./engine.js";
 import { HealthState } from "./health.js";
+import { folderStartParams, lightV8, memoryStartParams } from "./pglite-settings.js";
+import { initialiseFolder, withNewClusterTar } from "./pglite-setup.js";
 
 const inMemory = "memory://";
 
@@ -15,6 +19,11 @@ const inMemory = "memory://";
  * PGlite is one single-user backend, so the pool has one connection:
  * transactions take turns. Only one process may open a data folder at a
  * time (see data-dir-lock.ts).
+ *
+ * A new database (a new folder, or memory://) is created by initdb in a
+ * child process (pglite-setup.ts): its memory is then the child's, and is
+ * returned when the child exits. This process only ever opens an existing
+ * cluster, with buffers sized for an embedded service (pglite-settings.ts).
  */
 export async function openPglite(dataDir: string, logger: Logger): Promise<Engine> {
   let unlock = async () => {};
@@ -22,9 +31,19 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
     await mkdir(dataDir, { recursive: true });
     unlock = await lockDataDir(dataDir);
   }
+  lightV8();
   let lite: PGlite;
   try {
-    lite = await PGlite.create(dataDir === inMemory ? undefined : dataDir);
+    if (dataDir === inMemory) {
+      lite = await withNewClusterTar((loadDataDir) => PGlite.create({ loadDataDir, startParams: memoryStartParams }));
+      logger.info("created a new embedded database in memory");
+    } else {
+      // PGlite's own test for an existing cluster.
+      if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
+        await timed(logger, `created a new embedded database in ${dataDir}`, () => initialiseFolder(dataDir));
+      }
+      lite = await PGlite.create(dataDir, { startParams: folderStartParams });
+    }
   } catch (error) {
     await unlock();
     throw error;
@@ -55,4 +74,11 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
       await unlock();
     },
   };
+}
+
+async function timed<T>(logger: Logger, done: string, step: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const result = await step();
+  logger.info({ durationMs: Math.round(performance.now() - started) }, done);
+  return result;
 }

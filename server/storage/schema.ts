@@ -1,6 +1,12 @@
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
-/** The tables, as Kysely sees them. Timestamps are `timestamptz(3)`: milliseconds, like JavaScript dates. */
+/**
+ * The tables, as Kysely sees them. The create and update times are
+ * `timestamptz(3)`: milliseconds, like JavaScript dates. An order's date is
+ * `timestamptz(6)`, microseconds, which a Date would lose: it is written as
+ * RFC 3339 text and read as microseconds since the epoch (see
+ * order-repository.ts), never through a Date.
+ */
 export interface Tables {
   movies: MovieRow;
   orders: OrderRow;
@@ -17,7 +23,7 @@ export interface OrderRow {
   id: string;
   name: string;
   completed: boolean;
-  date: Date;
+  date: ColumnType<never, string, string>;
   create_time: Generated<Date>;
   update_time: Generated<Date>;
   version: Generated<number>;

@@ -219,6 +219,53 @@ for (const { engine, server } of await serversOnEachEngine((name) => `orders on 
       });
     }
 
+    test("dates keep their microseconds on both contracts, in the database and on WatchOrders", async () => {
+      const [grpc] = protocols.cases;
+      const { transport } = required(grpc);
+      const orders = createClient(OrderService, transport);
+      const tutorial = createClient(TutorialOrderService, transport);
+      const watching = new AbortController();
+      const changes = orders.watchOrders({}, { signal: watching.signal })[Symbol.asyncIterator]();
+      try {
+        assert.equal((await changes.next()).value?.started, true);
+
+        // What the tutorial's Python client sends when no date is given: f"{datetime.utcnow()}Z".
+        const python = required(
+          (await tutorial.createOrder({ name: "Python", completed: false, date: "2026-11-30 08:44:59.123456Z" })).order,
+        );
+        assert.equal(python.date, "2026-11-30T08:44:59.123456Z");
+        assert.equal(required((await tutorial.readOrder({ uuid: python.uuid })).order).date, "2026-11-30T08:44:59.123456Z");
+        const seen = required((await orders.getOrder({ id: python.uuid })).order);
+        assert.equal(seen.date?.seconds, BigInt(Date.UTC(2026, 10, 30, 8, 44, 59) / 1000));
+        assert.equal(seen.date?.nanos, 123_456_000);
+        const created = await changes.next();
+        assert.equal(created.value?.order?.date?.nanos, 123_456_000, "the change notification keeps the microseconds");
+
+        // order.v1 keeps a Timestamp to the microsecond; digits below it are dropped, as PostgreSQL keeps none.
+        const precise = required(
+          (await orders.createOrder({ name: "Precise", date: { seconds: -62_135_596_800n, nanos: 999_999_999 } })).order,
+        );
+        assert.deepEqual([precise.date?.seconds, precise.date?.nanos], [-62_135_596_800n, 999_999_000]);
+        assert.equal(required((await tutorial.readOrder({ uuid: precise.id })).order).date, "0001-01-01T00:00:00.999999Z");
+        await changes.next();
+
+        // Updates keep them too; an offset is applied; a date on a whole millisecond reads as before.
+        const updated = required(
+          (await tutorial.updateOrder({ uuid: python.uuid, name: "", completed: true, date: "2026-11-30T10:44:59.000001+02:00" })).order,
+        );
+        assert.equal(updated.date, "2026-11-30T08:44:59.000001Z");
+        assert.equal((await changes.next()).value?.order?.date?.nanos, 1_000);
+        const whole = required((await tutorial.updateOrder({ uuid: python.uuid, name: "", completed: true, date: "2026-11-30" })).order);
+        assert.equal(whole.date, "2026-11-30T00:00:00.000Z");
+        await changes.next();
+
+        await orders.deleteOrder({ id: python.uuid });
+        await orders.deleteOrder({ id: precise.id });
+      } finally {
+        watching.abort();
+      }
+    });
+
     test("paging visits every order once, oldest first, while orders are being added", async () => {
       const [, , connect] = protocols.cases;
       const { transport } = required(connect);

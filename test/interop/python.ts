@@ -52,6 +52,19 @@ interface MovieShown {
 interface OrderShown {
   notification_type: string;
   order?: { uuid: string; name: string; completed: boolean; date: string };
+  /** The date the client sent. */
+  sent?: string;
+}
+
+/**
+ * Microseconds since the epoch of a UTC date-time written with "T" or a
+ * space, any fraction digits (the first six count) and a final "Z".
+ */
+function epochMicros(text: string): bigint {
+  const match = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(text);
+  assert.ok(match, `${text} is a UTC date-time`);
+  const [, day, time, fraction = ""] = match;
+  return BigInt(Date.parse(`${day}T${time}Z`)) * 1000n + BigInt(fraction.slice(0, 6).padEnd(6, "0"));
 }
 
 /**
@@ -97,11 +110,15 @@ const expectations: Record<string, (outcomes: Outcomes) => number> = {
     const created = answer(outcomes, "OrderService.CreateOrder") as OrderShown;
     assert.equal(created.notification_type, "ORDER_NOTIFICATION_TYPE_ENUM_OK");
     assert.equal(created.order?.name, "Python order");
-    assert.match(created.order.date, /^\d{4}-\d\d-\d\dT.*Z$/, "an empty date means now, in UTC");
+    // f"{datetime.utcnow()}Z", e.g. "2026-11-30 08:44:59.123456Z", comes back as RFC 3339, the same instant to the microsecond.
+    assert.match(created.sent ?? "", /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?Z$/, "what the tutorial's client sends");
+    assert.match(created.order.date, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.(\d{3}|\d{6})Z$/);
+    assert.equal(epochMicros(created.order.date), epochMicros(created.sent ?? ""));
     const read = answer(outcomes, "OrderService.ReadOrder") as OrderShown;
     assert.deepEqual(read.order, created.order);
     const updated = answer(outcomes, "OrderService.UpdateOrder") as OrderShown;
     assert.equal(updated.order?.completed, true);
+    assert.equal(updated.order?.date, created.order.date, "the date it read, sent back, is the same instant");
     assert.ok((answer(outcomes, "OrderService.ListOrders") as string[]).includes(created.order.uuid));
     assert.equal(answer(outcomes, "OrderService.DeleteOrder"), true);
     failure(outcomes, "OrderService.ReadOrder(deleted)", "NOT_FOUND", /./);

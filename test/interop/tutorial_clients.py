@@ -12,9 +12,11 @@ import json
 import os
 import sys
 import tempfile
+import warnings
 
 import grpc
 from grpc_tools import protoc
+from datetime import datetime
 
 
 def generate(proto_root, tutorial, out_dir):
@@ -99,8 +101,10 @@ def order(channel):
             shown["order"] = dict(uuid=response.order.uuid, name=response.order.name, completed=response.order.completed, date=response.order.date)
         return shown
 
-    created = stub.CreateOrder(order_pb2.CreateOrderRequest(name="Python order", completed=False, date=""))
-    report("OrderService.CreateOrder", ok=True, response=show(created))
+    # The tutorial's client sends this when no date is given: a space, microseconds, and a Z.
+    sent = f"{datetime.utcnow()}Z"
+    created = stub.CreateOrder(order_pb2.CreateOrderRequest(name="Python order", completed=False, date=sent))
+    report("OrderService.CreateOrder", ok=True, response=dict(show(created), sent=sent))
     uuid = created.order.uuid
     attempt("OrderService.ReadOrder", lambda: show(stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid))))
     attempt(
@@ -125,6 +129,8 @@ TUTORIALS = {
 
 
 def main():
+    # datetime.utcnow() is deprecated from Python 3.12 on; the tutorial's client still calls it.
+    warnings.simplefilter("ignore", DeprecationWarning)
     target, proto_root = sys.argv[1], sys.argv[2]
     present = sorted(name for name in os.listdir(proto_root) if os.path.isdir(os.path.join(proto_root, name)))
     missing = [name for name in present if name not in TUTORIALS]

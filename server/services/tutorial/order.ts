@@ -7,6 +7,7 @@ import {
   type OrderService,
 } from "../../../gen/tutorial/order/order_pb.js";
 import { ValidationError } from "../../domain/errors.js";
+import { type Instant, parseInstant } from "../../domain/instant.js";
 import type { Order, Orders } from "../../domain/orders.js";
 import { preview } from "../../domain/text.js";
 
@@ -15,7 +16,9 @@ const maxDateLength = 64;
 
 /**
  * The order tutorial's contract, answered by the same orders. Its dates are
- * ISO 8601 strings; its updates replace the name and date unless left empty.
+ * strings: RFC 3339 and the forms Python writes (see parseInstant), given
+ * back as RFC 3339 in UTC with the same instant, to the microsecond. Its
+ * updates replace the name and date unless left empty.
  */
 export function tutorialOrderService(orders: Orders): ServiceImpl<typeof OrderService> {
   return {
@@ -40,21 +43,15 @@ export function tutorialOrderService(orders: Orders): ServiceImpl<typeof OrderSe
   };
 }
 
-/** ISO 8601; a date-time without an offset is taken as UTC, whatever the server's time zone. */
-function parseDate(text: string): Date | undefined {
-  // The longest ISO 8601 form taken here is 35 characters: refuse far longer text unread.
+/** Empty means none; a date-time without an offset is taken as UTC, whatever the server's time zone. */
+function parseDate(text: string): Instant | undefined {
+  // Real dates are at most about 40 characters: refuse far longer text unread.
   if (text.length > maxDateLength) throw invalidDate(text);
   const trimmed = text.trim();
   if (trimmed === "") return undefined;
-  const isoDateTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(trimmed);
-  if (isoDateTime === null) throw invalidDate(text);
-  const hasTime = isoDateTime[1] !== undefined;
-  const hasOffset = isoDateTime[4] !== undefined;
-  // Date.parse reads at most milliseconds; drop further digits first.
-  const normalised = trimmed.replace(/(\.\d{3})\d+/, "$1") + (hasTime && !hasOffset ? "Z" : "");
-  const date = new Date(normalised);
-  if (Number.isNaN(date.getTime())) throw invalidDate(text);
-  return date;
+  const instant = parseInstant(trimmed);
+  if (instant === undefined) throw invalidDate(text);
+  return instant;
 }
 
 function invalidDate(text: string): ValidationError {
@@ -66,5 +63,5 @@ function invalidDate(text: string): ValidationError {
 }
 
 function toMessage(order: Order): OrderMessage {
-  return create(OrderSchema, { uuid: order.id, name: order.name, completed: order.completed, date: order.date.toISOString() });
+  return create(OrderSchema, { uuid: order.id, name: order.name, completed: order.completed, date: order.date.toString() });
 }

@@ -1,0 +1,121 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, describe, test } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { MovieService } from "../../gen/movie/v1/movie_pb.js";
+import { OrderService } from "../../gen/order/v1/order_pb.js";
+import { pgliteCase } from "../support/database.js";
+import { type StartedServer, startServerProcess } from "../support/process.js";
+
+// The embedded database as a fresh clone's `npm start` uses it, in a server
+// process of its own: a new folder, the same folder again, and memory://.
+// Memory is asserted here (it does not depend on how busy the machine is);
+// start times are the benchmark's to report.
+
+/** What the server process holds in RAM now, and at most so far, in MiB (Linux). */
+function memoryMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1]) / 1024;
+  return { rss: field("VmRSS"), peak: field("VmHWM") };
+}
+
+/** RSS after start, on a new folder or an existing one. */
+const maxRssAfterStartMiB = 200;
+/**
+ * With memory:// the database's files are in this process's memory too:
+ * a new cluster takes about 130 MB as PGlite's in-memory file system holds it.
+ */
+const maxRssAfterStartInMemoryMiB = 350;
+/**
+ * The highest RSS ever, after some database work: V8 optimising PGlite's
+ * WebAssembly would add about 500 MB (the benchmark reports RSS under load).
+ */
+const maxPeakAfterWorkMiB = 300;
+const linuxOnly = process.platform === "linux" ? undefined : "reads /proc";
+
+const running: StartedServer[] = [];
+after(() => {
+  for (const server of running) server.child.kill("SIGKILL");
+});
+
+async function start(env: Record<string, string>): Promise<StartedServer> {
+  const server = await startServerProcess({ ...env, LOG_LEVEL: "info" });
+  running.push(server);
+  return server;
+}
+
+function orders(server: StartedServer) {
+  return createClient(OrderService, createGrpcTransport({ baseUrl: server.baseUrl }));
+}
+
+function assertFits(server: StartedServer, what: string, maxMiB = maxRssAfterStartMiB): void {
+  const pid = server.child.pid;
+  assert.ok(pid !== undefined);
+  const { rss } = memoryMiB(pid);
+  assert.ok(rss <= maxMiB, `${what}: ${rss.toFixed(0)} MiB RSS after start, more than ${maxMiB} MiB`);
+}
+
+const created = (server: StartedServer) => server.logs.filter((record) => record.msg.startsWith("created a new embedded database"));
+
+describe("the embedded database, light", () => {
+  const data = pgliteCase();
+  after(async () => (await data).cleanup());
+
+  test("a new folder is created outside the server process, then opened; the server fits", { skip: linuxOnly }, async () => {
+    const server = await start((await data).env);
+    assert.equal(created(server).length, 1, "initdb ran for the new folder");
+    assertFits(server, "new folder");
+    const order = (await orders(server).createOrder({ name: "Kept", date: { seconds: 1_800_000_000n, nanos: 123_456_000 } })).order;
+    assert.equal(order?.date?.nanos, 123_456_000);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test("the same folder opens again, with its data, without initdb; the server fits", { skip: linuxOnly }, async () => {
+    const server = await start((await data).env);
+    assert.equal(created(server).length, 0, "an existing folder is opened as it is");
+    assertFits(server, "existing folder");
+    const listed = (await orders(server).listOrders({})).orders;
+    assert.deepEqual(
+      listed.map((order) => [order.name, order.date?.nanos]),
+      [["Kept", 123_456_000]],
+    );
+
+    // Enough queries for V8 to optimise PostgreSQL's hottest functions, if
+    // it were allowed to: that alone takes hundreds of MB for a moment.
+    const transport = createGrpcTransport({ baseUrl: server.baseUrl });
+    const movies = createClient(MovieService, transport);
+    const client = orders(server);
+    for (let round = 0; round < 100; round++) {
+      await Promise.all([
+        movies.getMovie({ id: "a8034f44-aee4-44cf-b32c-74cf452aaaae" }),
+        client.createOrder({ name: `Work ${round}` }),
+        client.listOrders({ pageSize: 20 }),
+        (async () => {
+          for await (const _ of movies.listMovies({})) {
+          }
+        })(),
+      ]);
+    }
+    const pid = server.child.pid;
+    assert.ok(pid !== undefined);
+    const { peak } = memoryMiB(pid);
+    assert.ok(peak <= maxPeakAfterWorkMiB, `${peak.toFixed(0)} MiB RSS at the most, more than ${maxPeakAfterWorkMiB} MiB`);
+    assert.equal(await server.stop(), 0);
+  });
+
+  test("memory:// is a new database every time", { skip: linuxOnly }, async () => {
+    for (const round of [1, 2]) {
+      const server = await start({ DATA_DIR: "memory://" });
+      assert.equal(created(server).length, 1);
+      assertFits(server, "memory://", maxRssAfterStartInMemoryMiB);
+      const client = orders(server);
+      assert.deepEqual((await client.listOrders({})).orders, [], `round ${round}: nothing from before`);
+      await client.createOrder({ name: "Forgotten" });
+      let movies = 0;
+      for await (const _ of createClient(MovieService, createGrpcTransport({ baseUrl: server.baseUrl })).listMovies({})) movies++;
+      assert.equal(movies, 7, "the catalogue is seeded");
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});

@@ -1,18 +1,33 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 import type { Config } from "./config.js";
+import { BatchedLogDestination } from "./log-destination.js";
 
 export type { Logger };
 
 /**
- * The server's one logger. Pretty output is written synchronously in-process
- * (no worker thread), so nothing is lost when the process exits right after
- * logging, as it does at the end of a graceful shutdown.
+ * The server's one logger, in this process (no worker thread). Pretty output
+ * is written synchronously. JSON to stdout (production, the benchmark) is
+ * written in batches, one write per turn of the event loop, and flushed
+ * synchronously when the process exits (see BatchedLogDestination): either
+ * way nothing is lost when the process exits right after logging, as it does
+ * at the end of a graceful shutdown or on a fatal error. A `destination`
+ * other than stdout (tests) is written line by line.
  */
-export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, destination: NodeJS.WritableStream = process.stdout): Logger {
+export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, destination?: NodeJS.WritableStream): Logger {
   const options = { level: config.logLevel, base: undefined };
   if (config.logFormat === "pretty") {
-    return pino(options, pretty({ destination, sync: true, singleLine: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
+    return pino(
+      options,
+      pretty({
+        destination: destination ?? process.stdout,
+        sync: true,
+        singleLine: true,
+        ignore: "pid,hostname",
+        translateTime: "SYS:HH:MM:ss.l",
+      }),
+    );
   }
-  return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  const stream: DestinationStream = destination ?? new BatchedLogDestination(1);
+  return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, stream);
 }

@@ -29,5 +29,8 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
     limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
   logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
   const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
-  return [authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads }), rateLimitInterceptor(limiters)];
+  const guards = [authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads })];
+  // Without budgets the rate limit would only look each call up to spend nothing.
+  if (limiters.writes !== undefined || limiters.reads !== undefined) guards.push(rateLimitInterceptor(limiters));
+  return guards;
 }

@@ -4,6 +4,7 @@ import {
   Code,
   ConnectError,
   type ContextValues,
+  createContextKey,
   type HandlerContext,
   type Interceptor,
   type UnaryRequest,
@@ -13,6 +14,7 @@ import { contentTypeUnaryJson, contentTypeUnaryProto } from "@connectrpc/connect
 import { contentTypeJson as grpcJson, contentTypeProto as grpcProto } from "@connectrpc/connect/protocol-grpc";
 import { contentTypeJson as grpcWebJson, contentTypeProto as grpcWebProto } from "@connectrpc/connect/protocol-grpc-web";
 import { LazyHeaders } from "./lazy-headers.js";
+import type { FastMethod } from "./methods.js";
 import type { CallPlan } from "./plan.js";
 
 /** How a call ended: its message or error, and the response header and trailer the interceptors and the implementation left. */
@@ -63,55 +65,38 @@ export function armDeadline(signal: CallSignal, timeoutMs: number | undefined): 
   else signal.timer = setTimeout(expire, timeoutMs);
 }
 
+/** What the innermost step (the implementation) needs of one call; it travels in the call's context values. */
+interface CallFrame {
+  readonly plan: CallPlan;
+  readonly responseHeader: Headers;
+  readonly responseTrailer: Headers;
+  readonly timeoutMs: () => number | undefined;
+  readonly url: () => string;
+  readonly abort: (reason?: unknown) => void;
+}
+
+const frameKey = createContextKey<CallFrame | undefined>(undefined, { description: "fast path call" });
+
+/** A unary method's interceptor chain around its implementation. */
+export type UnaryChain = (req: UnaryRequest) => Promise<UnaryResponse>;
+
 /**
- * Runs one unary call through the server's interceptors (the same array
- * connect-node runs) and the service implementation, as connect-es's
- * invokeUnaryImplementation does, with the request's headers and URL built
- * only if something reads them.
+ * The interceptors (outermost first, as connect-es's applyInterceptors wraps
+ * them) around the method's implementation, composed once per method: the
+ * server's interceptors keep no state per `next`, only per call.
  */
-export async function runUnary(
-  plan: CallPlan,
-  source: CallSource,
-  input: unknown,
-  signal: CallSignal,
-  interceptors: readonly Interceptor[],
-): Promise<Outcome> {
-  const { entry } = plan;
+export function composeUnary(entry: FastMethod, interceptors: readonly Interceptor[]): UnaryChain {
   const { method, service } = entry;
-  const responseHeader = new Headers();
-  responseHeader.set("content-type", responseContentType(plan));
-  const responseTrailer = new Headers();
-  if (plan.protocol !== "connect") {
-    responseTrailer.set("grpc-status", "0");
-    if (plan.responseCompression !== null) responseHeader.set("grpc-encoding", plan.responseCompression.name);
-  }
-  const deadline = plan.timeoutMs === undefined ? undefined : Date.now() + plan.timeoutMs;
-  const requestHeader = LazyHeaders.of(source.headers);
-  let url: string | undefined;
-  const urlOf = () => (url ??= new URL(source.target, `${source.scheme}://${source.authority}`).toString());
-  const context: HandlerContext & { abort(reason?: unknown): void } = {
-    method,
-    service,
-    signal: signal.controller.signal,
-    timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
-    requestMethod: plan.requestMethod,
-    requestHeader,
-    responseHeader,
-    responseTrailer,
-    protocolName: plan.protocol,
-    values: source.contextValues,
-    get url() {
-      return urlOf();
-    },
-    abort: (reason?: unknown) => signal.abort(ConnectError.from(reason ?? "the call was aborted", Code.Canceled)),
-  };
   const implementation = async (req: UnaryRequest): Promise<UnaryResponse> => {
+    const frame = req.contextValues.get(frameKey);
+    if (frame === undefined) throw new ConnectError("the call's context values were replaced", Code.Internal);
+    const { plan, responseHeader, responseTrailer, url } = frame;
     // The implementation's context, as connect-es's mergeRequest makes it.
     const merged: HandlerContext & { abort(reason?: unknown): void } = {
       method,
       service: req.service,
       signal: req.signal,
-      timeoutMs: context.timeoutMs,
+      timeoutMs: frame.timeoutMs,
       requestMethod: plan.requestMethod,
       requestHeader: req.header,
       responseHeader,
@@ -119,9 +104,9 @@ export async function runUnary(
       protocolName: plan.protocol,
       values: req.contextValues,
       get url() {
-        return urlOf();
+        return url();
       },
-      abort: context.abort,
+      abort: frame.abort,
     };
     const output = await entry.impl(req.message, merged);
     return {
@@ -133,9 +118,43 @@ export async function runUnary(
       trailer: responseTrailer,
     };
   };
-  // Outermost first, as connect-es's applyInterceptors wraps them, for every call.
-  let next = implementation as (req: UnaryRequest) => Promise<UnaryResponse>;
-  for (let i = interceptors.length - 1; i >= 0; i--) next = (interceptors[i] as Interceptor)(next as never) as typeof next;
+  let next: UnaryChain = implementation;
+  for (let i = interceptors.length - 1; i >= 0; i--) next = (interceptors[i] as Interceptor)(next as never) as UnaryChain;
+  return next;
+}
+
+/**
+ * Runs one unary call through its method's chain (`composeUnary`: the same
+ * interceptor array connect-node runs, and the service implementation), as
+ * connect-es's invokeUnaryImplementation does, with the request's headers
+ * and URL built only if something reads them.
+ */
+export async function runUnary(
+  plan: CallPlan,
+  source: CallSource,
+  input: unknown,
+  signal: CallSignal,
+  chain: UnaryChain,
+): Promise<Outcome> {
+  const { method, service } = plan.entry;
+  const responseHeader = new Headers();
+  responseHeader.set("content-type", responseContentType(plan));
+  const responseTrailer = new Headers();
+  if (plan.protocol !== "connect") {
+    responseTrailer.set("grpc-status", "0");
+    if (plan.responseCompression !== null) responseHeader.set("grpc-encoding", plan.responseCompression.name);
+  }
+  const deadline = plan.timeoutMs === undefined ? undefined : Date.now() + plan.timeoutMs;
+  let url: string | undefined;
+  const urlOf = () => (url ??= new URL(source.target, `${source.scheme}://${source.authority}`).toString());
+  source.contextValues.set(frameKey, {
+    plan,
+    responseHeader,
+    responseTrailer,
+    timeoutMs: () => (deadline === undefined ? undefined : deadline - Date.now()),
+    url: urlOf,
+    abort: (reason?: unknown) => signal.abort(ConnectError.from(reason ?? "the call was aborted", Code.Canceled)),
+  });
   const request: UnaryRequest = {
     stream: false,
     message: input as MessageShape<DescMessage>,
@@ -146,11 +165,11 @@ export async function runUnary(
       return urlOf();
     },
     signal: signal.controller.signal,
-    header: requestHeader,
+    header: LazyHeaders.of(source.headers),
     contextValues: source.contextValues,
   };
   try {
-    const response = await next(request);
+    const response = await chain(request);
     copyHeaders(response.header, responseHeader);
     copyHeaders(response.trailer, responseTrailer);
     return { message: response.message, error: undefined, header: responseHeader, trailer: responseTrailer };

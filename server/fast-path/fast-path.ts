@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { requestInfoKey } from "../interceptors/request-info.js";
 import type { Logger } from "../logger.js";
 import { type Answer, answerOf } from "./answer.js";
-import { armDeadline, CallSignal, runUnary } from "./call.js";
+import { armDeadline, CallSignal, composeUnary, runUnary, type UnaryChain } from "./call.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { type CallPlan, planCall } from "./plan.js";
@@ -61,6 +61,8 @@ export type Result =
 export class FastPath {
   readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, handedBack: 0 };
   readonly #running = new Set<CallSignal>();
+  /** Each method's interceptor chain, composed on its first call. */
+  readonly #chains = new Map<FastMethod, UnaryChain>();
 
   constructor(readonly options: FastPathOptions) {
     options.shutdownSignal?.addEventListener(
@@ -135,12 +137,42 @@ export class FastPath {
       { headers: exchange.headers, scheme: exchange.scheme, authority: exchange.authority, target: exchange.target, contextValues },
       input,
       signal,
-      this.options.interceptors,
+      this.#chainOf(plan.entry),
     );
     return { kind: "answer", answer: await answerOf(plan, outcome, this.options) };
   }
 
+  #chainOf(entry: FastMethod): UnaryChain {
+    let chain = this.#chains.get(entry);
+    if (chain === undefined) {
+      chain = composeUnary(entry, this.options.interceptors);
+      this.#chains.set(entry, chain);
+    }
+    return chain;
+  }
+
   #contextValues(exchange: Exchange): ContextValues {
-    return createContextValues().set(requestInfoKey, { httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress });
+    return new CallValues().set(requestInfoKey, { httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress });
+  }
+}
+
+/**
+ * connect-es's createContextValues, as a class: the same behaviour (values
+ * kept under their key's symbol, the key's default when absent), without
+ * three new closures per call.
+ */
+class CallValues implements ContextValues {
+  get<T>(key: ContextKey<T>): T {
+    return key.id in this ? ((this as unknown as Record<symbol, T>)[key.id] as T) : key.defaultValue;
+  }
+
+  set<T>(key: ContextKey<T>, value: T): this {
+    (this as unknown as Record<symbol, T>)[key.id] = value;
+    return this;
+  }
+
+  delete(key: ContextKey<unknown>): this {
+    delete (this as unknown as Record<symbol, unknown>)[key.id];
+    return this;
   }
 }

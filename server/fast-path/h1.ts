@@ -28,7 +28,7 @@ export function fastPathH1(fast: FastPath, next: RequestHandler, logger: Logger)
       if (!res.writableFinished)
         signal.abort(new ConnectError("the client closed the connection", Code.Canceled, undefined, undefined, req.errored));
     };
-    res.once("close", onClose);
+    res.on("close", onClose);
     const exchange: Exchange = {
       httpVersion: req.httpVersion,
       headers: req.headers,

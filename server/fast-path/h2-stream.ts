@@ -26,7 +26,7 @@ export async function serveStream(
   const started = performance.now();
   const signal = fast.begin(plan);
   const onClose = () => signal.abort(clientGone(stream.rstCode));
-  stream.once("close", onClose);
+  stream.on("close", onClose);
   try {
     const body = await readBody(stream, plan.bodyCap);
     const session = stream.session;

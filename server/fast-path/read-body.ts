@@ -32,9 +32,9 @@ export function readBody(stream: Readable, cap: number): Promise<Body> {
     };
     const onEnd = () => finish(undefined);
     stream.on("data", onData);
-    stream.once("end", onEnd);
+    stream.on("end", onEnd);
     // Reset or cut: what arrived is all there is.
-    stream.once("close", onEnd);
+    stream.on("close", onEnd);
   });
 }
 

@@ -136,5 +136,5 @@ function badRequest({ field, rule, message }: ValidationError) {
 }
 
 export function errorMappingInterceptor(logger: Logger): Interceptor {
-  return (next) => (req) => observeCall({ onError: (error, signal) => toConnectError(error, signal, logger, req.method) })(next)(req);
+  return observeCall({ onError: (error, signal, req) => toConnectError(error, signal, logger, req.method) });
 }

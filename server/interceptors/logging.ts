@@ -65,18 +65,20 @@ export function logCall(logger: Logger, facts: CallFacts, error: unknown, extra:
  * `answerUnseenCalls` instead; this interceptor marks the calls it logs.
  */
 export function loggingInterceptor(logger: Logger): Interceptor {
-  return (next) => (req) => {
-    const started = performance.now();
-    const state = req.contextValues.get(callStateKey);
-    if (state !== undefined) state.seen = true;
-    const { httpVersion } = req.contextValues.get(requestInfoKey);
-    const log = (error: unknown) =>
+  return observeCall({
+    onStart: (req) => {
+      const state = req.contextValues.get(callStateKey);
+      if (state !== undefined) state.seen = true;
+      return performance.now();
+    },
+    onError: (error) => error,
+    onEnd: (error, req, started) =>
       logCall(
         logger,
         {
           procedure: `/${req.service.typeName}/${req.method.name}`,
           protocol: protocolOf(req.requestMethod, req.header),
-          http: httpVersion,
+          http: req.contextValues.get(requestInfoKey).httpVersion,
           method: req.requestMethod,
           started,
           requestId: req.contextValues.get(requestIdKey),
@@ -84,7 +86,6 @@ export function loggingInterceptor(logger: Logger): Interceptor {
         error,
         // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
         { principal: req.contextValues.get(principalKey)?.subject, scope: req.contextValues.get(grantKey) },
-      );
-    return observeCall({ onError: (error) => error, onEnd: log })(next)(req);
-  };
+      ),
+  });
 }

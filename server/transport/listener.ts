@@ -155,17 +155,22 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   };
 
   const keyPair = config.tls && { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) };
+  // Answers go out as soon as they are written, as http.createServer's own
+  // sockets do (its noDelay default applies only to connections it accepts
+  // itself): with Nagle's algorithm an HTTP/2 stream's trailers, or the next
+  // answer on the connection, waited for the client's delayed ACK.
+  const noDelay = true;
   const createAcceptor = (): net.Server => {
     if (keyPair) {
       const acceptor = tls.createServer(
-        { ...keyPair, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: config.headersTimeoutMs },
+        { ...keyPair, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: config.headersTimeoutMs, noDelay },
         (socket) => dispatch(socket, socket.alpnProtocol === "h2" ? "h2" : "http/1.1"),
       );
       acceptor.on("connection", track);
       acceptor.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
       return acceptor;
     }
-    return net.createServer((socket) => {
+    return net.createServer({ noDelay }, (socket) => {
       if (socket.destroyed) return;
       track(socket);
       sniffProtocol(socket, config.headersTimeoutMs)

@@ -7,6 +7,7 @@ import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor } from "../support/grpc-js.js";
+import type { LogRecord } from "../support/logs.js";
 import { authEnv, mintToken } from "../support/tokens.js";
 import { repoRoot, type ServerProcess, startInteropServer } from "./server-process.js";
 
@@ -73,6 +74,8 @@ describe("grpc-js with call credentials", () => {
     assert.equal(((await clerk.unary("GetOrder", { id: created.id })).order as { id: string }).id, created.id);
     await clerk.unary("DeleteOrder", { id: created.id });
     assert.equal((await grpcFailure(clerk.unary("GetOrder", { id: created.id }))).code, grpc.status.NOT_FOUND);
+    // The call's log line may reach the test just after its answer does.
+    await server.waitForLog((record) => record.procedure === "/order.v1.OrderService/DeleteOrder" && record.code === "ok");
     const logged = server.logs.filter((record) => record.procedure === "/order.v1.OrderService/DeleteOrder" && record.code === "ok");
     assert.deepEqual(
       logged.map((record) => [record.principal, record.scope]),
@@ -124,7 +127,10 @@ describe("Python grpcio with call metadata", async () => {
     assert.match(String(answered("CreateOrder(call credentials)")), /^[0-9a-f-]{36}$/);
     assert.equal(answered("DeleteOrder(call credentials)"), true);
     assert.equal(outcomes.size, 9, "every call the script makes is checked here");
-    const deletions = server.logs.filter((record) => record.procedure === "/order.OrderService/DeleteOrder" && record.code === "ok");
+    const deleted = (record: LogRecord) => record.procedure === "/order.OrderService/DeleteOrder" && record.code === "ok";
+    // Both calls' log lines may reach the test just after the script ends.
+    await server.waitForLog(() => server.logs.filter(deleted).length >= 2);
+    const deletions = server.logs.filter(deleted);
     assert.deepEqual(
       deletions.map((record) => record.principal),
       ["python-clerk", "python-clerk"],

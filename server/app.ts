@@ -20,6 +20,7 @@ import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
+import type { Observability } from "./observability/observability.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -38,6 +39,8 @@ export interface AppOptions {
   readonly dependencies: RouteDependencies;
   /** Serving status for grpc.health.v1 and /readyz. */
   readonly health: HealthRegistry;
+  /** Metrics and traces: their interceptors run first in every call. */
+  readonly observability?: Observability;
 }
 
 /**
@@ -74,14 +77,19 @@ export function registerServices(
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): RequestHandler {
-  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
+export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): RequestHandler {
+  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
+  const onUnseen = observability?.onUnseen;
   const handler = connectNodeAdapter({
     routes: (router) => {
       registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
       // each one, wrapped, also answers and logs the calls no interceptor sees.
-      router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));
+      router.handlers.splice(
+        0,
+        router.handlers.length,
+        ...router.handlers.map((registered) => answerUnseenCalls(registered, logger, onUnseen)),
+      );
     },
     requestGate: rememberCallSignal,
     readMaxBytes: config.readMaxBytes,
@@ -95,14 +103,15 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // Unknown fields of binary requests are skipped, not kept: no handler
     // sends a request on, and keeping millions of them took seconds.
     binaryOptions: { readUnknownFields: false },
-    interceptors: serverInterceptors(logger, guards),
+    interceptors: [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards)],
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
       }),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound) }),
+    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
   });
-  return withCors(withProbes(health, answerNotModified(handler)), config.allowedOrigins);
+  const app = withCors(withProbes(health, answerNotModified(handler)), config.allowedOrigins);
+  return observability === undefined ? app : observability.withEndpoint(app);
 }

@@ -40,6 +40,8 @@ describe("loadConfig", () => {
       auth: { mode: "off", explicit: false },
       rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
       reflection: true,
+      metrics: { enabled: true, port: undefined, hosts: ["127.0.0.1", "::1"] },
+      tracing: undefined,
     });
   });
 
@@ -83,6 +85,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_WRITES: "5",
         RATE_LIMIT_READS: "0",
         REFLECTION: "off",
+        METRICS_PORT: "9464",
       },
       false,
     );
@@ -116,6 +119,8 @@ describe("loadConfig", () => {
       },
       rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
       reflection: false,
+      metrics: { enabled: true, port: 9464, hosts: ["127.0.0.1"] },
+      tracing: undefined,
     });
   });
 

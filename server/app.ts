@@ -80,6 +80,8 @@ export function registerServices(
 export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): RequestHandler {
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
   const onUnseen = observability?.onUnseen;
+  // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
+  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards)];
   const handler = connectNodeAdapter({
     routes: (router) => {
       registerServices(router, { dependencies, health, reflection: config.reflection });
@@ -103,7 +105,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // Unknown fields of binary requests are skipped, not kept: no handler
     // sends a request on, and keeping millions of them took seconds.
     binaryOptions: { readUnknownFields: false },
-    interceptors: [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards)],
+    interceptors,
     contextValues: (req) =>
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,

@@ -129,12 +129,36 @@ function callAttributes(
     "rpc.system": protocol === "connect" ? "connect_rpc" : "grpc",
   };
   if (known) attributes["rpc.service"] = service;
-  if (url !== undefined && URL.canParse(url)) {
-    const { hostname, port, protocol: scheme } = new URL(url);
-    attributes["server.address"] = hostname.replace(/^\[(.*)\]$/, "$1");
-    attributes["server.port"] = port === "" ? (scheme === "https:" ? 443 : 80) : Number(port);
+  const server = url === undefined ? undefined : serverOf(url);
+  if (server !== undefined) {
+    attributes["server.address"] = server.address;
+    attributes["server.port"] = server.port;
   }
   return attributes;
+}
+
+/** The last authority parsed: every call to a server names the same one, so parsing it again is skipped. */
+let lastAuthority: { authority: string; server: { address: string; port: number } | undefined } | undefined;
+
+/** `server.address` and `server.port` from the request URL connect-node builds ("http://host:port/path"), as the client addressed the server. */
+function serverOf(url: string): { address: string; port: number } | undefined {
+  const start = url.indexOf("://") + 3;
+  const end = url.indexOf("/", start);
+  const authority = url.slice(start, end === -1 ? undefined : end);
+  if (lastAuthority?.authority !== authority) {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    lastAuthority = {
+      authority,
+      server:
+        parsed === undefined
+          ? undefined
+          : {
+              address: parsed.hostname.replace(/^\[(.*)\]$/, "$1"),
+              port: parsed.port === "" ? (parsed.protocol === "https:" ? 443 : 80) : Number(parsed.port),
+            },
+    };
+  }
+  return lastAuthority.server;
 }
 
 /** Sets the outcome (rpc.status_code; ERROR status only for the server's own faults, as the semconv says) and ends the span. */

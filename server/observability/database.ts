@@ -31,10 +31,9 @@ export function observeStorage(metrics: ServerMetrics | undefined, traced: Query
             errorType = errorTypeOf(error);
             throw error;
           } finally {
-            metrics.queryDuration.observe(
-              { db_system_name: "postgresql", db_operation_name: query.operation, error_type: errorType },
-              (performance.now() - started) / 1000,
-            );
+            metrics.queryDuration
+              .child({ db_system_name: "postgresql", db_operation_name: query.operation, error_type: errorType })
+              .observe((performance.now() - started) / 1000);
           }
         };
   // The span, when there is one, covers the timing too.

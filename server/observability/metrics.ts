@@ -1,6 +1,7 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { processMetrics } from "./process-metrics.js";
 import { networkProtocolVersion, otherMethod, type Protocol, protocolLabel, rpcSystemName, statusCodeName } from "./rpc-attributes.js";
+import { HistogramFamily, type HistogramSeries, ValueFamily, type ValueSeries } from "./series.js";
 
 /*
  * Every metric the server exposes at /metrics, in Prometheus form. The RPC
@@ -59,68 +60,188 @@ export interface CallRecord {
   end(error: unknown): void;
 }
 
+/**
+ * The series one kind of call (method, protocol, HTTP version) updates,
+ * each created the first time it is needed (a unary method never shows
+ * streams open), then kept: no lookup per update.
+ */
+class CallSeries {
+  private startedSeries: ValueSeries | undefined;
+  private inFlightSeries: ValueSeries | undefined;
+  private streamsOpenSeries: ValueSeries | undefined;
+  private requestSizeSeries: HistogramSeries | undefined;
+  private responseSizeSeries: HistogramSeries | undefined;
+  private requestsPerRpcSeries: HistogramSeries | undefined;
+  private responsesPerRpcSeries: HistogramSeries | undefined;
+  /** By rpc_status_code. */
+  private readonly endedSeries = new Map<string, { handled: ValueSeries; duration: HistogramSeries }>();
+
+  constructor(
+    private readonly families: CallFamilies,
+    readonly labels: CallLabels,
+    private readonly byMethod: MethodLabels,
+  ) {}
+
+  get started(): ValueSeries {
+    this.startedSeries ??= this.families.started.child(this.labels);
+    return this.startedSeries;
+  }
+  get inFlight(): ValueSeries {
+    this.inFlightSeries ??= this.families.inFlight.child(this.byMethod);
+    return this.inFlightSeries;
+  }
+  get streamsOpen(): ValueSeries {
+    this.streamsOpenSeries ??= this.families.streamsOpen.child(this.byMethod);
+    return this.streamsOpenSeries;
+  }
+  get requestSize(): HistogramSeries {
+    this.requestSizeSeries ??= this.families.requestSize.child(this.byMethod);
+    return this.requestSizeSeries;
+  }
+  get responseSize(): HistogramSeries {
+    this.responseSizeSeries ??= this.families.responseSize.child(this.byMethod);
+    return this.responseSizeSeries;
+  }
+  get requestsPerRpc(): HistogramSeries {
+    this.requestsPerRpcSeries ??= this.families.requestsPerRpc.child(this.byMethod);
+    return this.requestsPerRpcSeries;
+  }
+  get responsesPerRpc(): HistogramSeries {
+    this.responsesPerRpcSeries ??= this.families.responsesPerRpc.child(this.byMethod);
+    return this.responsesPerRpcSeries;
+  }
+
+  /** Counts the end of a call begun at `started` (performance.now()) with the status of `error`. */
+  ended(started: number, error: unknown): void {
+    const code = statusCodeName(error);
+    let byCode = this.endedSeries.get(code);
+    if (byCode === undefined) {
+      const labels = { ...this.labels, rpc_status_code: code };
+      byCode = { handled: this.families.handled.child(labels), duration: this.families.duration.child(labels) };
+      this.endedSeries.set(code, byCode);
+    }
+    byCode.handled.value++;
+    byCode.duration.observe((performance.now() - started) / 1000);
+  }
+}
+
+/** One call in progress (one object per call: the hot path allocates little). */
+class ActiveCall implements CallRecord {
+  private readonly started = performance.now();
+  private receivedCount = 0;
+  private sentCount = 0;
+  private done = false;
+
+  constructor(
+    private readonly series: CallSeries,
+    private readonly streaming: boolean,
+  ) {
+    series.started.value++;
+    series.inFlight.value++;
+    if (streaming) series.streamsOpen.value++;
+  }
+
+  received(bytes: number): void {
+    this.receivedCount++;
+    this.series.requestSize.observe(bytes);
+  }
+
+  sent(bytes: number): void {
+    this.sentCount++;
+    this.series.responseSize.observe(bytes);
+  }
+
+  end(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    const { series } = this;
+    series.ended(this.started, error);
+    series.inFlight.value--;
+    if (this.streaming) {
+      series.streamsOpen.value--;
+      series.requestsPerRpc.observe(this.receivedCount);
+      series.responsesPerRpc.observe(this.sentCount);
+    }
+  }
+}
+
+type CallFamilies = Pick<
+  ServerMetrics,
+  "started" | "handled" | "duration" | "inFlight" | "streamsOpen" | "requestSize" | "responseSize" | "requestsPerRpc" | "responsesPerRpc"
+>;
+
 export class ServerMetrics {
   readonly registry = new Registry();
 
-  private readonly started = new Counter({
-    name: "rpc_server_started_total",
-    help: "RPCs the server began, by method and protocol.",
-    labelNames: callLabels,
-    registers: [this.registry],
-  });
-  private readonly handled = new Counter({
-    name: "rpc_server_handled_total",
-    help: "RPCs the server finished, by method, protocol and the status the client got.",
-    labelNames: endLabels,
-    registers: [this.registry],
-  });
-  private readonly duration = new Histogram({
-    name: "rpc_server_call_duration_seconds",
-    help: "Duration of incoming RPCs, from the first interceptor until the last message is sent (semconv rpc.server.call.duration).",
-    labelNames: endLabels,
-    buckets: durationBuckets,
-    registers: [this.registry],
-  });
-  private readonly inFlight = new Gauge({
-    name: "rpc_server_calls_in_flight",
-    help: "RPCs running now.",
-    labelNames: methodLabels,
-    registers: [this.registry],
-  });
-  private readonly streamsOpen = new Gauge({
-    name: "rpc_server_streams_open",
-    help: "Streaming RPCs (client, server or bidirectional) running now.",
-    labelNames: methodLabels,
-    registers: [this.registry],
-  });
-  private readonly requestSize = new Histogram({
-    name: "rpc_server_request_size_bytes",
-    help: "Size of each request message, serialized as binary protobuf, uncompressed (semconv rpc.server.request.size).",
-    labelNames: methodLabels,
-    buckets: sizeBuckets,
-    registers: [this.registry],
-  });
-  private readonly responseSize = new Histogram({
-    name: "rpc_server_response_size_bytes",
-    help: "Size of each response message, serialized as binary protobuf, uncompressed (semconv rpc.server.response.size).",
-    labelNames: methodLabels,
-    buckets: sizeBuckets,
-    registers: [this.registry],
-  });
-  private readonly requestsPerRpc = new Histogram({
-    name: "rpc_server_requests_per_rpc",
-    help: "Messages received per streaming RPC (semconv rpc.server.requests_per_rpc); unary calls receive one.",
-    labelNames: methodLabels,
-    buckets: countBuckets,
-    registers: [this.registry],
-  });
-  private readonly responsesPerRpc = new Histogram({
-    name: "rpc_server_responses_per_rpc",
-    help: "Messages sent per streaming RPC (semconv rpc.server.responses_per_rpc); unary calls send one.",
-    labelNames: methodLabels,
-    buckets: countBuckets,
-    registers: [this.registry],
-  });
+  readonly started = new ValueFamily(
+    "counter",
+    { name: "rpc_server_started_total", help: "RPCs the server began, by method and protocol.", labelNames: callLabels },
+    this.registry,
+  );
+  readonly handled = new ValueFamily(
+    "counter",
+    {
+      name: "rpc_server_handled_total",
+      help: "RPCs the server finished, by method, protocol and the status the client got.",
+      labelNames: endLabels,
+    },
+    this.registry,
+  );
+  readonly duration = new HistogramFamily(
+    {
+      name: "rpc_server_call_duration_seconds",
+      help: "Duration of incoming RPCs, from the first interceptor until the last message is sent (semconv rpc.server.call.duration).",
+      labelNames: endLabels,
+      buckets: durationBuckets,
+    },
+    this.registry,
+  );
+  readonly inFlight = new ValueFamily(
+    "gauge",
+    { name: "rpc_server_calls_in_flight", help: "RPCs running now.", labelNames: methodLabels },
+    this.registry,
+  );
+  readonly streamsOpen = new ValueFamily(
+    "gauge",
+    { name: "rpc_server_streams_open", help: "Streaming RPCs (client, server or bidirectional) running now.", labelNames: methodLabels },
+    this.registry,
+  );
+  readonly requestSize = new HistogramFamily(
+    {
+      name: "rpc_server_request_size_bytes",
+      help: "Size of each request message, serialized as binary protobuf, uncompressed (semconv rpc.server.request.size).",
+      labelNames: methodLabels,
+      buckets: sizeBuckets,
+    },
+    this.registry,
+  );
+  readonly responseSize = new HistogramFamily(
+    {
+      name: "rpc_server_response_size_bytes",
+      help: "Size of each response message, serialized as binary protobuf, uncompressed (semconv rpc.server.response.size).",
+      labelNames: methodLabels,
+      buckets: sizeBuckets,
+    },
+    this.registry,
+  );
+  readonly requestsPerRpc = new HistogramFamily(
+    {
+      name: "rpc_server_requests_per_rpc",
+      help: "Messages received per streaming RPC (semconv rpc.server.requests_per_rpc); unary calls receive one.",
+      labelNames: methodLabels,
+      buckets: countBuckets,
+    },
+    this.registry,
+  );
+  readonly responsesPerRpc = new HistogramFamily(
+    {
+      name: "rpc_server_responses_per_rpc",
+      help: "Messages sent per streaming RPC (semconv rpc.server.responses_per_rpc); unary calls send one.",
+      labelNames: methodLabels,
+      buckets: countBuckets,
+    },
+    this.registry,
+  );
 
   private readonly connectionsOpen = new Gauge({
     name: "http_server_open_connections",
@@ -148,59 +269,29 @@ export class ServerMetrics {
   });
 
   /** Query latency by operation (semconv db.client.operation.duration). */
-  readonly queryDuration = new Histogram({
-    name: "db_client_operation_duration_seconds",
-    help: "Duration of database queries made for calls, by operation (SELECT, INSERT, ...) and error type.",
-    labelNames: ["db_system_name", "db_operation_name", "error_type"],
-    buckets: queryBuckets,
-    registers: [this.registry],
-  });
+  readonly queryDuration = new HistogramFamily(
+    {
+      name: "db_client_operation_duration_seconds",
+      help: "Duration of database queries made for calls, by operation (SELECT, INSERT, ...) and error type.",
+      labelNames: ["db_system_name", "db_operation_name", "error_type"],
+      buckets: queryBuckets,
+    },
+    this.registry,
+  );
 
-  /** Label objects per method and protocol, built once: every call of a kind reuses them. */
-  private readonly labelCache = new Map<string, { call: CallLabels; method: MethodLabels }>();
+  /** The series of each kind of call, built once: every call of a kind reuses them. */
+  private readonly callSeries = new Map<string, CallSeries>();
 
   /** Counts a call that begins now; the record counts its messages and its end. */
   startCall(call: CallIdentity): CallRecord {
-    const started = performance.now();
-    const { call: labels, method } = this.labelsOf(call);
-    this.started.inc(labels);
-    this.inFlight.inc(method);
-    if (call.streaming) this.streamsOpen.inc(method);
-    let received = 0;
-    let sent = 0;
-    let ended = false;
-    return {
-      received: (bytes) => {
-        received++;
-        this.requestSize.observe(method, bytes);
-      },
-      sent: (bytes) => {
-        sent++;
-        this.responseSize.observe(method, bytes);
-      },
-      end: (error) => {
-        if (ended) return;
-        ended = true;
-        const end = { ...labels, rpc_status_code: statusCodeName(error) };
-        this.handled.inc(end);
-        this.duration.observe(end, (performance.now() - started) / 1000);
-        this.inFlight.dec(method);
-        if (call.streaming) {
-          this.streamsOpen.dec(method);
-          this.requestsPerRpc.observe(method, received);
-          this.responsesPerRpc.observe(method, sent);
-        }
-      },
-    };
+    return new ActiveCall(this.seriesOf(call), call.streaming);
   }
 
   /** Counts a call that already ended (one no interceptor saw), begun at `started` (performance.now()). */
   endedCall(call: CallIdentity, started: number, error: unknown): void {
-    const { call: labels } = this.labelsOf(call);
-    const end = { ...labels, rpc_status_code: statusCodeName(error) };
-    this.started.inc(labels);
-    this.handled.inc(end);
-    this.duration.observe(end, (performance.now() - started) / 1000);
+    const series = this.seriesOf(call);
+    series.started.value++;
+    series.ended(started, error);
   }
 
   /** Counts a connection from now until it closes. */
@@ -242,26 +333,25 @@ export class ServerMetrics {
     return this.registry.contentType;
   }
 
-  private labelsOf({ service, method, protocol, httpVersion }: CallIdentity): { call: CallLabels; method: MethodLabels } {
+  private seriesOf({ service, method, protocol, httpVersion }: CallIdentity): CallSeries {
     const key = `${service}/${method}\u0000${protocol}\u0000${httpVersion}`;
-    let labels = this.labelCache.get(key);
-    if (labels === undefined) {
+    let series = this.callSeries.get(key);
+    if (series === undefined) {
       const known = service !== undefined && method !== undefined;
       const rpcService = known ? service : otherMethod;
       const rpcMethod = known ? `${service}/${method}` : otherMethod;
       const protocolValue = protocolLabel(protocol);
-      labels = {
-        call: {
-          rpc_system_name: rpcSystemName(protocol),
-          protocol: protocolValue,
-          rpc_service: rpcService,
-          rpc_method: rpcMethod,
-          network_protocol_version: networkProtocolVersion(httpVersion),
-        },
-        method: { protocol: protocolValue, rpc_service: rpcService, rpc_method: rpcMethod },
+      const labels: CallLabels = {
+        rpc_system_name: rpcSystemName(protocol),
+        protocol: protocolValue,
+        rpc_service: rpcService,
+        rpc_method: rpcMethod,
+        network_protocol_version: networkProtocolVersion(httpVersion),
       };
-      this.labelCache.set(key, labels);
+      const byMethod: MethodLabels = { protocol: protocolValue, rpc_service: rpcService, rpc_method: rpcMethod };
+      series = new CallSeries(this, labels, byMethod);
+      this.callSeries.set(key, series);
     }
-    return labels;
+    return series;
   }
 }

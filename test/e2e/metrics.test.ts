@@ -8,7 +8,7 @@ import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
-import { type Sample, scrape, total } from "../support/metrics.js";
+import { dashboardQueries, type Sample, scrape, total } from "../support/metrics.js";
 import { protocolCases, startTestServer } from "../support/server.js";
 import { authEnv } from "../support/tokens.js";
 
@@ -189,6 +189,15 @@ describe("metrics at GET /metrics", async () => {
       afterSamples.every((sample) => !JSON.stringify(sample.labels).includes("pkg")),
       "no raw path is a label value",
     );
+  });
+
+  test("every metric the Grafana dashboard queries is one the server exposes", async () => {
+    const text = await (await fetch(metricsUrl)).text();
+    const families = new Set([...text.matchAll(/^# TYPE (\w+) /gm)].map((match) => match[1]));
+    const queried = dashboardQueries().flatMap((expr) => [...expr.matchAll(/\b([a-z_]+)(?=\{|\[)/g)].map((match) => match[1] ?? ""));
+    assert.ok(queried.length > 30);
+    const unknown = queried.filter((name) => !families.has(name) && !families.has(name.replace(/_(bucket|sum|count)$/, "")));
+    assert.deepEqual([...new Set(unknown)], []);
   });
 });
 

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createClient } from "@connectrpc/connect";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { dashboardQueries } from "../support/metrics.js";
 import { type StartedServer, startServerProcess } from "../support/process.js";
 import { protocolCases } from "../support/server.js";
 import { describeUnless } from "../support/skip.js";
@@ -164,5 +165,20 @@ describeUnless(prometheusUnavailable(), "a real Prometheus scrapes the server", 
     assert.ok(latency > 0 && latency < 5, `a p99 latency in seconds, got ${latency}`);
     const heap = await query('nodejs_heap_size_used_bytes{job="connect-polyglot-server"}');
     assert.ok(Number(heap[0]?.value[1]) > 0, "Node's process metrics are scraped too");
+  });
+
+  test("every query of the Grafana dashboard is valid PromQL, and the RPC panels show the calls", async () => {
+    const withVariables = (expr: string) =>
+      expr.replaceAll("$__rate_interval", "1m").replace(/\$(job|instance|rpc_service|protocol)\b/g, ".*");
+    // rate() needs two scrapes of a series: wait for a few more.
+    await sleep(3_000);
+    const empty: string[] = [];
+    for (const expr of dashboardQueries()) {
+      // query() fails on a query Prometheus cannot parse or evaluate.
+      if ((await query(withVariables(expr))).length === 0) empty.push(expr);
+    }
+    // Panels of things this run did not do (refusals, query errors, GC kinds) may be empty; the RPC ones may not.
+    const rpcEmpty = empty.filter((expr) => /rpc_server_(handled|call_duration|calls_in_flight)/.test(expr) && !expr.includes("!="));
+    assert.deepEqual(rpcEmpty, []);
   });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /** One sample of the Prometheus text exposition. */
 export interface Sample {
   readonly name: string;
@@ -33,4 +35,11 @@ export function total(samples: readonly Sample[], name: string, labels: Record<s
   return samples
     .filter((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
     .reduce((sum, sample) => sum + sample.value, 0);
+}
+
+/** The PromQL of every panel of the Grafana dashboard, ops/grafana/connect-polyglot-server.json. */
+export function dashboardQueries(): string[] {
+  const file = new URL("../../../ops/grafana/connect-polyglot-server.json", import.meta.url);
+  const dashboard = JSON.parse(readFileSync(file, "utf8")) as { panels: { targets?: { expr: string }[] }[] };
+  return dashboard.panels.flatMap((panel) => panel.targets ?? []).map((target) => target.expr);
 }

@@ -125,7 +125,7 @@ function callAttributes(
     "rpc.method": known ? `${service}/${method}` : "_OTHER",
     "network.protocol.name": "http",
     "network.protocol.version": networkProtocolVersion(httpVersion),
-    // Before semconv 1.38: kept so that dashboards built on them still work.
+    // The names before the RPC conventions became stable: kept so that dashboards built on them still work.
     "rpc.system": protocol === "connect" ? "connect_rpc" : "grpc",
   };
   if (known) attributes["rpc.service"] = service;

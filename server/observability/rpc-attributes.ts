@@ -3,7 +3,8 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 
 /*
  * What metrics and spans say about a call, in the words of the OpenTelemetry
- * RPC semantic conventions (stable since semconv 1.38): `rpc.system.name`,
+ * RPC semantic conventions as they stand now (stable in semconv 1.45: the
+ * version @opentelemetry/semantic-conventions 1.45 carries): `rpc.system.name`,
  * the fully-qualified `rpc.method` ("package.Service/Method", `_OTHER` for a
  * method the server does not have), `rpc.status_code` as the gRPC status
  * name, and `network.protocol.version`. Every value comes from a small fixed

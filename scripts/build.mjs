@@ -39,7 +39,7 @@ function stale(output, inputs) {
 // The lockfile is an input everywhere: a new generator, compiler or bundler
 // version must rebuild.
 const generatedStamp = join(root, "gen", ".generated");
-if (stale(generatedStamp, files("proto", "buf.yaml", "buf.gen.yaml", "package-lock.json"))) {
+if (stale(generatedStamp, files("proto", "third_party", "buf.yaml", "buf.gen.yaml", "package-lock.json"))) {
   run("buf", "generate");
   writeFileSync(generatedStamp, "");
 }

@@ -24,6 +24,7 @@ import { requestInfoKey } from "./interceptors/request-info.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
+import type { Observability } from "./observability/observability.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -48,6 +49,8 @@ export interface AppOptions {
   readonly dependencies: RouteDependencies;
   /** Serving status for grpc.health.v1 and /readyz. */
   readonly health: HealthRegistry;
+  /** Metrics and traces: their interceptors run first in every call. */
+  readonly observability?: Observability;
 }
 
 /**
@@ -84,9 +87,11 @@ export function registerServices(
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
-export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): App {
-  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
-  const interceptors = serverInterceptors(logger, guards);
+export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): App {
+  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
+  const onUnseen = observability?.onUnseen;
+  // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
+  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards)];
   let implementations = new Map<string, UnaryImpl>();
   let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({
@@ -95,7 +100,11 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
       // each one, wrapped, also answers and logs the calls no interceptor sees.
-      router.handlers.splice(0, router.handlers.length, ...router.handlers.map((registered) => answerUnseenCalls(registered, logger)));
+      router.handlers.splice(
+        0,
+        router.handlers.length,
+        ...router.handlers.map((registered) => answerUnseenCalls(registered, logger, onUnseen)),
+      );
       handlers = router.handlers;
     },
     requestGate: rememberCallSignal,
@@ -115,7 +124,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         remoteAddress: req.socket.remoteAddress,
       }),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound) }),
+    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
   });
   // The fast path serves the unary calls it can with the same interceptors,
   // implementations, serialization options and limits; it hands the rest to
@@ -137,10 +146,12 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         cors: config.allowedOrigins.length > 0,
         shutdownSignal,
         logger,
+        onUnseen,
       })
     : undefined;
   const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);
-  return Object.assign(withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins), { fastPath });
+  const app = withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins);
+  return Object.assign(observability === undefined ? app : observability.withEndpoint(app), { fastPath });
 }
 
 /** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */

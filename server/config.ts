@@ -80,6 +80,57 @@ export interface Config {
    * fraction of the CPU. Off sends every request through connect-node.
    */
   readonly fastPath: boolean;
+  /** Prometheus metrics at GET /metrics (see server/observability/). */
+  readonly metrics: MetricsConfig;
+  /** OpenTelemetry traces, configured by the standard OTEL_* variables; undefined while tracing is off. */
+  readonly tracing: TracingConfig | undefined;
+}
+
+/** Where /metrics is served, if at all. */
+export interface MetricsConfig {
+  /** METRICS=off turns off every metric and the endpoint. */
+  readonly enabled: boolean;
+  /** A port of its own for /metrics, so it can stay private; undefined: served on PORT beside the API. */
+  readonly port: number | undefined;
+  /** The addresses the metrics port binds (METRICS_HOST, else HOST); unused without `port`. */
+  readonly hosts: readonly string[];
+}
+
+/**
+ * Tracing, read from the variables every OpenTelemetry SDK reads (see
+ * https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/),
+ * only the ones that apply to traces exported as OTLP over HTTP/protobuf.
+ */
+export interface TracingConfig {
+  /** OTEL_TRACES_EXPORTER: "otlp" (the default once an endpoint is set) and/or "console" (spans printed, for debugging). */
+  readonly exporters: readonly ("otlp" | "console")[];
+  readonly otlp: {
+    /** The full URL spans are POSTed to: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + "/v1/traces". */
+    readonly url: string;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly timeoutMs: number;
+    readonly compression: "gzip" | "none";
+  };
+  /** OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG. */
+  readonly sampler: {
+    /** Follow the caller's sampling decision when a request carries one (the "parentbased_" samplers). */
+    readonly parentBased: boolean;
+    /** The share of new traces (those without a sampled parent) that are recorded: 1 always, 0 never. */
+    readonly ratio: number;
+  };
+  /** OTEL_PROPAGATORS: how trace context is read from requests. */
+  readonly propagators: readonly ("tracecontext" | "baggage")[];
+  /** OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES, else "connect-polyglot-server". */
+  readonly serviceName: string;
+  /** OTEL_RESOURCE_ATTRIBUTES: key=value pairs describing this process (deployment.environment.name=prod, ...). */
+  readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** OTEL_BSP_*: how finished spans are batched for export. */
+  readonly batch: {
+    readonly scheduledDelayMs: number;
+    readonly exportTimeoutMs: number;
+    readonly maxQueueSize: number;
+    readonly maxExportBatchSize: number;
+  };
 }
 
 /**
@@ -187,7 +238,128 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     rateLimit: rateLimitConfig(read, auth),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
+    metrics: metricsConfig(read, hosts),
+    tracing: tracingConfig(read),
   };
+}
+
+function metricsConfig(read: EnvReader, hosts: readonly string[]): MetricsConfig {
+  const enabled = read.oneOf("METRICS", ["on", "off"] as const, "on") === "on";
+  const port = read.string("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 0, 0, 65535);
+  const metricsHosts = read.list("METRICS_HOST") ?? hosts;
+  if (port !== undefined && port !== 0 && port === read.integer("PORT", 8080, 0, 65535)) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): unset it to serve /metrics on PORT`);
+  }
+  if (read.string("METRICS_HOST") !== undefined && port === undefined) {
+    throw new ConfigError("METRICS_HOST is set but METRICS_PORT is not: /metrics is served on PORT unless METRICS_PORT is set");
+  }
+  for (const host of metricsHosts) checkHost("METRICS_HOST", host);
+  return { enabled, port: enabled ? port : undefined, hosts: metricsHosts };
+}
+
+/** The name traces carry unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES says otherwise. */
+export const defaultServiceName = "connect-polyglot-server";
+const samplers = [
+  "always_on",
+  "always_off",
+  "traceidratio",
+  "parentbased_always_on",
+  "parentbased_always_off",
+  "parentbased_traceidratio",
+] as const;
+
+/**
+ * Tracing is off (nothing loaded, nothing measured) unless an OTLP endpoint
+ * or OTEL_TRACES_EXPORTER is set; OTEL_SDK_DISABLED=true or
+ * OTEL_TRACES_EXPORTER=none turns it off whatever else is set.
+ */
+function tracingConfig(read: EnvReader): TracingConfig | undefined {
+  const disabled = read.boolean("OTEL_SDK_DISABLED", false);
+  const exporterList = read.list("OTEL_TRACES_EXPORTER")?.map((name) => name.toLowerCase());
+  const tracesEndpoint = read.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+  const endpoint = read.string("OTEL_EXPORTER_OTLP_ENDPOINT");
+  for (const name of exporterList ?? []) {
+    if (!["otlp", "console", "none"].includes(name)) {
+      throw new ConfigError(`OTEL_TRACES_EXPORTER must list otlp, console or none, got "${name}"`);
+    }
+  }
+  if (disabled || exporterList?.includes("none")) return undefined;
+  if (exporterList === undefined && tracesEndpoint === undefined && endpoint === undefined) return undefined;
+  const exporters = (exporterList ?? ["otlp"]) as ("otlp" | "console")[];
+
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const protocol = read.string(name);
+    if (protocol !== undefined && protocol !== "http/protobuf") {
+      throw new ConfigError(`${name}: this server exports traces as OTLP over HTTP with protobuf only; set http/protobuf or unset it`);
+    }
+  }
+  const url = tracesEndpoint ?? `${(endpoint ?? "http://localhost:4318").replace(/\/+$/, "")}/v1/traces`;
+  const urlVariable = tracesEndpoint !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new ConfigError(`${urlVariable} must be an http:// or https:// URL, got "${tracesEndpoint ?? endpoint}"`);
+  }
+  const timeoutVariable =
+    read.string("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT") !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT" : "OTEL_EXPORTER_OTLP_TIMEOUT";
+  const compressionVariable =
+    read.string("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION") !== undefined
+      ? "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"
+      : "OTEL_EXPORTER_OTLP_COMPRESSION";
+
+  const samplerName = read.oneOf("OTEL_TRACES_SAMPLER", samplers, "parentbased_always_on");
+  const samplerArg = read.string("OTEL_TRACES_SAMPLER_ARG");
+  let ratio = samplerName.endsWith("always_off") ? 0 : 1;
+  if (samplerName.endsWith("traceidratio") && samplerArg !== undefined) {
+    ratio = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(samplerArg) ? Number(samplerArg) : NaN;
+    if (Number.isNaN(ratio)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${samplerArg}"`);
+  }
+
+  const propagators = (read.list("OTEL_PROPAGATORS") ?? ["tracecontext", "baggage"]).map((name) => name.toLowerCase());
+  for (const name of propagators) {
+    if (!["tracecontext", "baggage", "none"].includes(name)) {
+      throw new ConfigError(`OTEL_PROPAGATORS: "${name}" is not supported; use tracecontext, baggage or none`);
+    }
+  }
+  const resourceAttributes = keyValueList(read, "OTEL_RESOURCE_ATTRIBUTES");
+  return {
+    exporters,
+    otlp: {
+      url,
+      headers: { ...keyValueList(read, "OTEL_EXPORTER_OTLP_HEADERS"), ...keyValueList(read, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") },
+      timeoutMs: read.integer(timeoutVariable, 10_000, 1, 10 * 60_000),
+      compression: read.oneOf(compressionVariable, ["gzip", "none"] as const, "none"),
+    },
+    sampler: { parentBased: samplerName.startsWith("parentbased_"), ratio },
+    propagators: propagators.filter((name): name is "tracecontext" | "baggage" => name !== "none"),
+    serviceName: read.string("OTEL_SERVICE_NAME") ?? resourceAttributes["service.name"] ?? defaultServiceName,
+    resourceAttributes,
+    batch: {
+      scheduledDelayMs: read.integer("OTEL_BSP_SCHEDULE_DELAY", 5_000, 0, 10 * 60_000),
+      exportTimeoutMs: read.integer("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1, 10 * 60_000),
+      maxQueueSize: read.integer("OTEL_BSP_MAX_QUEUE_SIZE", 2_048, 1, 1_000_000),
+      maxExportBatchSize: Math.min(
+        read.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512, 1, 1_000_000),
+        read.integer("OTEL_BSP_MAX_QUEUE_SIZE", 2_048, 1, 1_000_000),
+      ),
+    },
+  };
+}
+
+/** "key1=value1,key2=value2", values percent-decoded, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS are written. */
+function keyValueList(read: EnvReader, name: string): Record<string, string> {
+  const entries: Record<string, string> = {};
+  for (const entry of read.list(name) ?? []) {
+    const equals = entry.indexOf("=");
+    const key = entry.slice(0, equals).trim();
+    let value: string | undefined;
+    try {
+      value = equals > 0 ? decodeURIComponent(entry.slice(equals + 1).trim()) : undefined;
+    } catch {
+      value = undefined;
+    }
+    if (key === "" || value === undefined) throw new ConfigError(`${name}: "${entry}" is not key=value (values percent-encoded)`);
+    entries[key] = value;
+  }
+  return entries;
 }
 
 function databaseConfig(read: EnvReader): DatabaseConfig {
@@ -209,12 +381,14 @@ function databaseConfig(read: EnvReader): DatabaseConfig {
 /** HOST: addresses or host names, comma-separated; "::" alone is every interface, IPv4 included. */
 function hostsToBind(read: EnvReader): readonly string[] {
   const hosts = read.list("HOST") ?? loopbackHosts;
-  for (const host of hosts) {
-    if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
-      throw new ConfigError(`HOST: "${host}" is not an IP address or host name; e.g. 127.0.0.1, ::1, 0.0.0.0 or ::`);
-    }
-  }
+  for (const host of hosts) checkHost("HOST", host);
   return hosts;
+}
+
+function checkHost(name: string, host: string): void {
+  if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+    throw new ConfigError(`${name}: "${host}" is not an IP address or host name; e.g. 127.0.0.1, ::1, 0.0.0.0 or ::`);
+  }
 }
 
 function authConfig(read: EnvReader, hosts: readonly string[]): AuthConfig {

@@ -5,6 +5,7 @@ import type { Logger } from "./logger.js";
 import { createRateLimiters, memoryLimiters, postgresLimiters } from "./rate-limit/limiters.js";
 import type { RouteDependencies } from "./routes.js";
 import { openDatabase } from "./storage/database.js";
+import type { StorageHooks } from "./storage/hooks.js";
 
 export interface OpenDependencies {
   readonly dependencies: RouteDependencies;
@@ -20,8 +21,9 @@ export interface OpenDependencies {
 export async function openDependencies(
   config: Pick<Config, "database" | "watchBufferLimit" | "rateLimit">,
   logger: Logger,
+  storageHooks?: StorageHooks,
 ): Promise<OpenDependencies> {
-  const database = await openDatabase(config.database, logger);
+  const database = await openDatabase(config.database, logger, storageHooks);
   const orders = new Orders(database.orders, { watchBufferLimit: config.watchBufferLimit });
   // The writes budget is shared by every replica when they share PostgreSQL:
   // changes query the database anyway. Reads are counted by each replica in

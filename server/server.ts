@@ -7,11 +7,14 @@ import { openDependencies } from "./dependencies.js";
 import type { FastPathStats } from "./fast-path/fast-path.js";
 import { followDependency, HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
+import { createObservability } from "./observability/observability.js";
 import { databaseBackedServices, type RouteDependencies } from "./routes.js";
 import { type Listener, listen } from "./transport/listener.js";
 
 export interface RunningServer {
   readonly port: number;
+  /** The port of /metrics when METRICS_PORT gives it one of its own. */
+  readonly metricsPort: number | undefined;
   /** The services' state: the domain objects and the database's health. */
   readonly dependencies: RouteDependencies;
   /** Serving status behind grpc.health.v1 and /readyz; dependencies (the database) drive it. */
@@ -34,15 +37,20 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   // Every running call listens to this signal; many concurrent calls are normal, not a leak.
   setMaxListeners(0, shutdownController.signal);
   // The database is ready (migrated, listening for changes) before the port opens.
-  const database = await openDependencies(config, logger);
+  const observability = await createObservability(config, logger);
+  const database = await openDependencies(config, logger, observability.storageHooks);
   const { dependencies } = database;
+  observability.watchOrders(dependencies.orders);
   const health = new HealthRegistry();
   followDependency(health, dependencies.databaseHealth, databaseBackedServices);
-  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health });
+  const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health, observability });
   let listener: Listener;
+  let metricsPort: number | undefined;
   try {
-    listener = await listen(app, config, logger);
+    metricsPort = await observability.listen(logger);
+    listener = await listen(app, config, logger, observability.onConnection);
   } catch (error) {
+    await observability.close();
     await database.close();
     throw error;
   }
@@ -71,11 +79,13 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     }
     await listener.close(flushMs);
     await database.close().catch((error: unknown) => logger.error({ err: error }, "could not close the database cleanly"));
+    await observability.close();
     logger.info("shutdown complete");
   };
 
   return {
     port: listener.port,
+    metricsPort,
     dependencies,
     health,
     fastPath: app.fastPath?.stats,

@@ -1,9 +1,12 @@
-import type { Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AuthConfig } from "../config.js";
 import { authInterceptor } from "../interceptors/auth.js";
+import { countRejections } from "../interceptors/metrics.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import type { Logger } from "../logger.js";
+import type { ServerMetrics } from "../observability/metrics.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
+import { accessOf } from "./access.js";
 import { createVerifier } from "./verifier.js";
 
 /**
@@ -11,7 +14,7 @@ import { createVerifier } from "./verifier.js";
  * they), then how much they may call. Says at start how the server is
  * protected, and warns when it is not although it could be reached.
  */
-export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logger: Logger): Interceptor[] {
+export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logger: Logger, metrics?: ServerMetrics): Interceptor[] {
   if (auth.mode === "off") {
     if (auth.explicit) logger.warn("authentication is off (AUTH_MODE=off): anyone who can reach the port can change data");
     else logger.info("authentication is off, which is allowed on loopback only: set AUTH_JWT_SECRET or AUTH_JWKS_URL to require tokens");
@@ -29,8 +32,19 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
     limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
   logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
   const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
-  const guards = [authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads })];
+  const authenticate = authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads });
   // Without budgets the rate limit would only look each call up to spend nothing.
-  if (limiters.writes !== undefined || limiters.reads !== undefined) guards.push(rateLimitInterceptor(limiters));
-  return guards;
+  const rateLimit = limiters.writes !== undefined || limiters.reads !== undefined ? rateLimitInterceptor(limiters) : undefined;
+  if (metrics === undefined) return rateLimit === undefined ? [authenticate] : [authenticate, rateLimit];
+  const countedAuth = countRejections(authenticate, (error) => metrics.authRejected(error));
+  if (rateLimit === undefined) return [countedAuth];
+  return [
+    countedAuth,
+    countRejections(rateLimit, (error, req) => {
+      // Not a store failure (the limiter's database unreachable): a spent budget.
+      if (error instanceof ConnectError && error.code === Code.ResourceExhausted) {
+        metrics.rateLimited(accessOf(req.method)?.kind === "write" ? "writes" : "reads");
+      }
+    }),
+  ];
 }

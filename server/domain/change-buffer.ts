@@ -32,6 +32,11 @@ export class ChangeBuffer<T> {
     this.notify();
   }
 
+  /** Items waiting to be read. */
+  get size(): number {
+    return this.items.length;
+  }
+
   get ended(): boolean {
     return this.failure !== undefined;
   }

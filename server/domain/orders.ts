@@ -229,6 +229,13 @@ export class Orders {
     return this.watches.size;
   }
 
+  /** Changes waiting in open watches for their clients to read them (each watch holds at most watchBufferLimit). */
+  get bufferedChanges(): number {
+    let total = 0;
+    for (const buffer of this.watches) total += buffer.size;
+    return total;
+  }
+
   /** Ends every open watch with UNAVAILABLE, e.g. when the server starts shutting down. */
   endWatches(reason: string): void {
     for (const buffer of this.watches) buffer.end(new UnavailableError(`${reason}; reopen the watch`));

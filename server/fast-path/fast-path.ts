@@ -3,6 +3,7 @@ import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { requestInfoKey } from "../interceptors/request-info.js";
+import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
 import { type Answer, answerOf } from "./answer.js";
 import { armDeadline, CallSignal, composeUnary, runUnary, type UnaryChain } from "./call.js";
@@ -34,6 +35,8 @@ export interface FastPathOptions {
   readonly cors: boolean;
   readonly shutdownSignal: AbortSignal | undefined;
   readonly logger: Logger;
+  /** Told of the calls that end before any interceptor runs (metrics, traces). */
+  readonly onUnseen?: UnseenCallHook;
 }
 
 /** The HTTP request behind a call, whichever HTTP version carried it. */
@@ -113,6 +116,7 @@ export class FastPath {
         error,
         { headers: LazyHeaders.of(exchange.headers), httpVersion: exchange.httpVersion, started },
         this.options.logger,
+        this.options.onUnseen,
       );
       return { kind: "universal", response };
     }

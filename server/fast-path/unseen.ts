@@ -1,8 +1,9 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorAnswer } from "../interceptors/early-answers.js";
-import { logCall } from "../interceptors/logging.js";
+import { type CallFacts, logCall } from "../interceptors/logging.js";
 import { chooseRequestId, requestIdHeader } from "../interceptors/request-id.js";
+import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
 import type { CallPlan } from "./plan.js";
 
@@ -17,20 +18,27 @@ export function unseenCallAnswer(
   error: ConnectError,
   facts: { readonly headers: Headers; readonly httpVersion: string; readonly started: number },
   logger: Logger,
+  onUnseen: UnseenCallHook | undefined,
 ): UniversalServerResponse {
   const requestId = chooseRequestId(facts.headers);
-  logCall(
-    logger,
-    {
-      procedure: `/${plan.entry.service.typeName}/${plan.entry.method.name}`,
-      protocol: plan.protocol,
-      http: facts.httpVersion,
-      method: plan.requestMethod,
-      started: facts.started,
-      requestId,
-    },
+  const callFacts: CallFacts = {
+    procedure: `/${plan.entry.service.typeName}/${plan.entry.method.name}`,
+    protocol: plan.protocol,
+    http: facts.httpVersion,
+    method: plan.requestMethod,
+    started: facts.started,
+    requestId,
+  };
+  // Metrics and traces count it too, and may add its trace id to the log line.
+  const added = onUnseen?.({
+    facts: callFacts,
+    service: plan.entry.service.typeName,
+    method: plan.entry.method.name,
+    streaming: false,
+    header: facts.headers,
     error,
-  );
+  });
+  logCall(logger, callFacts, error, added);
   const header = new Headers();
   if (plan.protocol === "connect") {
     header.set("content-type", plan.binary ? "application/proto" : "application/json");

@@ -2,6 +2,7 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { grantKey, principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
+import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
 import { callStateKey } from "./call-state.js";
 import { observeCall } from "./observe.js";
 import { requestIdKey } from "./request-id.js";
@@ -84,8 +85,13 @@ export function loggingInterceptor(logger: Logger): Interceptor {
           requestId: req.contextValues.get(requestIdKey),
         },
         error,
-        // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
-        { principal: req.contextValues.get(principalKey)?.subject, scope: req.contextValues.get(grantKey) },
+        {
+          // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
+          principal: req.contextValues.get(principalKey)?.subject,
+          scope: req.contextValues.get(grantKey),
+          // The join with the call's trace, while tracing is on.
+          ...traceFields(req.contextValues.get(traceIdsKey)),
+        },
       ),
   });
 }

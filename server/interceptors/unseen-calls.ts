@@ -24,9 +24,22 @@ import { chooseRequestId, requestIdHeader } from "./request-id.js";
  * call's protocol. Connect GET parameters are checked here too, before
  * connect-es decodes them. Calls the interceptors saw pass through untouched.
  */
-export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): UniversalHandler {
+export function answerUnseenCalls(handler: UniversalHandler, logger: Logger, onUnseen?: UnseenCallHook): UniversalHandler {
   const procedure = `/${handler.service.typeName}/${handler.method.name}`;
   const takesGet = handler.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+  const streaming = handler.method.methodKind !== "unary";
+  /** The call's log line, with what metrics and traces add to it. */
+  const report = (req: UniversalServerRequest, facts: CallFacts, error: unknown, extra: Record<string, unknown> = {}) => {
+    const added = onUnseen?.({
+      facts,
+      service: handler.service.typeName,
+      method: handler.method.name,
+      streaming,
+      header: req.header,
+      error,
+    });
+    logCall(logger, facts, error, { ...extra, ...added });
+  };
 
   async function handle(req: UniversalServerRequest): Promise<UniversalServerResponse> {
     const started = performance.now();
@@ -46,7 +59,7 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
     const badQuery = req.method === "GET" && takesGet ? checkGetQuery(new URL(req.url).searchParams) : undefined;
     if (badQuery !== undefined) {
       const { facts, header } = unseen(undefined);
-      logCall(logger, facts, badQuery);
+      report(req, facts, badQuery);
       return errorAnswer("connect", badQuery, header);
     }
 
@@ -57,7 +70,7 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
     if (state.signal === undefined) {
       // Refused before a call began: 415, 405 or 505, with no body.
       const reason = explainRefusal(res.status, req, handler);
-      logCall(logger, facts, reason, { status: res.status });
+      report(req, facts, reason, { status: res.status });
       if (res.status === 405) header.set("allow", handler.allowedMethods.join(", "));
       return refusalAnswer(protocol, res.status, reason, header);
     }
@@ -67,11 +80,11 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
     const failure: unknown = state.signal.aborted ? state.signal.reason : undefined;
     if (!(failure instanceof ConnectError)) {
       // connect-es answered INTERNAL "internal error": a fault of ours, with its stack in the log line.
-      logCall(logger, facts, new ConnectError("internal error", Code.Internal), { err: failure, status: res.status });
+      report(req, facts, new ConnectError("internal error", Code.Internal), { err: failure, status: res.status });
       return { ...res, header };
     }
     const explained = withShortMessage(explainUnreadableRequest(failure, handler.method) ?? failure);
-    logCall(logger, facts, explained);
+    report(req, facts, explained);
     // Only unary calls end before the interceptors; a stream's answer is never
     // rewritten. A deadline that passed while connect-es was still reading the
     // request (grpc-timeout: 0n) ends the call, but connect-es answers with
@@ -96,14 +109,16 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger): Un
  * A request for a path no procedure serves, answered by `handler` (a 404, or
  * UNIMPLEMENTED for gRPC clients), gets its log line too.
  */
-export function logUnrouted(logger: Logger, handler: RequestHandler): RequestHandler {
+export function logUnrouted(logger: Logger, handler: RequestHandler, onUnseen?: UnseenCallHook): RequestHandler {
   return (req, res) => {
     const started = performance.now();
     handler(req, res);
     const path = (req.url ?? "").split("?", 1)[0] ?? "";
     const header = new Headers();
-    const contentType = req.headers["content-type"];
-    if (contentType !== undefined) header.set("content-type", contentType);
+    for (const name of ["content-type", ...traceHeaders]) {
+      const value = req.headers[name];
+      if (typeof value === "string") header.set(name, value);
+    }
     const facts: CallFacts = {
       procedure: preview(path, 200),
       protocol: protocolOf(req.method ?? "", header),
@@ -112,11 +127,33 @@ export function logUnrouted(logger: Logger, handler: RequestHandler): RequestHan
       started,
       requestId: undefined,
     };
-    logCall(logger, facts, new ConnectError(`no such procedure or page: ${preview(path, 200)}`, Code.Unimplemented), {
-      status: res.statusCode,
-    });
+    const error = new ConnectError(`no such procedure or page: ${preview(path, 200)}`, Code.Unimplemented);
+    const added = onUnseen?.({ facts, service: undefined, method: undefined, streaming: false, header, error });
+    logCall(logger, facts, error, { status: res.statusCode, ...added });
   };
 }
+
+/** The headers that carry trace context (W3C Trace Context and Baggage). */
+const traceHeaders = ["traceparent", "tracestate", "baggage"];
+
+/** A call no interceptor saw, as it ends. */
+export interface UnseenCall {
+  readonly facts: CallFacts;
+  /** The procedure's service and method; undefined for a request no procedure answers. */
+  readonly service: string | undefined;
+  readonly method: string | undefined;
+  readonly streaming: boolean;
+  /** The request headers (for a request no procedure answers: its content type and trace context only). */
+  readonly header: Headers;
+  readonly error: unknown;
+}
+
+/**
+ * Told of each call no interceptor saw as it ends, before its log line is
+ * written, so metrics and traces count it too; returns fields for that line
+ * (its trace id).
+ */
+export type UnseenCallHook = (call: UnseenCall) => Record<string, unknown> | undefined;
 
 /** Why connect-es refused a request before a call began, from the HTTP status it chose. */
 function explainRefusal(status: number, req: UniversalServerRequest, handler: UniversalHandler): ConnectError {

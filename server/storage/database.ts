@@ -9,6 +9,7 @@ import type { Logger } from "../logger.js";
 import type { Engine } from "./engine.js";
 import { isConnectionFailure } from "./failures.js";
 import type { DatabaseHealth } from "./health.js";
+import { noStorageHooks, type StorageHooks } from "./hooks.js";
 import { migrations } from "./migrations.js";
 import { SqlMovieRepository } from "./movie-repository.js";
 import { SqlOrderRepository } from "./order-repository.js";
@@ -39,13 +40,14 @@ export interface Database {
  * Opens the configured engine (waiting for PostgreSQL if it is late), brings
  * the schema up to date, and starts listening for order changes.
  */
-export async function openDatabase(config: DatabaseConfig, logger: Logger): Promise<Database> {
+export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks: StorageHooks = noStorageHooks): Promise<Database> {
   const engine = config.engine === "pglite" ? await openPglite(config.dataDir, logger) : await openPostgres(config, logger);
+  hooks.watchPool(engine.pool, engine.kind);
   try {
     // Kysely never owns the pools: the engine closes them. Migrations get
     // connections without a query deadline, calls get the ones with it.
     const admin = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.callPool }) });
+    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: hooks.wrapCallPool(engine.callPool, engine.kind) }) });
     // A connection lost halfway means starting over: the migrations of a
     // run share one transaction, and listening again is harmless.
     const schema = await engine.whileStarting("lost the connection to PostgreSQL while preparing the database", async () => {

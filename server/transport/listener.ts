@@ -58,7 +58,10 @@ export type ListenerConfig = Pick<
   | "abuseCooldownMs"
 >;
 
-export async function listen(handler: App, config: ListenerConfig, logger: Logger): Promise<Listener> {
+/** Told of each connection once its protocol is known (ALPN, or its first bytes in cleartext); e.g. to count it until it closes. */
+export type ConnectionHook = (protocol: WireProtocol, socket: net.Socket) => void;
+
+export async function listen(handler: App, config: ListenerConfig, logger: Logger, onConnection?: ConnectionHook): Promise<Listener> {
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
@@ -143,6 +146,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   };
 
   const dispatch = (socket: net.Socket, protocol: WireProtocol) => {
+    onConnection?.(protocol, socket);
     (protocol === "h2" ? h2 : h1).emit("connection", socket);
   };
 

@@ -10,6 +10,8 @@ export type { LogRecord };
 
 export interface TestServer {
   readonly port: number;
+  /** The port of /metrics when METRICS_PORT gives it one of its own. */
+  readonly metricsPort: number | undefined;
   readonly baseUrl: string;
   /** Everything the server logged so far. */
   readonly logs: LogRecord[];
@@ -42,6 +44,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   const callLogs = (procedure: string) => logs.filter((record) => record.procedure === procedure);
   return {
     port: server.port,
+    metricsPort: server.metricsPort,
     baseUrl: `http://127.0.0.1:${server.port}`,
     logs,
     dependencies: server.dependencies,

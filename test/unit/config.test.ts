@@ -41,6 +41,8 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
       reflection: true,
       fastPath: true,
+      metrics: { enabled: true, port: undefined, hosts: ["127.0.0.1", "::1"] },
+      tracing: undefined,
     });
   });
 
@@ -85,6 +87,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_READS: "0",
         REFLECTION: "off",
         FAST_PATH: "off",
+        METRICS_PORT: "9464",
       },
       false,
     );
@@ -119,6 +122,8 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
       reflection: false,
       fastPath: false,
+      metrics: { enabled: true, port: 9464, hosts: ["127.0.0.1"] },
+      tracing: undefined,
     });
   });
 

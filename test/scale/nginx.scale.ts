@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
@@ -7,7 +8,9 @@ import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { OrderChangeType, OrderService } from "../../gen/order/v1/order_pb.js";
 import { postgresSkipReason } from "../support/database.js";
 import { type Nginx, nginxSkipReason, startNginx } from "../support/nginx.js";
-import { type ReplicaSet, startReplicas } from "../support/replicas.js";
+import { type Replica, type ReplicaSet, startReplicas } from "../support/replicas.js";
+import { type RetryStats, retryInterceptor } from "../support/retry.js";
+import { type ScaleLoad, startScaleLoad } from "../support/scale-load.js";
 import { describeUnless } from "../support/skip.js";
 
 async function* names(...list: string[]) {
@@ -140,5 +143,91 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
     } finally {
       watching.abort();
     }
+  });
+
+  /** Clients of every protocol through nginx, retrying UNAVAILABLE as gRPC's standard retry policy does. */
+  const retryingLoad = (stats: RetryStats): ScaleLoad => {
+    const interceptors = [retryInterceptor(stats)];
+    return startScaleLoad(
+      [
+        createGrpcTransport({ baseUrl: nginx.h2cUrl, interceptors }),
+        createGrpcWebTransport({ baseUrl: nginx.http1Url, httpVersion: "1.1", interceptors }),
+        createConnectTransport({ baseUrl: nginx.http1Url, httpVersion: "1.1", interceptors }),
+        createConnectTransport({ baseUrl: nginx.h2cUrl, httpVersion: "2", useBinaryFormat: true, interceptors }),
+        createConnectTransport({ baseUrl: nginx.http1Url, httpVersion: "1.1", useHttpGet: true, interceptors }),
+      ],
+      [createGrpcTransport({ baseUrl: nginx.h2cUrl }), createConnectTransport({ baseUrl: nginx.http1Url, httpVersion: "1.1" })],
+    );
+  };
+
+  /** Every acknowledged order is in the database. */
+  const checkAfterLoad = async (load: ScaleLoad) => {
+    const stored = new Set((await set.query<{ id: string }>("select id from orders")).map((row) => row.id));
+    const lost = [...load.acknowledged].filter(([, id]) => !stored.has(id));
+    assert.deepEqual(lost, [], "acknowledged creates missing from PostgreSQL");
+  };
+
+  /** Waits until `replica`'s current process has served a call: nginx sends it traffic again. */
+  const servesAgain = async (replica: Replica) => {
+    await replica.process.waitForLog((record) => typeof record.procedure === "string", 20_000);
+  };
+
+  test("rolling restart under load: each replica in turn gets SIGTERM and comes back; zero failed unary calls", async () => {
+    const stats: RetryStats = { retried: 0 };
+    const load = retryingLoad(stats);
+    try {
+      await load.moreSucceeded(50);
+      for (const replica of set.replicas) {
+        const code = await replica.restart();
+        assert.equal(code, 0, "the replica drained and exited cleanly");
+        await servesAgain(replica);
+        await load.moreSucceeded(50);
+      }
+      // Resync: each watcher is connected again and sees a change made now.
+      const probe = createClient(OrderService, createGrpcTransport({ baseUrl: set.replicas[0]?.baseUrl ?? "" }));
+      const created = (await probe.createOrder({ name: "after the rolling restart" })).order;
+      assert.ok(created);
+      for (let waited = 0; !load.watchSeen.every((seen) => seen.has(created.id)); waited += 50) {
+        assert.ok(waited < 10_000, `watchers did not see the new order; sessions ${load.watchSessions}`);
+        await sleep(50);
+      }
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual(load.failed, [], "unary calls that failed after retries");
+    assert.ok(
+      load.watchSessions.some((sessions) => sessions > 1),
+      `some watcher reconnected: ${load.watchSessions}`,
+    );
+    await checkAfterLoad(load);
+    console.log(
+      `rolling restart: ${load.succeeded} calls, ${stats.retried} retried attempts, 0 failed; ` +
+        `${load.acknowledged.size} creates acknowledged and stored; watch sessions ${load.watchSessions}`,
+    );
+  });
+
+  test("one replica killed with SIGKILL under load: the other serves; failures are bounded and retried calls succeed", async () => {
+    const stats: RetryStats = { retried: 0 };
+    const load = retryingLoad(stats);
+    const [victim] = set.replicas;
+    assert.ok(victim);
+    try {
+      await load.moreSucceeded(50);
+      await victim.kill();
+      // The survivor serves alone.
+      await load.moreSucceeded(100);
+      await victim.start();
+      await servesAgain(victim);
+      await load.moreSucceeded(30);
+    } finally {
+      await load.stop();
+    }
+    assert.deepEqual(load.failed, [], "unary calls that failed after retries");
+    // Calls in flight on the killed replica fail once (nginx does not resend a POST it sent), then succeed on retry.
+    assert.ok(stats.retried <= 50, `retried attempts: ${stats.retried}`);
+    await checkAfterLoad(load);
+    console.log(
+      `SIGKILL: ${load.succeeded} calls, ${stats.retried} retried attempts, 0 failed; watch errors: ${JSON.stringify(load.watchErrors)}`,
+    );
   });
 });

@@ -1,3 +1,4 @@
+import pg from "pg";
 import { type EngineCase, postgresCase } from "./database.js";
 import { freePorts } from "./nginx.js";
 import { type ServerProcess, spawnServer } from "./process.js";
@@ -21,6 +22,8 @@ export interface Replica {
 export interface ReplicaSet {
   readonly database: EngineCase;
   readonly replicas: readonly Replica[];
+  /** Runs SQL on the replicas' schema, as an operator would to check what was stored. */
+  query<Row>(sql: string): Promise<Row[]>;
   stop(): Promise<void>;
 }
 
@@ -60,6 +63,15 @@ export async function startReplicas(count: number, env: Record<string, string> =
   return {
     database,
     replicas,
+    async query<Row>(sql: string) {
+      const client = new pg.Client({ connectionString: database.env.DATABASE_URL });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as Row[];
+      } finally {
+        await client.end();
+      }
+    },
     async stop() {
       await Promise.all(replicas.map((replica) => replica.process.stop()));
       await database.cleanup();

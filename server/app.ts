@@ -15,6 +15,7 @@ import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
 import { rememberCallSignal } from "./interceptors/call-state.js";
+import { clientAddressInterceptor } from "./interceptors/client-address.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { guardedJsonOptions } from "./interceptors/json-shape.js";
@@ -27,6 +28,7 @@ import type { Logger } from "./logger.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
+import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
 
@@ -39,7 +41,7 @@ export type App = RequestHandler & { readonly fastPath: FastPath | undefined };
 export interface AppOptions {
   readonly config: Pick<
     Config,
-    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath"
+    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath" | "trustProxy"
   >;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
@@ -55,8 +57,10 @@ export interface AppOptions {
  * code the client receives. `guards` (authentication, authorization, rate
  * limits) run inside the error mapping, before caching and the handler.
  */
-export function serverInterceptors(logger: Logger, guards: Interceptor[] = []): Interceptor[] {
+export function serverInterceptors(logger: Logger, guards: Interceptor[] = [], trustProxy: readonly string[] = []): Interceptor[] {
   return [
+    // First: the log line and the rate limits count the client this names.
+    clientAddressInterceptor(trustedProxies(trustProxy)),
     loggingInterceptor(logger),
     requestIdInterceptor(),
     connectVersionInterceptor(),
@@ -86,7 +90,7 @@ export function registerServices(
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health }: AppOptions): App {
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger);
-  const interceptors = serverInterceptors(logger, guards);
+  const interceptors = serverInterceptors(logger, guards, config.trustProxy);
   let implementations = new Map<string, UnaryImpl>();
   let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({

@@ -5,6 +5,7 @@
  */
 
 import { isIP, isIPv4 } from "node:net";
+import { trustedProxies } from "./transport/trusted-proxies.js";
 
 export interface Config {
   /** TCP port; 0 picks a free one (tests). */
@@ -80,6 +81,13 @@ export interface Config {
    * fraction of the CPU. Off sends every request through connect-node.
    */
   readonly fastPath: boolean;
+  /**
+   * Proxies (addresses, CIDR blocks) whose X-Forwarded-For is believed: a
+   * call from one of them is counted (logs, rate limits) as coming from the
+   * right-most untrusted address it forwarded. Empty: X-Forwarded-For is
+   * ignored and the TCP peer is the client.
+   */
+  readonly trustProxy: readonly string[];
 }
 
 /**
@@ -187,7 +195,18 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     rateLimit: rateLimitConfig(read, auth),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
+    trustProxy: trustProxyConfig(read),
   };
+}
+
+function trustProxyConfig(read: EnvReader): readonly string[] {
+  const entries = read.list("TRUST_PROXY") ?? [];
+  try {
+    trustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 function databaseConfig(read: EnvReader): DatabaseConfig {

@@ -3,6 +3,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { grantKey, principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
 import { callStateKey } from "./call-state.js";
+import { clientAddressKey } from "./client-address.js";
 import { observeCall } from "./observe.js";
 import { requestIdKey } from "./request-id.js";
 import { requestInfoKey } from "./request-info.js";
@@ -83,7 +84,12 @@ export function loggingInterceptor(logger: Logger): Interceptor {
         },
         error,
         // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
-        { principal: req.contextValues.get(principalKey)?.subject, scope: req.contextValues.get(grantKey) },
+        // `client`: the caller's address (behind TRUST_PROXY, the one the proxy forwarded).
+        {
+          client: req.contextValues.get(clientAddressKey),
+          principal: req.contextValues.get(principalKey)?.subject,
+          scope: req.contextValues.get(grantKey),
+        },
       );
     return observeCall({ onError: (error) => error, onEnd: log })(next)(req);
   };

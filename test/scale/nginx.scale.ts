@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createClient, type Transport } from "@connectrpc/connect";
@@ -21,7 +22,8 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
   let set: ReplicaSet;
   let nginx: Nginx;
   before(async () => {
-    set = await startReplicas(2, { SHUTDOWN_GRACE_MS: "2000" });
+    // nginx runs on 127.0.0.1; the tests' clients that play "the internet" connect from 127.0.0.2.
+    set = await startReplicas(2, { SHUTDOWN_GRACE_MS: "2000", TRUST_PROXY: "127.0.0.1" });
     nginx = await startNginx(set.replicas.map((replica) => replica.port));
   });
   after(async () => {
@@ -106,6 +108,33 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
       assert.equal(again.status, 304);
       assert.equal(again.headers.get("etag"), etag);
     }
+  });
+
+  test("TRUST_PROXY: the replicas log the address nginx saw, not the one a client claims", async () => {
+    const requestId = `xff-${Date.now()}`;
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const url = new URL(`${nginx.http1Url}/calculator.v1.CalculatorService/Add`);
+      const request = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          localAddress: "127.0.0.2",
+          headers: { "content-type": "application/json", "x-forwarded-for": "203.0.113.66", "x-request-id": requestId },
+        },
+        (response) => {
+          response.resume();
+          response.once("end", () => resolve(response.statusCode));
+        },
+      );
+      request.once("error", reject);
+      request.end(JSON.stringify({ a: 1, b: 2 }));
+    });
+    assert.equal(status, 200);
+    const logged = set.replicas.flatMap((replica) => replica.process.logs.filter((record) => record.requestId === requestId));
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]?.client, "127.0.0.2");
   });
 
   test("probes through nginx", async () => {

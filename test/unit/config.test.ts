@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
       reflection: true,
       fastPath: true,
+      trustProxy: [],
     });
   });
 
@@ -85,6 +86,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_READS: "0",
         REFLECTION: "off",
         FAST_PATH: "off",
+        TRUST_PROXY: "10.0.0.0/8,fd00::/8",
       },
       false,
     );
@@ -119,6 +121,7 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
       reflection: false,
       fastPath: false,
+      trustProxy: ["10.0.0.0/8", "fd00::/8"],
     });
   });
 

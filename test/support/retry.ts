@@ -18,6 +18,16 @@ export const standardRetryPolicy: RetryPolicy = {
   retryableCodes: [Code.Unavailable],
 };
 
+/**
+ * A stream that never left this process: Node's HTTP/2 client refuses
+ * (REFUSED_STREAM) the requests still queued when the server's GOAWAY
+ * arrives. gRPC clients retry those "transparently", whatever their policy
+ * says; connect-node reports them as INTERNAL.
+ */
+function neverSent(failure: ConnectError): boolean {
+  return failure.message.includes("NGHTTP2_REFUSED_STREAM");
+}
+
 /** What a retry interceptor did. */
 export interface RetryStats {
   /** Attempts that failed with a retryable code and were tried again. */
@@ -39,7 +49,8 @@ export function retryInterceptor(stats: RetryStats, policy: RetryPolicy = standa
         return await next({ ...req, header: new Headers(req.header) });
       } catch (error) {
         const failure = ConnectError.from(error);
-        if (!policy.retryableCodes.includes(failure.code) || attempt >= policy.maxAttempts || req.signal.aborted) throw failure;
+        const retryable = policy.retryableCodes.includes(failure.code) || neverSent(failure);
+        if (!retryable || attempt >= policy.maxAttempts || req.signal.aborted) throw failure;
         stats.retried++;
         const ceiling = Math.min(policy.initialBackoffMs * policy.backoffMultiplier ** (attempt - 1), policy.maxBackoffMs);
         await sleep(Math.random() * ceiling);

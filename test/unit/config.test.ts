@@ -42,6 +42,12 @@ describe("loadConfig", () => {
       reflection: true,
       fastPath: true,
       trustProxy: [],
+      http2KeepaliveMs: 60_000,
+      http2KeepaliveTimeoutMs: 20_000,
+      maxConnectionAgeMs: 0,
+      maxConnectionAgeGraceMs: 30_000,
+      tcpKeepaliveMs: 60_000,
+      workers: 1,
     });
   });
 
@@ -87,6 +93,11 @@ describe("loadConfig", () => {
         REFLECTION: "off",
         FAST_PATH: "off",
         TRUST_PROXY: "10.0.0.0/8,fd00::/8",
+        HTTP2_KEEPALIVE_MS: "5000",
+        HTTP2_KEEPALIVE_TIMEOUT_MS: "1000",
+        MAX_CONNECTION_AGE_MS: "300000",
+        MAX_CONNECTION_AGE_GRACE_MS: "15000",
+        TCP_KEEPALIVE_MS: "0",
       },
       false,
     );
@@ -122,6 +133,12 @@ describe("loadConfig", () => {
       reflection: false,
       fastPath: false,
       trustProxy: ["10.0.0.0/8", "fd00::/8"],
+      http2KeepaliveMs: 5_000,
+      http2KeepaliveTimeoutMs: 1_000,
+      maxConnectionAgeMs: 300_000,
+      maxConnectionAgeGraceMs: 15_000,
+      tcpKeepaliveMs: 0,
+      workers: 1,
     });
   });
 

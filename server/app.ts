@@ -15,6 +15,7 @@ import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
 import { rememberCallSignal } from "./interceptors/call-state.js";
+import { clientAddressInterceptor } from "./interceptors/client-address.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { guardedJsonOptions } from "./interceptors/json-shape.js";
@@ -28,6 +29,7 @@ import type { Observability } from "./observability/observability.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
+import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
 
@@ -40,7 +42,7 @@ export type App = RequestHandler & { readonly fastPath: FastPath | undefined };
 export interface AppOptions {
   readonly config: Pick<
     Config,
-    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath"
+    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath" | "trustProxy"
   >;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
@@ -58,8 +60,10 @@ export interface AppOptions {
  * code the client receives. `guards` (authentication, authorization, rate
  * limits) run inside the error mapping, before caching and the handler.
  */
-export function serverInterceptors(logger: Logger, guards: Interceptor[] = []): Interceptor[] {
+export function serverInterceptors(logger: Logger, guards: Interceptor[] = [], trustProxy: readonly string[] = []): Interceptor[] {
   return [
+    // First: the log line and the rate limits count the client this names.
+    clientAddressInterceptor(trustedProxies(trustProxy)),
     loggingInterceptor(logger),
     requestIdInterceptor(),
     connectVersionInterceptor(),
@@ -91,7 +95,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
   const onUnseen = observability?.onUnseen;
   // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
-  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards)];
+  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy)];
   let implementations = new Map<string, UnaryImpl>();
   let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({

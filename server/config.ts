@@ -5,6 +5,8 @@
  */
 
 import { isIP, isIPv4 } from "node:net";
+import { availableParallelism } from "node:os";
+import { trustedProxies } from "./transport/trusted-proxies.js";
 
 export interface Config {
   /** TCP port; 0 picks a free one (tests). */
@@ -84,6 +86,33 @@ export interface Config {
   readonly metrics: MetricsConfig;
   /** OpenTelemetry traces, configured by the standard OTEL_* variables; undefined while tracing is off. */
   readonly tracing: TracingConfig | undefined;
+  /**
+   * Proxies (addresses, CIDR blocks) whose X-Forwarded-For is believed: a
+   * call from one of them is counted (logs, rate limits) as coming from the
+   * right-most untrusted address it forwarded. Empty: X-Forwarded-For is
+   * ignored and the TCP peer is the client.
+   */
+  readonly trustProxy: readonly string[];
+  /** HTTP/2 PING sent this often on every connection to find dead peers; 0 turns it off. */
+  readonly http2KeepaliveMs: number;
+  /** A connection whose peer does not answer a PING within this long is closed. */
+  readonly http2KeepaliveTimeoutMs: number;
+  /**
+   * Connections older than this (±10%) are asked to go (GOAWAY, or
+   * `Connection: close`), so clients reconnect and spread over replicas;
+   * 0: connections live as long as they are used.
+   */
+  readonly maxConnectionAgeMs: number;
+  /** After MAX_CONNECTION_AGE_MS asked a connection to go, calls still running on it get this long before it is closed. */
+  readonly maxConnectionAgeGraceMs: number;
+  /** TCP keepalive on every accepted socket: first probe after this much silence; 0 turns it off. */
+  readonly tcpKeepaliveMs: number;
+  /**
+   * Server processes on the one port (node:cluster); 1 runs the server in
+   * this process. More than one needs DATABASE_URL: the embedded database
+   * belongs to one process.
+   */
+  readonly workers: number;
 }
 
 /** Where /metrics is served, if at all. */
@@ -213,6 +242,8 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
   }
   const hosts = hostsToBind(read);
   const auth = authConfig(read, hosts);
+  const database = databaseConfig(read);
+  const workers = workersConfig(read, database);
   return {
     port: read.integer("PORT", 8080, 0, 65535),
     hosts,
@@ -227,7 +258,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
     logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
-    database: databaseConfig(read),
+    database,
     watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
     maxConnections: read.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
     maxConnectionsPerAddress: read.integer("MAX_CONNECTIONS_PER_ADDRESS", 1_000, 1, 1_000_000),
@@ -240,7 +271,44 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
     metrics: metricsConfig(read, hosts),
     tracing: tracingConfig(read),
+    trustProxy: trustProxyConfig(read),
+    http2KeepaliveMs: read.integer("HTTP2_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
+    http2KeepaliveTimeoutMs: read.integer("HTTP2_KEEPALIVE_TIMEOUT_MS", 20_000, 10, 10 * 60_000),
+    maxConnectionAgeMs: read.integer("MAX_CONNECTION_AGE_MS", 0, 0, 7 * 24 * 60 * 60_000),
+    maxConnectionAgeGraceMs: read.integer("MAX_CONNECTION_AGE_GRACE_MS", 30_000, 0, 24 * 60 * 60_000),
+    tcpKeepaliveMs: read.integer("TCP_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
+    workers,
   };
+}
+
+/**
+ * WORKERS: a number, or "auto" for the cores this process may use. The
+ * embedded database is refused with several workers rather than shared:
+ * PGlite is one single-threaded WASM instance behind one connection, so
+ * serving it to the workers over a socket would put every query of every
+ * worker through that one connection in the primary, the very bottleneck
+ * more workers are meant to remove, and the workers' LISTEN feeds would
+ * depend on it too. Several processes want PostgreSQL.
+ */
+function workersConfig(read: EnvReader, database: DatabaseConfig): number {
+  const raw = read.string("WORKERS");
+  const workers = raw?.toLowerCase() === "auto" ? availableParallelism() : read.integer("WORKERS", 1, 1, 1_024);
+  if (workers > 1 && database.engine === "pglite") {
+    throw new ConfigError(
+      `WORKERS=${raw} needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only; use PostgreSQL or WORKERS=1`,
+    );
+  }
+  return workers;
+}
+
+function trustProxyConfig(read: EnvReader): readonly string[] {
+  const entries = read.list("TRUST_PROXY") ?? [];
+  try {
+    trustedProxies(entries);
+  } catch (error) {
+    throw new ConfigError(`TRUST_PROXY: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 function metricsConfig(read: EnvReader, hosts: readonly string[]): MetricsConfig {

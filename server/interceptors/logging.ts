@@ -4,6 +4,7 @@ import { grantKey, principalKey } from "../auth/principal.js";
 import type { Logger } from "../logger.js";
 import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
 import { callStateKey } from "./call-state.js";
+import { clientAddressKey } from "./client-address.js";
 import { observeCall } from "./observe.js";
 import { requestIdKey } from "./request-id.js";
 import { requestInfoKey } from "./request-info.js";
@@ -87,6 +88,8 @@ export function loggingInterceptor(logger: Logger): Interceptor {
         error,
         {
           // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.
+          // `client`: the caller's address (behind TRUST_PROXY, the one the proxy forwarded).
+          client: req.contextValues.get(clientAddressKey),
           principal: req.contextValues.get(principalKey)?.subject,
           scope: req.contextValues.get(grantKey),
           // The join with the call's trace, while tracing is on.

@@ -5,6 +5,7 @@ import { principalKey } from "../auth/principal.js";
 import { callerKey } from "../rate-limit/caller.js";
 import { budgetSpent } from "../rate-limit/exhausted.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
+import { clientAddressKey } from "./client-address.js";
 import { requestInfoKey } from "./request-info.js";
 
 /**
@@ -21,7 +22,10 @@ export function rateLimitInterceptor(limiters: RateLimiters): Interceptor {
     const budget = kind === "write" ? "writes" : kind === "read" ? "reads" : undefined;
     const limiter = budget === undefined ? undefined : limiters[budget];
     if (budget !== undefined && limiter !== undefined) {
-      const key = callerKey(req.contextValues.get(principalKey), req.contextValues.get(requestInfoKey).remoteAddress);
+      const key = callerKey(
+        req.contextValues.get(principalKey),
+        req.contextValues.get(clientAddressKey) ?? req.contextValues.get(requestInfoKey).remoteAddress,
+      );
       try {
         await limiter.consume(key);
       } catch (outcome) {

@@ -9,6 +9,7 @@ import type { App } from "../app.js";
 import type { Config } from "../config.js";
 import { failStream, serveStream } from "../fast-path/h2-stream.js";
 import type { Logger } from "../logger.js";
+import { connectionLifetime, goAwayGracefully } from "./connection-lifetime.js";
 import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
 import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
@@ -56,6 +57,11 @@ export type ListenerConfig = Pick<
   | "http2MaxResetsPerSecond"
   | "maxHeaderBytes"
   | "abuseCooldownMs"
+  | "http2KeepaliveMs"
+  | "http2KeepaliveTimeoutMs"
+  | "maxConnectionAgeMs"
+  | "maxConnectionAgeGraceMs"
+  | "tcpKeepaliveMs"
 >;
 
 /** Told of each connection once its protocol is known (ALPN, or its first bytes in cleartext); e.g. to count it until it closes. */
@@ -65,11 +71,14 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
+  // Keepalive and maximum connection age (hooks: accepted, session, http1, response).
+  const lifetime = connectionLifetime(config, logger);
 
   const handle = containFailures((req, res) => {
     requests.add(res);
     if (res instanceof http.ServerResponse) {
       if (draining) res.shouldKeepAlive = false;
+      lifetime.response(res);
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
     }
@@ -139,6 +148,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
     guard(session);
+    lifetime.session(session);
     if (draining) session.close();
   });
   requests.onSettled = () => {
@@ -147,6 +157,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
 
   const dispatch = (socket: net.Socket, protocol: WireProtocol) => {
     onConnection?.(protocol, socket);
+    if (protocol !== "h2") lifetime.http1(socket);
     (protocol === "h2" ? h2 : h1).emit("connection", socket);
   };
 
@@ -154,6 +165,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
     // Refused by the connection limits.
     if (socket.destroyed) return;
     sockets.add(socket);
+    lifetime.accepted(socket);
     socket.once("close", () => sockets.delete(socket));
     socket.on("error", (error) => logger.debug({ err: error }, "connection error"));
   };
@@ -202,7 +214,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
     drain() {
       draining = true;
       for (const acceptor of acceptors) acceptor.close();
-      for (const session of sessions) session.close();
+      for (const session of sessions) goAwayGracefully(session);
       // Answers still being prepared tell the client to close the connection
       // afterwards; idle keep-alive connections are closed now, busy ones as
       // soon as their call ends.

@@ -43,6 +43,13 @@ describe("loadConfig", () => {
       fastPath: true,
       metrics: { enabled: true, port: undefined, hosts: ["127.0.0.1", "::1"] },
       tracing: undefined,
+      trustProxy: [],
+      http2KeepaliveMs: 60_000,
+      http2KeepaliveTimeoutMs: 20_000,
+      maxConnectionAgeMs: 0,
+      maxConnectionAgeGraceMs: 30_000,
+      tcpKeepaliveMs: 60_000,
+      workers: 1,
     });
   });
 
@@ -88,6 +95,12 @@ describe("loadConfig", () => {
         REFLECTION: "off",
         FAST_PATH: "off",
         METRICS_PORT: "9464",
+        TRUST_PROXY: "10.0.0.0/8,fd00::/8",
+        HTTP2_KEEPALIVE_MS: "5000",
+        HTTP2_KEEPALIVE_TIMEOUT_MS: "1000",
+        MAX_CONNECTION_AGE_MS: "300000",
+        MAX_CONNECTION_AGE_GRACE_MS: "15000",
+        TCP_KEEPALIVE_MS: "0",
       },
       false,
     );
@@ -124,6 +137,13 @@ describe("loadConfig", () => {
       fastPath: false,
       metrics: { enabled: true, port: 9464, hosts: ["127.0.0.1"] },
       tracing: undefined,
+      trustProxy: ["10.0.0.0/8", "fd00::/8"],
+      http2KeepaliveMs: 5_000,
+      http2KeepaliveTimeoutMs: 1_000,
+      maxConnectionAgeMs: 300_000,
+      maxConnectionAgeGraceMs: 15_000,
+      tcpKeepaliveMs: 0,
+      workers: 1,
     });
   });
 

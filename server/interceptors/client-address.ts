@@ -1,0 +1,19 @@
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import type { TrustedProxies } from "../transport/trusted-proxies.js";
+import { requestInfoKey } from "./request-info.js";
+
+/**
+ * The client's address as logs and rate limits count it: the TCP peer, or
+ * the address a trusted proxy forwarded (see TRUST_PROXY). Undefined until
+ * clientAddressInterceptor has run.
+ */
+export const clientAddressKey = createContextKey<string | undefined>(undefined, { description: "client address" });
+
+/** Sets clientAddressKey for every call, from the peer and, behind a trusted proxy, X-Forwarded-For. */
+export function clientAddressInterceptor(proxies: TrustedProxies): Interceptor {
+  return (next) => (req) => {
+    const { remoteAddress } = req.contextValues.get(requestInfoKey);
+    req.contextValues.set(clientAddressKey, proxies.clientAddress(remoteAddress, req.header.get("x-forwarded-for")));
+    return next(req);
+  };
+}

@@ -132,6 +132,8 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
       request.end(JSON.stringify({ a: 1, b: 2 }));
     });
     assert.equal(status, 200);
+    // The call's log line may reach the test just after its answer does.
+    await Promise.any(set.replicas.map((replica) => replica.process.waitForLog((record) => record.requestId === requestId)));
     const logged = set.replicas.flatMap((replica) => replica.process.logs.filter((record) => record.requestId === requestId));
     assert.equal(logged.length, 1);
     assert.equal(logged[0]?.client, "127.0.0.2");

@@ -15,6 +15,7 @@ import { contentTypeJson as grpcJson, contentTypeProto as grpcProto } from "@con
 import { contentTypeJson as grpcWebJson, contentTypeProto as grpcWebProto } from "@connectrpc/connect/protocol-grpc-web";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
+import { PlainHeaders } from "./plain-headers.js";
 import type { CallPlan } from "./plan.js";
 
 /** How a call ended: its message or error, and the response header and trailer the interceptors and the implementation left. */
@@ -137,9 +138,9 @@ export async function runUnary(
   chain: UnaryChain,
 ): Promise<Outcome> {
   const { method, service } = plan.entry;
-  const responseHeader = new Headers();
+  const responseHeader = PlainHeaders.create();
   responseHeader.set("content-type", responseContentType(plan));
-  const responseTrailer = new Headers();
+  const responseTrailer = PlainHeaders.create();
   if (plan.protocol !== "connect") {
     responseTrailer.set("grpc-status", "0");
     if (plan.responseCompression !== null) responseHeader.set("grpc-encoding", plan.responseCompression.name);

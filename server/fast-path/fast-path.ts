@@ -120,7 +120,9 @@ export class FastPath {
       );
       return { kind: "universal", response };
     }
-    const input = await decodeRequest(plan, body, this.options.readMaxBytes);
+    let input = decodeRequest(plan, body, this.options.readMaxBytes);
+    // A message is never a promise: only a compressed one is decoded later.
+    if (input instanceof Promise) input = await input;
     if (input === undefined) {
       this.stats.handedBack++;
       const response = await plan.entry.handler({
@@ -143,7 +145,8 @@ export class FastPath {
       signal,
       this.#chainOf(plan.entry),
     );
-    return { kind: "answer", answer: await answerOf(plan, outcome, this.options) };
+    const answer = answerOf(plan, outcome, this.options);
+    return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
   }
 
   #chainOf(entry: FastMethod): UnaryChain {

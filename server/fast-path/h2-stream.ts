@@ -5,7 +5,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { notModified } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
 import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
-import type { FastPath, Result } from "./fast-path.js";
+import type { FastPath } from "./fast-path.js";
 import type { CallPlan } from "./plan.js";
 import { readBody, replay } from "./read-body.js";
 
@@ -46,7 +46,8 @@ export async function serveStream(
       started,
       () => replay(body.chunks, body.rest),
     );
-    await write(stream, plan, headers, result);
+    if (result?.kind === "answer") respond(stream, plan, headers, result.answer, false);
+    else if (result !== undefined) respond(stream, plan, headers, await collect(result.response, plan), true);
   } finally {
     stream.off("close", onClose);
     fast.end(signal);
@@ -93,16 +94,6 @@ function clientGone(rstCode: number | undefined): ConnectError {
   return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode.toString(16)})`, code);
 }
 
-async function write(stream: http2.ServerHttp2Stream, plan: CallPlan, request: IncomingHttpHeaders, result: Result): Promise<void> {
-  if (result === undefined) return;
-  if (result.kind === "answer") {
-    respond(stream, plan, request, result.answer, false);
-    return;
-  }
-  const answer = await collect(result.response, plan);
-  respond(stream, plan, request, answer, true);
-}
-
 /** A connect-node answer (always a few chunks: unary), as one Answer. */
 async function collect(response: UniversalServerResponse, plan: CallPlan): Promise<Answer> {
   const chunks: Uint8Array[] = [];
@@ -134,12 +125,14 @@ function respond(stream: http2.ServerHttp2Stream, plan: CallPlan, request: Incom
     }
   }
   const trailers = answer.trailers;
+  // The answer's headers are its own (a new object): Node copies them as it sends them.
+  headers[":status"] = status;
   if (trailers === undefined && !early) {
-    stream.respond({ ...headers, ":status": status });
+    stream.respond(headers);
     stream.end(answer.body);
     return;
   }
-  stream.respond({ ...headers, ":status": status }, { waitForTrailers: true });
+  stream.respond(headers, { waitForTrailers: true });
   stream.once("wantTrailers", () => {
     try {
       stream.sendTrailers(trailers ?? {});

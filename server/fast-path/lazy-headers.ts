@@ -1,31 +1,18 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { DeferredHeaders } from "./deferred-headers.js";
 
 /**
  * The request's headers as the Fetch `Headers` interceptors and services
  * read, built from Node's header object only when something needs more than
  * `get` or `has`: a call whose interceptors only look up a few names never
- * pays for copying every header. Node's object already has lowercase names
- * and joins repeated fields as Headers does; pseudo-headers are left out.
+ * pays for copying every header, nor for a Headers. Node's object already
+ * has lowercase names and joins repeated fields as Headers does;
+ * pseudo-headers are left out. It is a Headers to `instanceof`, and every
+ * method but `get` and `has` is a real Headers' (made on first use).
  */
-/** Headers' methods as plain methods (the DOM typings declare them as properties, which a subclass cannot override). */
-interface HeadersMethods {
-  get(name: string): string | null;
-  has(name: string): boolean;
-  set(name: string, value: string): void;
-  append(name: string, value: string): void;
-  delete(name: string): void;
-  getSetCookie(): string[];
-  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void;
-  entries(): Iterator;
-  keys(): ReturnType<Headers["keys"]>;
-  values(): ReturnType<Headers["values"]>;
-  [Symbol.iterator](): Iterator;
-}
-type Iterator = ReturnType<Headers["entries"]>;
-const HeadersBase = Headers as unknown as new () => HeadersMethods;
-
-export class LazyHeaders extends HeadersBase {
+export class LazyHeaders extends DeferredHeaders {
   #source: IncomingHttpHeaders | undefined;
+  #headers: Headers | undefined;
 
   constructor(source: IncomingHttpHeaders) {
     super();
@@ -37,9 +24,9 @@ export class LazyHeaders extends HeadersBase {
     return new LazyHeaders(source) as unknown as Headers;
   }
 
-  override get(name: string): string | null {
+  get(name: string): string | null {
     const source = this.#source;
-    if (source === undefined) return super.get(name);
+    if (source === undefined || typeof name !== "string") return this.real().get(name);
     const key = name.toLowerCase();
     if (key.startsWith(":")) return null;
     const value = source[key];
@@ -49,66 +36,38 @@ export class LazyHeaders extends HeadersBase {
     return Array.isArray(value) ? value.join(", ") : String(value);
   }
 
-  override has(name: string): boolean {
-    return this.#source === undefined ? super.has(name) : this.get(name) !== null;
+  has(name: string): boolean {
+    return this.#source === undefined ? this.real().has(name) : this.get(name) !== null;
   }
 
-  override set(name: string, value: string): void {
-    this.#fill();
-    super.set(name, value);
+  set(name: string, value: string): void {
+    this.real().set(name, value);
   }
 
-  override append(name: string, value: string): void {
-    this.#fill();
-    super.append(name, value);
+  append(name: string, value: string): void {
+    this.real().append(name, value);
   }
 
-  override delete(name: string): void {
-    this.#fill();
-    super.delete(name);
+  delete(name: string): void {
+    this.real().delete(name);
   }
 
-  override getSetCookie(): string[] {
-    this.#fill();
-    return super.getSetCookie();
-  }
-
-  override forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
-    this.#fill();
-    super.forEach(callback, thisArg);
-  }
-
-  override entries(): Iterator {
-    this.#fill();
-    return super.entries();
-  }
-
-  override keys(): ReturnType<Headers["keys"]> {
-    this.#fill();
-    return super.keys();
-  }
-
-  override values(): ReturnType<Headers["values"]> {
-    this.#fill();
-    return super.values();
-  }
-
-  override [Symbol.iterator](): Iterator {
-    this.#fill();
-    return super[Symbol.iterator]();
-  }
-
-  /** Copies Node's headers in, once, as connect-node's nodeHeaderToWebHeader does. */
-  #fill(): void {
-    const source = this.#source;
-    if (source === undefined) return;
-    this.#source = undefined;
-    for (const key in source) {
-      if (key.startsWith(":")) continue;
-      const value = source[key];
-      if (value === undefined) continue;
-      if (Array.isArray(value)) for (const each of value) super.append(key, each);
-      else super.append(key, String(value));
+  /** Node's headers copied into a real Headers, once, as connect-node's nodeHeaderToWebHeader does. */
+  protected override real(): Headers {
+    let real = this.#headers;
+    if (real === undefined) {
+      real = new Headers();
+      const source = this.#source as IncomingHttpHeaders;
+      for (const key in source) {
+        if (key.startsWith(":")) continue;
+        const value = source[key];
+        if (value === undefined) continue;
+        if (Array.isArray(value)) for (const each of value) real.append(key, each);
+        else real.append(key, String(value));
+      }
+      this.#source = undefined;
+      this.#headers = real;
     }
+    return real;
   }
 }

@@ -1,12 +1,17 @@
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import type { CallPlan } from "./plan.js";
+
+/** A request message, or undefined when the body is not one well-formed message. */
+export type Decoded = MessageShape<DescMessage> | undefined;
 
 /**
  * The request message of a complete request body, decoded as connect-es
  * decodes it (same serialization, limits and decompression), or undefined
  * when the body is anything but one well-formed message: connect-node then
  * reads the same bytes and answers with its own words (see slow-path.ts).
+ * Only a compressed message is decoded later (a promise).
  */
-export async function decodeRequest(plan: CallPlan, body: Uint8Array, readMaxBytes: number): Promise<unknown> {
+export function decodeRequest(plan: CallPlan, body: Uint8Array, readMaxBytes: number): Decoded | Promise<Decoded> {
   let data: Uint8Array;
   let compressed: boolean;
   if (plan.requestMethod === "GET") {
@@ -25,12 +30,24 @@ export async function decodeRequest(plan: CallPlan, body: Uint8Array, readMaxByt
     data = body.subarray(5);
     compressed = flags === 1;
   }
+  if (compressed && plan.requestCompression !== null) {
+    // Edge cases (an empty compressed body) are connect-node's to answer.
+    if (data.byteLength === 0) return undefined;
+    return decompressed(plan, data, readMaxBytes);
+  }
+  return parsed(plan, data);
+}
+
+async function decompressed(plan: CallPlan, data: Uint8Array, readMaxBytes: number): Promise<Decoded> {
   try {
-    if (compressed && plan.requestCompression !== null) {
-      // Edge cases (an empty compressed body) are connect-node's to answer.
-      if (data.byteLength === 0) return undefined;
-      data = await plan.requestCompression.decompress(data, readMaxBytes);
-    }
+    return parsed(plan, await (plan.requestCompression as NonNullable<CallPlan["requestCompression"]>).decompress(data, readMaxBytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function parsed(plan: CallPlan, data: Uint8Array): Decoded {
+  try {
     return plan.entry.serialization.getI(plan.binary).parse(data);
   } catch {
     return undefined;

@@ -5,7 +5,11 @@
  *   - this server, default configuration (call log on, embedded database);
  *   - a plain @grpc/grpc-js server of the same tutorial contract;
  *   - the tutorial's Python grpcio server, when /usr/bin/python3 has grpcio;
- *   - raw node:http2 / node:http servers answering a canned reply: the limit.
+ *   - raw node:http2 / node:http servers answering a canned reply: the limit;
+ *   - on the gRPC unary 8×16 workload, this server with METRICS=off and with
+ *     tracing at sampling 1.0 (to a local OTLP sink): what observability costs;
+ *   - when PostgreSQL is reachable, this server at WORKERS=1 and WORKERS=2;
+ *   - and, before all that, the server's start-up time and memory.
  *
  * Servers are pinned to one core and h2load to another (taskset), rounds are
  * interleaved, and each cell is the median of the rounds. Prints a Markdown
@@ -21,12 +25,24 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { h2loadVersion } from "./bench/h2load.js";
-import { type MeasureSettings, type MemoryRun, measure, memoryRun, type Run } from "./bench/measure.js";
+import { type MeasureSettings, type MemoryRun, measure, memoryRun, type Run, serverCpuMicros, serverMemory } from "./bench/measure.js";
 import { seedMovies } from "./bench/movies.js";
 import { type Options, parseOptions, UsageError, usage } from "./bench/options.js";
+import { type BenchSchema, benchDatabaseUrl, createBenchSchema, redacted } from "./bench/postgres.js";
 import { probe } from "./bench/probe.js";
-import { choosePinning, cpuMicros, launcherFor, memory } from "./bench/proc.js";
-import { type CellRuns, checkTargets, runNotes, summarize, table, targetLines } from "./bench/report.js";
+import { choosePinning, launcherFor } from "./bench/proc.js";
+import {
+  type CellRuns,
+  checkTargets,
+  costOf,
+  observabilityTable,
+  runNotes,
+  summarize,
+  table,
+  targetLines,
+  workersLine,
+  workersSummary,
+} from "./bench/report.js";
 import {
   type BenchServer,
   pythonMissing,
@@ -34,9 +50,11 @@ import {
   serverLabels,
   startGrpcio,
   startGrpcJs,
+  startOtlpSink,
   startRaw,
   startThisServer,
 } from "./bench/servers.js";
+import { measureStartups, type StartupRun, startupTable, startupTargets, summarizeStartup } from "./bench/startup.js";
 import { type Expectation, type Workload, workloads } from "./bench/workloads.js";
 
 let options: Options | undefined;
@@ -79,8 +97,10 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const chosen = allWorkloads
-  .filter((workload) => settings.workloads === undefined || settings.workloads.includes(workload.id))
-  .map((workload) => ({ ...workload, servers: workload.servers.filter((id) => id !== "grpcio" || noPython === undefined) }));
+  .filter((workload) =>
+    settings.workloads === undefined ? !(settings.quick && workload.needs === "postgres") : settings.workloads.includes(workload.id),
+  )
+  .map((workload): Workload => ({ ...workload, servers: workload.servers.filter((id) => id !== "grpcio" || noPython === undefined) }));
 const memoryWorkload = allWorkloads.find((workload) => workload.id === "grpc-unary-8x16");
 if (memoryWorkload === undefined) throw new Error("the gRPC unary 8×16 workload is missing");
 
@@ -94,9 +114,33 @@ const measureSettings: MeasureSettings = {
 };
 const loadBefore = loadavg()[0] ?? Number.NaN;
 const servers = new Map<ServerId, BenchServer>();
+const helpers: Array<{ stop(): Promise<void> }> = [];
+let schema: BenchSchema | undefined;
 let exitCode = 2;
 
 try {
+  const workersWorkload = allWorkloads.find((workload) => workload.needs === "postgres");
+  if (workersWorkload !== undefined && !chosen.includes(workersWorkload) && settings.workloads === undefined) {
+    notes.push(`WORKERS=1 vs 2 skipped in a --quick run (ask for it with --workloads ${workersWorkload.id})`);
+  }
+  const postgresIndex = chosen.findIndex((workload) => workload.needs === "postgres");
+  if (postgresIndex !== -1) {
+    const base = benchDatabaseUrl(process.env);
+    try {
+      schema = await createBenchSchema(base);
+      notes.push(
+        `WORKERS=1 vs 2: PostgreSQL at ${redacted(base)}, schema ${schema.schema} (dropped afterwards); these servers are not ` +
+          "pinned and share the cores with h2load, and their CPU is summed over the primary and its workers",
+      );
+    } catch (error) {
+      chosen.splice(postgresIndex, 1);
+      notes.push(
+        `WORKERS=1 vs 2 skipped: PostgreSQL at ${redacted(base)} is not usable (${(error as Error).message}); ` +
+          "set BENCH_DATABASE_URL to a database where the benchmark may create a schema",
+      );
+    }
+  }
+
   for (const workload of [...chosen, memoryWorkload]) {
     if (workload.body !== undefined) writeFileSync(join(work, `${workload.id}.body`), workload.body);
   }
@@ -107,11 +151,42 @@ try {
   const catalogue = await seedMovies(dataDir, settings.movies, catalogueFile);
   progress(`seeded ${settings.movies} movies (${catalogue.length} in the catalogue) in ${seconds(started)}`);
 
+  // Before the other servers start, so nothing else runs meanwhile.
+  let startupRuns: StartupRun[] = [];
+  if (settings.startupRuns > 0) {
+    progress(`start-up: ${settings.startupRuns} run(s) each on a new data folder, the same folder again, and memory://`);
+    startupRuns = await measureStartups(work, settings.startupRuns, 1_000, progress);
+  }
+  const startup = summarizeStartup(startupRuns);
+
   started = performance.now();
   const needed = new Set<ServerId>(["this", ...chosen.flatMap((workload) => workload.servers)]);
   const serverLauncher = launcherFor(pinning, "server");
   // Each its own process, started one after the other so none starts under another's start-up load.
   if (needed.has("this")) servers.set("this", await startThisServer(dataDir, serverLauncher));
+  // The variants, each on a data folder of its own (the embedded database is one process's).
+  if (needed.has("this-metrics-off")) {
+    servers.set(
+      "this-metrics-off",
+      await startThisServer(join(work, "data-metrics-off"), serverLauncher, "this-metrics-off", { METRICS: "off" }),
+    );
+  }
+  if (needed.has("this-tracing")) {
+    // The sink on h2load's core: its work is not the server's.
+    const sink = await startOtlpSink(launcherFor(pinning, "load"), work);
+    helpers.push(sink);
+    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OTEL_TRACES_SAMPLER: "always_on" };
+    servers.set("this-tracing", await startThisServer(join(work, "data-tracing"), serverLauncher, "this-tracing", tracing));
+  }
+  for (const [id, workers] of [
+    ["workers-1", "1"],
+    ["workers-2", "2"],
+  ] as const) {
+    if (!needed.has(id)) continue;
+    if (schema === undefined) throw new Error("the WORKERS comparison has no PostgreSQL schema");
+    // Not pinned: two workers need two cores.
+    servers.set(id, await startThisServer(join(work, "unused"), [], id, { DATABASE_URL: schema.url, DATA_DIR: "", WORKERS: workers }));
+  }
   if (needed.has("grpc-js")) servers.set("grpc-js", await startGrpcJs(catalogueFile, serverLauncher, work));
   if (needed.has("grpcio")) servers.set("grpcio", await startGrpcio(serverLauncher, work));
   if (needed.has("raw-h2")) servers.set("raw-h2", await startRaw("h2", serverLauncher, work));
@@ -208,7 +283,7 @@ try {
         `(${memoryResult.growthPct.toFixed(1)}%), ${Math.round(memoryResult.rate)} calls/s`,
     );
   }
-  const peakRssMiB = new Map([...servers].map(([id, running]) => [id, memory(running.pid).peakMiB]));
+  const peakRssMiB = new Map([...servers].map(([id, running]) => [id, serverMemory(running).peakMiB]));
   const loadAfter = loadavg()[0] ?? Number.NaN;
 
   // In the order of the workloads, then of their servers, whatever order they ran in.
@@ -219,7 +294,10 @@ try {
     memory: memoryResult,
     stream: streamed === undefined ? undefined : { streamed: streamed.messagesPerCall, catalogue: catalogue.length },
   });
+  targets.push(...(startupRuns.length === 0 ? [] : startupTargets(startup)));
   const missed = targets.some((target) => target.ok === false);
+  const workers = workersSummary(summary);
+  const observability = observabilityTable(summary);
 
   const cpu = cpus();
   const machine = {
@@ -246,6 +324,13 @@ try {
     "",
     ...runNotes(ordered),
     `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
+    ...(observability === undefined
+      ? []
+      : ["", "What metrics and tracing cost (medians; tracing exports to a local OTLP/HTTP sink on h2load's core):", "", observability]),
+    ...(workers === undefined ? [] : ["", workersLine(workers)]),
+    ...(startup.length === 0
+      ? []
+      : ["", 'Start-up, from spawn to the "serving" log line, and RSS 1 s later (medians; not pinned):', "", startupTable(startup)]),
     "",
     "Targets:",
     targetLines(targets),
@@ -262,6 +347,15 @@ try {
     paths,
     cells: summary.map((cell) => ({ ...cell, runs: cells.get(`${cell.workload} ${cell.server}`)?.runs ?? [] })),
     memory: memoryResult,
+    // Each variant with its cost against the default server (positive: slower), measured and by CPU per call.
+    observability: summary
+      .filter((cell) => cell.workload === "grpc-unary-8x16" && ["this", "this-metrics-off", "this-tracing"].includes(cell.server))
+      .map((cell) => {
+        const base = summary.find((other) => other.workload === cell.workload && other.server === "this");
+        return { ...cell, costVsDefault: base === undefined ? null : costOf(base, cell) };
+      }),
+    workers: workers ?? null,
+    startup: { cells: startup, runs: startupRuns },
     peakRssMiB: Object.fromEntries(peakRssMiB),
     idleCpuPct: Object.fromEntries(idleCpuPct),
     targets,
@@ -274,17 +368,19 @@ try {
   console.error(`the benchmark failed: ${(error as Error).stack ?? error}`);
 } finally {
   for (const running of servers.values()) await running.stop().catch(() => {});
+  for (const helper of helpers) await helper.stop().catch(() => {});
+  await schema?.drop().catch((error: Error) => console.error(`dropping the schema ${schema?.schema} failed: ${error.message}`));
   rmSync(work, { recursive: true, force: true });
 }
 process.exit(exitCode);
 
 /** Each server's CPU use while idle, in percent of one core, sampled together over `ms`. */
 async function idleCpu(running: ReadonlyMap<ServerId, BenchServer>, ms: number): Promise<Map<ServerId, number>> {
-  const before = new Map([...running].map(([id, server]) => [id, cpuMicros(server.pid)]));
+  const before = new Map([...running].map(([id, server]) => [id, serverCpuMicros(server)]));
   const started = performance.now();
   await sleep(ms);
   const elapsedUs = (performance.now() - started) * 1000;
-  return new Map([...running].map(([id, server]) => [id, ((cpuMicros(server.pid) - (before.get(id) ?? 0)) / elapsedUs) * 100]));
+  return new Map([...running].map(([id, server]) => [id, ((serverCpuMicros(server) - (before.get(id) ?? 0)) / elapsedUs) * 100]));
 }
 
 function describe(values: ReadonlyMap<ServerId, number>, format: (value: number) => string): string {

@@ -2,7 +2,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
-import { busyPct, type CoreTimes, coreTimes, cpuMicros, memory } from "./proc.js";
+import { busyPct, type CoreTimes, coreTimes, cpuMicros, type Memory, memory, processTree, sumOver } from "./proc.js";
 import type { BenchServer } from "./servers.js";
 import type { Expectation, Workload } from "./workloads.js";
 
@@ -87,19 +87,19 @@ export async function measure(
 ): Promise<Run> {
   const load = loadOf(workload, server, settings.workDir);
   const warm = await runH2load(h2loadArgs(load, { durationMs: settings.warmupMs }), settings.loadLauncher);
-  await settle(server.pid);
+  await settle(server);
   const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
   const logFile = join(settings.workDir, "requests.tsv");
   const coresBefore = coreTimes();
-  const cpuBefore = cpuMicros(server.pid);
+  const cpuBefore = serverCpuMicros(server);
   const started = performance.now();
   const summary = await runH2load(h2loadArgs(load, { durationMs: settings.durationMs }, logFile), settings.loadLauncher);
-  const cpuUs = cpuMicros(server.pid) - cpuBefore;
+  const cpuUs = serverCpuMicros(server) - cpuBefore;
   const wallUs = (performance.now() - started) * 1000;
   const coresAfter = coreTimes();
-  const { rssMiB } = memory(server.pid);
+  const { rssMiB } = serverMemory(server);
   // Leaves the next run an idle server (see settle()).
-  await settle(server.pid);
+  await settle(server);
   const latencies = latenciesFromLogFile(logFile);
   rmSync(logFile, { force: true });
   const units = unitsOf(workload, expectation, summary);
@@ -114,7 +114,10 @@ export async function measure(
     cpuUsPerUnit: units > 0 ? cpuUs / units : Number.NaN,
     rssMiB,
     failed: warmFailed + failures(summary, expectation, server.loggedFailures?.() ?? 0),
-    ...(settings.cpus === undefined ? {} : { cores: coreUse(settings.cpus, coresBefore, coresAfter, (cpuUs / wallUs) * 100) }),
+    // A tree server is not pinned: its processes are on any core, so the server core's figures would not be its own.
+    ...(settings.cpus === undefined || server.tree === true
+      ? {}
+      : { cores: coreUse(settings.cpus, coresBefore, coresAfter, (cpuUs / wallUs) * 100) }),
   };
 }
 
@@ -127,6 +130,18 @@ function coreUse(cpus: { server: number; load: number }, before: CoreTimes, afte
   };
 }
 
+/** The server's CPU time so far: its process's, or its whole tree's (a WORKERS=n primary and its workers). */
+export function serverCpuMicros(server: Pick<BenchServer, "pid" | "tree">): number {
+  return server.tree === true ? sumOver(processTree(server.pid), cpuMicros) : cpuMicros(server.pid);
+}
+
+/** The server's memory: its process's, or summed over its tree (the peaks' sum is then an upper bound). */
+export function serverMemory(server: Pick<BenchServer, "pid" | "tree">): Memory {
+  if (server.tree !== true) return memory(server.pid);
+  const pids = processTree(server.pid);
+  return { rssMiB: sumOver(pids, (pid) => memory(pid).rssMiB), peakMiB: sumOver(pids, (pid) => memory(pid).peakMiB) };
+}
+
 /**
  * Waits until the server's CPU use falls under `quietPct` of a core over a
  * `windowMs` window (at most `timeoutMs`). When h2load's time is up, the
@@ -134,13 +149,13 @@ function coreUse(cpus: { server: number; load: number }, before: CoreTimes, afte
  * ours runs their queued database queries. That work must not fall into the
  * next measured run (a slow workload of 0.5 s once measured nothing else).
  */
-export async function settle(pid: number, quietPct = 10, windowMs = 100, timeoutMs = 10_000): Promise<void> {
+export async function settle(server: Pick<BenchServer, "pid" | "tree">, quietPct = 10, windowMs = 100, timeoutMs = 10_000): Promise<void> {
   const until = performance.now() + timeoutMs;
   while (performance.now() < until) {
-    const before = cpuMicros(pid);
+    const before = serverCpuMicros(server);
     const started = performance.now();
     await sleep(windowMs);
-    const usedPct = ((cpuMicros(pid) - before) / ((performance.now() - started) * 1000)) * 100;
+    const usedPct = ((serverCpuMicros(server) - before) / ((performance.now() - started) * 1000)) * 100;
     if (usedPct < quietPct) return;
   }
 }
@@ -186,23 +201,23 @@ export async function memoryRun(
   // A tenth of the calls, at least 10,000 (or all of them, for a short run).
   const warmupCalls = Math.round(Math.max(calls / 10, Math.min(calls, 10_000)));
   const warm = await run({ requests: warmupCalls });
-  await settle(server.pid);
+  await settle(server);
   let failed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
-  const rssStartMiB = memory(server.pid).rssMiB;
+  const rssStartMiB = serverMemory(server).rssMiB;
   let rssMaxMiB = rssStartMiB;
   const sampler = setInterval(() => {
-    rssMaxMiB = Math.max(rssMaxMiB, memory(server.pid).rssMiB);
+    rssMaxMiB = Math.max(rssMaxMiB, serverMemory(server).rssMiB);
   }, 500);
   let summary: H2loadSummary;
   try {
     // h2load prints a line per 10% of the calls: a long run shows it is alive.
     summary = await run({ requests: calls }, (percent) =>
-      progress(`memory run: ${percent}% done, RSS ${memory(server.pid).rssMiB.toFixed(0)} MiB`),
+      progress(`memory run: ${percent}% done, RSS ${serverMemory(server).rssMiB.toFixed(0)} MiB`),
     );
   } finally {
     clearInterval(sampler);
   }
-  const rssEndMiB = memory(server.pid).rssMiB;
+  const rssEndMiB = serverMemory(server).rssMiB;
   rssMaxMiB = Math.max(rssMaxMiB, rssEndMiB);
   failed += failures(summary, expectation, server.loggedFailures?.() ?? 0);
   return {

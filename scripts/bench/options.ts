@@ -6,9 +6,13 @@ export const usage = `usage: npm run bench -- [options]
   --warmup S          seconds of warm-up load before each measured run (default 1)
   --memory-calls N    unary calls of the memory run (default $BENCH_MEMORY_CALLS or 1000000; 0 skips it)
   --movies N          movies seeded for ListMovies, besides the tutorial's 7 (default 10000)
-  --workloads a,b     only these workloads (ids as in the JSON), e.g. grpc-unary-8x16,stream-list-movies
+  --workloads a,b     only these workloads (ids as in the JSON), e.g. grpc-unary-8x16,stream-list-movies;
+                      workers-grpc-unary-8x16 (WORKERS=1 vs 2) needs PostgreSQL: $BENCH_DATABASE_URL, else
+                      $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres (skipped when unreachable)
+  --startup-runs N    start-up measurements of each kind: new data folder, existing one, memory:// (default 3; 0 skips)
   --json PATH         where the results go as JSON (default bench-results.json)
-  --quick             a smoke run: 1 round, 0.3 s warm-up, 1 s runs, 20000 memory calls, 1000 movies
+  --quick             a smoke run: 1 round, 0.3 s warm-up, 1 s runs, 20000 memory calls, 1000 movies,
+                      1 start-up run of each kind, no WORKERS comparison unless named in --workloads
                       (any option given as well wins)
   --help`;
 
@@ -18,6 +22,7 @@ export interface Options {
   readonly warmupMs: number;
   readonly memoryCalls: number;
   readonly movies: number;
+  readonly startupRuns: number;
   readonly workloads: readonly string[] | undefined;
   readonly jsonPath: string;
   readonly quick: boolean;
@@ -57,6 +62,7 @@ export function parseOptions(args: readonly string[], env: Readonly<Record<strin
     warmupMs: number("warmup", values.warmup, quick ? 0.3 : 1, 0.1) * 1000,
     memoryCalls: whole("memory-calls", values["memory-calls"] ?? env.BENCH_MEMORY_CALLS, quick ? 20_000 : 1_000_000, 0),
     movies: whole("movies", values.movies, quick ? 1_000 : 10_000, 1),
+    startupRuns: whole("startup-runs", values["startup-runs"], quick ? 1 : 3, 0),
     workloads: values.workloads
       ?.split(",")
       .map((id) => id.trim())
@@ -74,6 +80,7 @@ function parse(args: readonly string[]) {
       warmup: { type: "string" },
       "memory-calls": { type: "string" },
       movies: { type: "string" },
+      "startup-runs": { type: "string" },
       workloads: { type: "string" },
       json: { type: "string" },
       quick: { type: "boolean", default: false },

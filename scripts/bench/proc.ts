@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second, the unit of CPU times in /proc/<pid>/stat (almost always 100). */
 export const clockTicksPerSecond: number = (() => {
@@ -121,4 +121,45 @@ export function choosePinning(): Pinning {
 export function launcherFor(pinning: Pinning, role: "server" | "load"): string[] {
   if (!pinning.pinned) return [];
   return ["taskset", "-c", String(role === "server" ? pinning.serverCpu : pinning.loadCpu)];
+}
+
+/** The parent pid (field 4 of proc(5)) from the text of /proc/<pid>/stat. */
+export function parentFromStat(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+/** `root` and every process descending from it, given each process's parent. */
+export function descendants(parents: ReadonlyMap<number, number>, root: number): number[] {
+  const tree = [root];
+  for (let at = 0; at < tree.length; at++) {
+    for (const [pid, parent] of parents) if (parent === tree[at] && !tree.includes(pid)) tree.push(pid);
+  }
+  return tree;
+}
+
+/** `pid` and its descendants now (a WORKERS=n server's primary and workers), from /proc. */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      parents.set(Number(entry), parentFromStat(readFileSync(`/proc/${entry}/stat`, "utf8")));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return descendants(parents, pid);
+}
+
+/** The sum of a reading over processes, skipping one that ended meanwhile (its share is lost). */
+export function sumOver(pids: readonly number[], read: (pid: number) => number): number {
+  let sum = 0;
+  for (const pid of pids) {
+    try {
+      sum += read(pid);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return sum;
 }

@@ -9,10 +9,23 @@ import { ServerProcess } from "../lib/server-process.js";
 export const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const benchDist = fileURLToPath(new URL(".", import.meta.url));
 
-export type ServerId = "this" | "grpc-js" | "grpcio" | "raw-h2" | "raw-h1";
+export type ServerId =
+  | "this"
+  | "this-metrics-off"
+  | "this-tracing"
+  | "workers-1"
+  | "workers-2"
+  | "grpc-js"
+  | "grpcio"
+  | "raw-h2"
+  | "raw-h1";
 
 export const serverLabels: Record<ServerId, string> = {
   this: "this server",
+  "this-metrics-off": "this server, metrics off",
+  "this-tracing": "this server, tracing 1.0",
+  "workers-1": "this server, WORKERS=1",
+  "workers-2": "this server, WORKERS=2",
   "grpc-js": "@grpc/grpc-js",
   grpcio: "grpcio (Python)",
   "raw-h2": "raw node:http2",
@@ -24,6 +37,8 @@ export interface BenchServer {
   readonly id: ServerId;
   readonly pid: number;
   readonly port: number;
+  /** Its CPU and memory are those of its whole process tree (a WORKERS=n primary and its workers). */
+  readonly tree?: boolean;
   /**
    * How many calls the server itself logged as failed since the previous
    * call of this (ours only: its call log has a line per call).
@@ -34,11 +49,33 @@ export interface BenchServer {
 
 /**
  * Our server in its default configuration (call log on, at info level into a
- * file as a log collector would read it; the embedded database in
- * `dataDir`). Settings that would change what is measured are cleared, in
- * case the calling shell has them.
+ * file as a log collector would read it; metrics on; tracing off; the
+ * embedded database in `dataDir`). Settings that would change what is
+ * measured are cleared, in case the calling shell has them; `variant` is what
+ * a variant sets on top (METRICS=off, tracing, DATABASE_URL and WORKERS).
  */
-export async function startThisServer(dataDir: string, launcher: readonly string[]): Promise<BenchServer> {
+export async function startThisServer(
+  dataDir: string,
+  launcher: readonly string[],
+  id: ServerId = "this",
+  variant: Readonly<Record<string, string>> = {},
+): Promise<BenchServer> {
+  const server = await ServerProcess.start({ ...defaultEnv(), DATA_DIR: dataDir, ...variant }, { launcher });
+  const log = new FailureCounter(server.logPath);
+  return {
+    id,
+    pid: server.pid,
+    port: server.port,
+    tree: variant.WORKERS !== undefined,
+    loggedFailures: () => log.countNew(),
+    async stop() {
+      await server.stop();
+    },
+  };
+}
+
+/** The environment of the default configuration, whatever the calling shell has set. */
+export function defaultEnv(): Record<string, string> {
   const cleared = [
     "DATABASE_URL",
     "AUTH_MODE",
@@ -52,19 +89,18 @@ export async function startThisServer(dataDir: string, launcher: readonly string
     "TLS_CERT",
     "TLS_KEY",
     "COMPRESS_MIN_BYTES",
+    "WORKERS",
+    "METRICS",
+    "METRICS_PORT",
+    "METRICS_HOST",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_TRACES_SAMPLER",
+    "OTEL_TRACES_SAMPLER_ARG",
+    "OTEL_SDK_DISABLED",
   ];
-  const env: Record<string, string> = Object.fromEntries(cleared.map((name) => [name, ""]));
-  const server = await ServerProcess.start({ ...env, DATA_DIR: dataDir, LOG_LEVEL: "info", LOG_FORMAT: "json" }, { launcher });
-  const log = new FailureCounter(server.logPath);
-  return {
-    id: "this",
-    pid: server.pid,
-    port: server.port,
-    loggedFailures: () => log.countNew(),
-    async stop() {
-      await server.stop();
-    },
-  };
+  return { ...Object.fromEntries(cleared.map((name) => [name, ""])), LOG_LEVEL: "info", LOG_FORMAT: "json" };
 }
 
 /**
@@ -125,13 +161,13 @@ export class FailureCounter {
  * A comparison server: a program that prints {"port": N} on its first line
  * of output once it listens. Its stderr goes to a file, quoted if it fails.
  */
-export async function startHelper(
-  id: ServerId,
+export async function startHelper<Id extends ServerId | "otlp-sink">(
+  id: Id,
   command: string,
   args: readonly string[],
   launcher: readonly string[],
   workDir: string,
-): Promise<BenchServer> {
+): Promise<Omit<BenchServer, "id"> & { readonly id: Id }> {
   const stderrPath = join(workDir, `${id}.stderr`);
   const [program = command, ...rest] = [...launcher, command, ...args];
   const child = spawn(program, rest, { stdio: ["ignore", "pipe", openSync(stderrPath, "w")] });
@@ -145,23 +181,23 @@ export async function startHelper(
     }
   };
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${serverLabels[id]} did not start within 60 s\n${stderr()}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${helperLabels[id]} did not start within 60 s\n${stderr()}`)), 60_000);
     const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
     lines.once("line", (line) => {
       clearTimeout(timer);
       const { port } = JSON.parse(line) as { port?: number };
       if (typeof port === "number") resolve(port);
-      else reject(new Error(`${serverLabels[id]} printed "${line}" instead of its port`));
+      else reject(new Error(`${helperLabels[id]} printed "${line}" instead of its port`));
     });
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${serverLabels[id]} exited (${code ?? signal}) while starting\n${stderr()}`));
+      reject(new Error(`${helperLabels[id]} exited (${code ?? signal}) while starting\n${stderr()}`));
     });
   });
   // Output after the port line is not expected; drain it so the process never blocks on a full pipe.
   child.stdout?.resume();
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`${serverLabels[id]} has no pid`);
+  if (pid === undefined) throw new Error(`${helperLabels[id]} has no pid`);
   return {
     id,
     pid,
@@ -176,6 +212,8 @@ export async function startHelper(
   };
 }
 
+const helperLabels: Record<ServerId | "otlp-sink", string> = { ...serverLabels, "otlp-sink": "the OTLP sink" };
+
 /** Helpers still running, killed if the benchmark ends first (an error, Ctrl-C). */
 const helpers = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -184,6 +222,11 @@ process.once("exit", () => {
 
 export function startGrpcJs(catalogueFile: string, launcher: readonly string[], workDir: string): Promise<BenchServer> {
   return startHelper("grpc-js", process.execPath, [join(benchDist, "grpc-js-server.js"), catalogueFile], launcher, workDir);
+}
+
+/** The OTLP/HTTP sink the tracing variant exports to (see otlp-sink.ts). */
+export function startOtlpSink(launcher: readonly string[], workDir: string) {
+  return startHelper("otlp-sink", process.execPath, [join(benchDist, "otlp-sink.js")], launcher, workDir);
 }
 
 export function startRaw(mode: "h2" | "h1", launcher: readonly string[], workDir: string): Promise<BenchServer> {

@@ -41,6 +41,11 @@ export interface Workload {
   readonly body: Buffer | undefined;
   /** The servers it runs against, in the order of the table. */
   readonly servers: readonly ServerId[];
+  /**
+   * "postgres": runs only when PostgreSQL is reachable (the WORKERS
+   * comparison), and not in a --quick run unless asked for by --workloads.
+   */
+  readonly needs?: "postgres";
   /** Throws when the probe's answer is wrong; else says what a right one looks like. */
   readonly check: (reply: ProbeReply) => Expectation;
 }
@@ -85,7 +90,8 @@ export function workloads(): Workload[] {
   });
   return [
     grpcSquareRoot(1, 1),
-    grpcSquareRoot(8, 16),
+    // Also against the observability variants: what metrics and tracing cost (issue 13).
+    { ...grpcSquareRoot(8, 16), servers: [...unaryComparison, "this-metrics-off", "this-tracing"] },
     connectJson(1),
     connectJson(8),
     {
@@ -157,6 +163,14 @@ export function workloads(): Workload[] {
       body: frame(toBinary(CreateOrderRequestSchema, create(CreateOrderRequestSchema, { name: orderName }))),
       servers: ["this"],
       check: checkCreateOrder,
+    },
+    {
+      // Issue 14: the same load against one worker and two (PostgreSQL; not pinned).
+      ...grpcSquareRoot(8, 16),
+      id: "workers-grpc-unary-8x16",
+      title: "gRPC unary, h2c, 8 conn × 16 streams, WORKERS=1 vs 2 (PostgreSQL, not pinned)",
+      servers: ["workers-1", "workers-2"],
+      needs: "postgres",
     },
   ];
 }

@@ -36,11 +36,17 @@ describeUnless(
           cells: Array<{ workload: string; server: string; rate: number; runs: unknown[]; failed: number }>;
           memory: { calls: number; rssStartMiB: number; rssEndMiB: number } | undefined;
           targets: Array<{ target: string; ok: boolean | null }>;
+          observability: Array<{ server: string; costVsDefault: { cpuPct: number } | null }>;
+          startup: { cells: Array<{ kind: string; runs: number; servingMs: number; rssMiB: number }> };
+          notes: string[];
         };
         const python = pythonMissing() === undefined;
-        const expected = workloads().flatMap((workload) =>
-          workload.servers.filter((server) => python || server !== "grpcio").map((server) => `${workload.id} ${server}`),
-        );
+        // --quick leaves out the WORKERS comparison (PostgreSQL) unless asked for.
+        const expected = workloads()
+          .filter((workload) => workload.needs === undefined)
+          .flatMap((workload) =>
+            workload.servers.filter((server) => python || server !== "grpcio").map((server) => `${workload.id} ${server}`),
+          );
         assert.deepEqual(
           results.cells.map((cell) => `${cell.workload} ${cell.server}`),
           expected,
@@ -60,7 +66,23 @@ describeUnless(
           results.targets.some((check) => check.target.startsWith("ListMovies streams the whole catalogue (207 movies)") && check.ok),
           "ListMovies streams every seeded movie and the tutorial's seven",
         );
+        assert.deepEqual(
+          results.observability.map((row) => row.server),
+          ["this", "this-metrics-off", "this-tracing"],
+        );
+        assert.ok(results.targets.some((check) => check.target.startsWith("Tracing at sampling 1.0 costs ≤ 25%") && check.ok !== null));
+        assert.ok(results.notes.some((note) => note.startsWith("WORKERS=1 vs 2 skipped in a --quick run")));
+        assert.deepEqual(
+          results.startup.cells.map((cell) => [cell.kind, cell.runs]),
+          [
+            ["new", 1],
+            ["existing", 1],
+            ["memory", 1],
+          ],
+        );
+        for (const cell of results.startup.cells) assert.ok(cell.servingMs > 0 && cell.rssMiB > 0, `start-up on ${cell.kind} measured`);
         assert.match(stdout, /^\| Workload \| Server \| Rate \/s \|/m, "the Markdown table is printed");
+        assert.match(stdout, /^\| Start-up \(default configuration\) \|/m, "the start-up table is printed");
         assert.match(stdout, /^(ok {3}|MISS) gRPC unary 8×16: ≥ 1\.5× grpc-js/m, "the targets are printed");
       } finally {
         rmSync(dir, { recursive: true, force: true });

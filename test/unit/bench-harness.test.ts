@@ -8,9 +8,31 @@ import { h2loadArgs, latenciesFromLog, parseH2loadOutput } from "../../scripts/b
 import { failures, type Run } from "../../scripts/bench/measure.js";
 import { parseOptions, UsageError } from "../../scripts/bench/options.js";
 import { grpcSquareRootReply, grpcWebReply, splitFrames } from "../../scripts/bench/payloads.js";
-import { busyPct, coreTimesFromStat, cpuTicksFromStat, memoryFromStatus, parseCpuList } from "../../scripts/bench/proc.js";
-import { type CellRuns, checkTargets, runNotes, summarize, table } from "../../scripts/bench/report.js";
+import { benchDatabaseUrl, defaultBenchDatabaseUrl, redacted } from "../../scripts/bench/postgres.js";
+import {
+  busyPct,
+  coreTimesFromStat,
+  cpuTicksFromStat,
+  descendants,
+  memoryFromStatus,
+  parentFromStat,
+  parseCpuList,
+  sumOver,
+} from "../../scripts/bench/proc.js";
+import {
+  type CellRuns,
+  checkTargets,
+  costOf,
+  observabilityTable,
+  observabilityTargets,
+  runNotes,
+  summarize,
+  table,
+  workersLine,
+  workersSummary,
+} from "../../scripts/bench/report.js";
 import { FailureCounter } from "../../scripts/bench/servers.js";
+import { servingAt, startupTable, startupTargets, summarizeStartup } from "../../scripts/bench/startup.js";
 import { median, percentile } from "../../scripts/bench/stats.js";
 
 // The benchmark's arithmetic and parsers, on canned input: what the numbers
@@ -266,6 +288,9 @@ describe("options", () => {
     assert.equal(defaults?.memoryCalls, 1_000_000);
     assert.equal(defaults?.movies, 10_000);
     assert.equal(parseOptions([], { BENCH_MEMORY_CALLS: "5000" })?.memoryCalls, 5000);
+    assert.equal(defaults?.startupRuns, 3);
+    assert.equal(parseOptions(["--quick"], {})?.startupRuns, 1);
+    assert.equal(parseOptions(["--quick", "--startup-runs", "0"], {})?.startupRuns, 0);
     const quick = parseOptions(["--quick", "--duration", "0.5"], {});
     assert.equal(quick?.rounds, 1);
     assert.equal(quick?.durationMs, 500);
@@ -278,5 +303,127 @@ describe("options", () => {
     assert.throws(() => parseOptions(["--rounds", "1.5"], {}), UsageError);
     assert.throws(() => parseOptions(["--duration", "soon"], {}), UsageError);
     assert.throws(() => parseOptions(["--nope"], {}), UsageError);
+  });
+});
+
+describe("observability cost, WORKERS, start-up", () => {
+  const cell = (server: CellRuns["server"], rate: number, cpu: number, workload = "grpc-unary-8x16") => {
+    const [summary] = summarize([
+      {
+        workload,
+        title: workload,
+        unit: "calls",
+        server,
+        runs: [{ round: 1, seconds: 1, calls: rate, units: rate, rate, p50Ms: 1, p99Ms: 2, cpuUsPerUnit: cpu, rssMiB: 100, failed: 0 }],
+      },
+    ]);
+    if (summary === undefined) throw new Error("no cell");
+    return summary;
+  };
+
+  test("a cost is the share of the base's throughput lost, measured and as CPU per call predicts it", () => {
+    const cost = costOf({ rate: 1000, cpuUsPerUnit: 100 }, { rate: 800, cpuUsPerUnit: 125 });
+    assert.ok(Math.abs(cost.throughputPct - 20) < 1e-9);
+    // 25% more CPU per call is 20% less throughput for a CPU-bound server.
+    assert.ok(Math.abs(cost.cpuPct - 20) < 1e-9);
+    assert.ok(costOf({ rate: 1000, cpuUsPerUnit: 100 }, { rate: 1100, cpuUsPerUnit: 90 }).cpuPct < 0, "cheaper is a negative cost");
+  });
+
+  test("metrics are judged against metrics off, tracing against the default, both by CPU per call", () => {
+    const verdicts = (cells: ReturnType<typeof cell>[]) => observabilityTargets(cells).map((check) => check.ok);
+    const off = cell("this-metrics-off", 1000, 100);
+    // Metrics: 104 µs vs 100 is 3.8% (ok) although throughput fell 10% (noise, not judged).
+    // Tracing: 130 µs vs 104 is 20% (ok); 140 µs would be 25.7% (a miss).
+    assert.deepEqual(verdicts([off, cell("this", 900, 104), cell("this-tracing", 500, 130)]), [true, true]);
+    assert.deepEqual(verdicts([off, cell("this", 1000, 106), cell("this-tracing", 800, 142)]), [false, false]);
+    assert.deepEqual(verdicts([cell("this", 1000, 100)]), [undefined, undefined], "variants not run: skipped");
+    assert.deepEqual(verdicts([off, cell("this", 1000, 100, "grpc-unary-1x1")]), [undefined, undefined], "only the 8×16 workload counts");
+    const checks = checkTargets({ cells: [off, cell("this", 900, 104)], memory: undefined, stream: undefined });
+    assert.ok(checks.some((check) => check.target.startsWith("Metrics on (tracing off) cost ≤ 5%") && check.ok === true));
+  });
+
+  test("the cost table has the variants around the default, each against it", () => {
+    const text = observabilityTable([cell("this", 1000, 100), cell("this-metrics-off", 1050, 96), cell("this-tracing", 800, 125)]);
+    const lines = text?.split("\n") ?? [];
+    assert.equal(lines.length, 5);
+    assert.match(lines[2] ?? "", /^\| this server, metrics off \| 1,050 \| \+5\.0% \| 96\.0 \| \+4\.2% \|$/);
+    assert.match(lines[3] ?? "", /^\| this server \(default: metrics on, tracing off\) \| 1,000 \| {2}\| 100\.0 \| {2}\|$/);
+    assert.match(lines[4] ?? "", /^\| this server, tracing 1\.0 \| 800 \| −20\.0% \| 125\.0 \| −20\.0% \|$/);
+    assert.equal(observabilityTable([cell("this", 1000, 100)]), undefined, "nothing to compare");
+  });
+
+  test("WORKERS=2 against WORKERS=1, with no target", () => {
+    const summary = workersSummary([cell("workers-1", 1000, 100, "w"), cell("workers-2", 1500, 110, "w")]);
+    assert.equal(summary?.ratio, 1.5);
+    assert.match(workersLine(summary ?? assert.fail()), /1,500 vs 1,000 calls\/s \(1\.50×\).*No target/);
+    assert.equal(workersSummary([cell("workers-1", 1000, 100, "w")]), undefined);
+  });
+
+  test("a process tree from parent pids, and sums that skip processes gone meanwhile", () => {
+    assert.equal(parentFromStat("4242 (node (worker) x) S 4200 4242 4242 0 -1"), 4200);
+    const parents = new Map([
+      [1, 0],
+      [10, 1],
+      [11, 10],
+      [12, 10],
+      [13, 12],
+      [20, 1],
+    ]);
+    assert.deepEqual(descendants(parents, 10), [10, 11, 12, 13]);
+    assert.deepEqual(descendants(parents, 20), [20]);
+    assert.equal(
+      sumOver([1, 2, 3], (pid) => {
+        if (pid === 2) throw new Error("gone");
+        return pid * 10;
+      }),
+      40,
+    );
+  });
+
+  test("the serving line's time is read from the JSON log", () => {
+    const log = [
+      '{"level":30,"time":"2026-01-01T00:00:01.000Z","msg":"migrating"}',
+      "not json",
+      '{"level":30,"time":"2026-01-01T00:00:02.250Z","port":1,"msg":"serving gRPC, gRPC-Web and Connect on http://127.0.0.1:1"}',
+      '{"level":30,"time":"2026-01-01T00:00:03.000Z","msg":"serving gRPC, gRPC-Web and Connect on http://127.0.0.1:1"}',
+    ].join("\n");
+    assert.equal(servingAt(log), Date.parse("2026-01-01T00:00:02.250Z"));
+    assert.equal(servingAt('{"msg":"starting"}\n'), undefined);
+  });
+
+  test("start-up medians, table and targets: 6 s new, 1.5 s existing, 200 MB RSS", () => {
+    const runs = [
+      { kind: "new" as const, run: 1, servingMs: 3000, rssMiB: 150 },
+      { kind: "new" as const, run: 2, servingMs: 7000, rssMiB: 160 },
+      { kind: "new" as const, run: 3, servingMs: 4000, rssMiB: 155 },
+      { kind: "existing" as const, run: 1, servingMs: 1600, rssMiB: 140 },
+      { kind: "memory" as const, run: 1, servingMs: 2000, rssMiB: 195 },
+    ];
+    const cells = summarizeStartup(runs);
+    assert.deepEqual(
+      cells.map((c) => [c.kind, c.runs, c.servingMs, c.maxServingMs, c.rssMiB]),
+      [
+        ["new", 3, 4000, 7000, 155],
+        ["existing", 1, 1600, 1600, 140],
+        ["memory", 1, 2000, 2000, 195],
+      ],
+    );
+    assert.match(startupTable(cells).split("\n")[2] ?? "", /^\| new data folder \| 3 \| 4\.00 \| 7\.00 \| 155 \|$/);
+    // The median is judged; 195 MiB is over 200 MB (190.7 MiB).
+    assert.deepEqual(
+      startupTargets(cells).map((check) => check.ok),
+      [true, false, false],
+    );
+    assert.deepEqual(
+      startupTargets([]).map((check) => check.ok),
+      [undefined, undefined, undefined],
+    );
+  });
+
+  test("PostgreSQL for the WORKERS comparison: BENCH_DATABASE_URL, else TEST_DATABASE_URL, else the local default", () => {
+    assert.equal(benchDatabaseUrl({ BENCH_DATABASE_URL: "postgres://a@b/c", TEST_DATABASE_URL: "postgres://d@e/f" }), "postgres://a@b/c");
+    assert.equal(benchDatabaseUrl({ TEST_DATABASE_URL: "postgres://d@e/f" }), "postgres://d@e/f");
+    assert.equal(benchDatabaseUrl({ BENCH_DATABASE_URL: "" }), defaultBenchDatabaseUrl);
+    assert.equal(redacted("postgres://app:secret@db:5432/shop"), "postgres://app:***@db:5432/shop");
   });
 });

@@ -40,6 +40,26 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   throw new Error(`could not lock the data folder ${dataDir}: other processes keep taking it; try again`);
 }
 
+/**
+ * Takes the lock of `dataDir` only if its owner died (the lock refuses
+ * connections), never waiting for a live owner's answer: "taken" with the
+ * function that releases it; "held" when a live process holds it, or took
+ * it over first; "none" when the folder has no lock at all (its owner may
+ * be about to lock it).
+ */
+export async function lockIfAbandoned(
+  dataDir: string,
+): Promise<{ state: "taken"; unlock: () => Promise<void> } | { state: "held" } | { state: "none" }> {
+  const lockPath = socketPath(await realpath(dataDir));
+  const holder = await probe(lockPath, 0);
+  if (holder.state === "gone") return { state: "none" };
+  if (holder.state === "live") return { state: "held" };
+  await removeIfStillStale(lockPath);
+  const server = await bind(lockPath);
+  if (server === undefined) return { state: "held" };
+  return { state: "taken", unlock: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 /** The longest socket path every supported OS takes (macOS: 104 bytes with the final NUL). */
 const maxSocketPathBytes = 103;
 
@@ -70,8 +90,11 @@ async function bind(lockPath: string): Promise<net.Server | undefined> {
 
 type Holder = { state: "live"; pid: number | undefined } | { state: "stale" } | { state: "gone" };
 
-/** Connects to the lock: a live owner answers with its process id; a dead one's socket file refuses. */
-async function probe(lockPath: string): Promise<Holder> {
+/**
+ * Connects to the lock: a live owner answers with its process id (waited
+ * for at most `answerWaitMs`); a dead one's socket file refuses.
+ */
+async function probe(lockPath: string, answerWaitMs = 5_000): Promise<Holder> {
   const socket = net.connect(lockPath);
   // Failures are read through `once` below; none may go unheard later.
   socket.on("error", () => {});
@@ -88,7 +111,9 @@ async function probe(lockPath: string): Promise<Holder> {
   // Accepted (by the kernel, even while the owner is busy): someone is
   // there. Its id makes the message more useful, but is not worth waiting
   // long for: an owner still starting may not answer for seconds.
-  await Promise.race([once(socket, "end"), once(socket, "close"), sleep(5_000, undefined, { ref: false })]).catch(() => {});
+  if (answerWaitMs > 0) {
+    await Promise.race([once(socket, "end"), once(socket, "close"), sleep(answerWaitMs, undefined, { ref: false })]).catch(() => {});
+  }
   socket.destroy();
   const pid = Number(answer.trim());
   return { state: "live", pid: Number.isSafeInteger(pid) && pid > 0 ? pid : undefined };

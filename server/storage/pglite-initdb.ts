@@ -5,18 +5,15 @@
  * to the process that ran it, so that process exits once the cluster is
  * written.
  *
- *   node pglite-initdb.js folder <empty folder>   writes the cluster into the folder
- *   node pglite-initdb.js tar <file>              writes it, as a tar, to the file
+ *   node pglite-initdb.js <empty folder>   writes the cluster into the folder
  */
-import { writeFile } from "node:fs/promises";
 import { PGlite } from "@electric-sql/pglite";
 import { initdbParams } from "./pglite-settings.js";
 
-const [mode, target] = process.argv.slice(2);
-if ((mode !== "folder" && mode !== "tar") || target === undefined) {
-  process.stderr.write("usage: pglite-initdb.js folder <empty folder> | tar <file>\n");
+const [target] = process.argv.slice(2);
+if (target === undefined) {
+  process.stderr.write("usage: pglite-initdb.js <empty folder>\n");
   process.exit(2);
 }
-const lite = await PGlite.create(mode === "folder" ? target : undefined, { initDbStartParams: initdbParams });
-if (mode === "tar") await writeFile(target, new Uint8Array(await (await lite.dumpDataDir("none")).arrayBuffer()));
+const lite = await PGlite.create(target, { initDbStartParams: initdbParams });
 await lite.close();

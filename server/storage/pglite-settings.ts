@@ -8,7 +8,7 @@ import { PGlite } from "@electric-sql/pglite";
  * memory that is never given back.
  */
 
-/** initdb: WAL segments of 1 MB rather than 16, since a memory:// database keeps its WAL in memory. */
+/** initdb: WAL segments of 1 MB rather than 16, so that a memory:// database can keep little WAL. */
 export const initdbParams = ["--wal-segsize=1"];
 
 /**
@@ -19,11 +19,12 @@ export const initdbParams = ["--wal-segsize=1"];
 export const folderStartParams = startParams({ minWal: "32MB", maxWal: "64MB" });
 
 /**
- * For memory://: every WAL segment kept is memory. A standalone backend has
- * no checkpointer, so checkpoints come from WAL volume alone: max_wal_size
- * bounds the WAL held at once.
+ * For memory://, always a new cluster (so with 1 MB segments): its folder
+ * is in the temporary folder, which may be a tmpfs, i.e. memory. A
+ * standalone backend has no checkpointer, so checkpoints come from WAL
+ * volume alone: max_wal_size bounds the WAL held at once.
  */
-export const memoryStartParams = startParams({ minWal: "2MB", maxWal: "16MB" });
+export const scratchStartParams = startParams({ minWal: "2MB", maxWal: "16MB" });
 
 function startParams({ minWal, maxWal }: { minWal: string; maxWal: string }): string[] {
   const settings = {

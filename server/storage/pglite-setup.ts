@@ -1,9 +1,5 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { openAsBlob } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const initdbScript = fileURLToPath(new URL("./pglite-initdb.js", import.meta.url));
@@ -21,23 +17,7 @@ const childFlags = ["--liftoff-only"];
  * initdb's memory.
  */
 export async function initialiseFolder(folder: string): Promise<void> {
-  await runInitdb(["folder", folder]);
-}
-
-/**
- * Makes a new database cluster in a child process and passes it, as a tar
- * for PGlite's `loadDataDir`, to `use`. The tar is read from its file only
- * as `use` reads it, so this process never holds a second copy.
- */
-export async function withNewClusterTar<T>(use: (tar: Blob) => Promise<T>): Promise<T> {
-  const work = await mkdtemp(path.join(tmpdir(), "pglite-initdb-"));
-  try {
-    const tar = path.join(work, "cluster.tar");
-    await runInitdb(["tar", tar]);
-    return await use(await openAsBlob(tar));
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
+  await runInitdb([folder]);
 }
 
 async function runInitdb(args: string[]): Promise<void> {

@@ -9,8 +9,9 @@ import { handleClientErrors } from "./client-errors.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { Engine } from "./engine.js";
 import { HealthState } from "./health.js";
-import { folderStartParams, lightV8, memoryStartParams } from "./pglite-settings.js";
-import { initialiseFolder, withNewClusterTar } from "./pglite-setup.js";
+import { folderStartParams, lightV8, scratchStartParams } from "./pglite-settings.js";
+import { initialiseFolder } from "./pglite-setup.js";
+import { createScratchFolder } from "./scratch-folder.js";
 
 const inMemory = "memory://";
 
@@ -24,26 +25,30 @@ const inMemory = "memory://";
  * child process (pglite-setup.ts): its memory is then the child's, and is
  * returned when the child exits. This process only ever opens an existing
  * cluster, with buffers sized for an embedded service (pglite-settings.ts).
+ * memory:// is a new folder under the OS's temporary folder, removed when
+ * the database closes (scratch-folder.ts): the same as a folder for memory,
+ * and nothing survives a restart.
  */
 export async function openPglite(dataDir: string, logger: Logger): Promise<Engine> {
-  let unlock = async () => {};
-  if (dataDir !== inMemory) {
-    await mkdir(dataDir, { recursive: true });
-    unlock = await lockDataDir(dataDir);
-  }
   lightV8();
+  // memory:// is a new folder of its own, removed on close (scratch-folder.ts).
+  const scratch = dataDir === inMemory ? await createScratchFolder() : undefined;
+  const folder = scratch?.dataDir ?? dataDir;
+  let unlock: () => Promise<void>;
+  if (scratch === undefined) {
+    await mkdir(folder, { recursive: true });
+    unlock = await lockDataDir(folder);
+  } else {
+    unlock = () => scratch.remove();
+  }
   let lite: PGlite;
   try {
-    if (dataDir === inMemory) {
-      lite = await withNewClusterTar((loadDataDir) => PGlite.create({ loadDataDir, startParams: memoryStartParams }));
-      logger.info("created a new embedded database in memory");
-    } else {
-      // PGlite's own test for an existing cluster.
-      if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
-        await timed(logger, `created a new embedded database in ${dataDir}`, () => initialiseFolder(dataDir));
-      }
-      lite = await PGlite.create(dataDir, { startParams: folderStartParams });
+    // PGlite's own test for an existing cluster.
+    if (!existsSync(path.join(folder, "PG_VERSION"))) {
+      const where = scratch === undefined ? folder : `memory:// (in ${folder})`;
+      await timed(logger, { folder }, `created a new embedded database in ${where}`, () => initialiseFolder(folder));
     }
+    lite = await PGlite.create(folder, { startParams: scratch === undefined ? folderStartParams : scratchStartParams });
   } catch (error) {
     await unlock();
     throw error;
@@ -76,9 +81,9 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
   };
 }
 
-async function timed<T>(logger: Logger, done: string, step: () => Promise<T>): Promise<T> {
+async function timed<T>(logger: Logger, fields: object, done: string, step: () => Promise<T>): Promise<T> {
   const started = performance.now();
   const result = await step();
-  logger.info({ durationMs: Math.round(performance.now() - started) }, done);
+  logger.info({ ...fields, durationMs: Math.round(performance.now() - started) }, done);
   return result;
 }

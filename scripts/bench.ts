@@ -120,7 +120,7 @@ let exitCode = 2;
 
 try {
   const workersWorkload = allWorkloads.find((workload) => workload.needs === "postgres");
-  if (workersWorkload !== undefined && !chosen.includes(workersWorkload) && settings.workloads === undefined) {
+  if (workersWorkload !== undefined && settings.quick && settings.workloads === undefined) {
     notes.push(`WORKERS=1 vs 2 skipped in a --quick run (ask for it with --workloads ${workersWorkload.id})`);
   }
   const postgresIndex = chosen.findIndex((workload) => workload.needs === "postgres");

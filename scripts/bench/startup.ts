@@ -75,7 +75,7 @@ export async function measureStartups(
         try {
           await sleep(settleMs);
           const at = servingAt(readFileSync(server.logPath, "utf8"));
-          if (at === undefined) throw new Error(`no "serving" line in the log of a start on a ${startupLabels[kind]}:\n${server.tail()}`);
+          if (at === undefined) throw new Error(`no "serving" line in the log of a start (${startupLabels[kind]}):\n${server.tail()}`);
           const result = { kind, run, servingMs: at - spawned, rssMiB: server.rssMiB() };
           results.push(result);
           progress(
@@ -133,7 +133,7 @@ const rssLimitMiB = 200e6 / 2 ** 20;
 export function startupTargets(cells: readonly StartupCell[]): TargetCheck[] {
   const cell = (kind: StartupKind) => cells.find((c) => c.kind === kind);
   const serving = (kind: StartupKind, withinS: number): TargetCheck => {
-    const target = `Start-up on a ${startupLabels[kind]}: serving within ${withinS} s`;
+    const target = `Start-up, ${startupLabels[kind]}: serving within ${withinS} s`;
     const found = cell(kind);
     if (found === undefined) return { target, ok: undefined, detail: "not measured" };
     return {

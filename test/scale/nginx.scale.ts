@@ -64,11 +64,15 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
       for (let index = 0; index < 4; index++) {
         assert.equal((await calculator.add({ a: index, b: 2 })).result, index + 2, name);
       }
-      const served = set.replicas.map((replica, index) =>
-        replica.process.logs
-          .slice(before[index])
-          .filter((record) => record.procedure === "/calculator.v1.CalculatorService/Add" && record.protocol === protocol),
-      );
+      const servedNow = () =>
+        set.replicas.map((replica, index) =>
+          replica.process.logs
+            .slice(before[index])
+            .filter((record) => record.procedure === "/calculator.v1.CalculatorService/Add" && record.protocol === protocol),
+        );
+      // The calls' log lines may reach the test just after their answers do.
+      for (const deadline = Date.now() + 5_000; servedNow().flat().length < 4 && Date.now() < deadline; ) await sleep(20);
+      const served = servedNow();
       assert.ok(
         served.every((calls) => calls.length > 0),
         `${name}: calls per replica ${served.map((calls) => calls.length)}`,

@@ -97,11 +97,11 @@ describe("h2load output", () => {
       connections: 8,
       streams: 16,
       headers: { "content-type": "application/grpc", te: "trailers" },
-      bodyFile: "/tmp/body",
+      bodyFile: "work/body.bin",
     };
-    assert.deepEqual(h2loadArgs(load, { durationMs: 1500 }, "/tmp/log"), [
-      ...["-c", "8", "-m", "16", "-t", "1", "-D", "1500ms", "-d", "/tmp/body"],
-      ...["-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", "/tmp/log", load.url],
+    assert.deepEqual(h2loadArgs(load, { durationMs: 1500 }, "work/h2load.log"), [
+      ...["-c", "8", "-m", "16", "-t", "1", "-D", "1500ms", "-d", "work/body.bin"],
+      ...["-H", "content-type: application/grpc", "-H", "te: trailers", "--log-file", "work/h2load.log", load.url],
     ]);
     const get = { ...load, http1: true, connections: 8, streams: 1, headers: {}, bodyFile: undefined };
     assert.deepEqual(h2loadArgs(get, { requests: 4 }), ["-c", "8", "-m", "1", "-t", "1", "-n", "8", "--h1", load.url]);

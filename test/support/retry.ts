@@ -12,7 +12,9 @@ export interface RetryPolicy {
 
 export const standardRetryPolicy: RetryPolicy = {
   maxAttempts: 5,
-  initialBackoffMs: 100,
+  // A replica killed outright stays in nginx's rotation until its connections fail: the first
+  // attempts may all land in that window, so they are spread over seconds, not a few hundred ms.
+  initialBackoffMs: 400,
   maxBackoffMs: 2_000,
   backoffMultiplier: 2,
   retryableCodes: [Code.Unavailable],

@@ -202,9 +202,18 @@ describeUnless(nginxSkipReason ?? postgresSkipReason, "two replicas on one Postg
     assert.deepEqual(lost, [], "acknowledged creates missing from PostgreSQL");
   };
 
-  /** Waits until `replica`'s current process has served a call: nginx sends it traffic again. */
+  /**
+   * Waits until `replica`'s current process has served a call through each of
+   * nginx's two upstream blocks (grpc_pass over HTTP/2, proxy_pass over
+   * HTTP/1.1): each block keeps its own record of failed replicas, so one
+   * block may still hold the replica out of rotation after the other took it
+   * back. An operator's rolling restart waits for the same before stopping
+   * the next replica.
+   */
   const servesAgain = async (replica: Replica) => {
-    await replica.process.waitForLog((record) => typeof record.procedure === "string", 20_000);
+    for (const http of ["2.0", "1.1"]) {
+      await replica.process.waitForLog((record) => typeof record.procedure === "string" && record.http === http, 20_000);
+    }
   };
 
   test("rolling restart under load: each replica in turn gets SIGTERM and comes back; zero failed unary calls", async () => {

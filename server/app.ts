@@ -9,7 +9,7 @@ import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
 import { fastPathH1 } from "./fast-path/h1.js";
-import { methodTable, recordImplementations, type UnaryImpl } from "./fast-path/methods.js";
+import { methodTable, recordImplementations, type MethodImpl } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";
@@ -96,7 +96,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const onUnseen = observability?.onUnseen;
   // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
   const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy)];
-  let implementations = new Map<string, UnaryImpl>();
+  let implementations = new Map<string, MethodImpl>();
   let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({
     routes: (router) => {

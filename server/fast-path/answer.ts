@@ -103,7 +103,7 @@ function connectAnswerWith(status: number, header: Headers, trailer: Headers, by
 }
 
 /** gRPC's HTTP trailers, `grpc-message` respelled. */
-function grpcTrailers(trailer: Headers): OutgoingHttpHeaders {
+export function grpcTrailers(trailer: Headers): OutgoingHttpHeaders {
   const trailers = nodeHeaders(trailer);
   const message = trailers["grpc-message"];
   if (typeof message === "string") trailers["grpc-message"] = respellGrpcMessage(message);

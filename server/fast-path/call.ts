@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
-import { create, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -7,6 +7,8 @@ import {
   createContextKey,
   type HandlerContext,
   type Interceptor,
+  type StreamRequest,
+  type StreamResponse,
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
@@ -80,6 +82,8 @@ const frameKey = createContextKey<CallFrame | undefined>(undefined, { descriptio
 
 /** A unary method's interceptor chain around its implementation. */
 export type UnaryChain = (req: UnaryRequest) => Promise<UnaryResponse>;
+/** A server-streaming method's interceptor chain around its implementation. */
+export type ServerStreamChain = (req: StreamRequest) => Promise<StreamResponse>;
 
 /**
  * The interceptors (outermost first, as connect-es's applyInterceptors wraps
@@ -89,54 +93,116 @@ export type UnaryChain = (req: UnaryRequest) => Promise<UnaryResponse>;
 export function composeUnary(entry: FastMethod, interceptors: readonly Interceptor[]): UnaryChain {
   const { method, service } = entry;
   const implementation = async (req: UnaryRequest): Promise<UnaryResponse> => {
-    const frame = req.contextValues.get(frameKey);
-    if (frame === undefined) throw new ConnectError("the call's context values were replaced", Code.Internal);
-    const { plan, responseHeader, responseTrailer, url } = frame;
-    // The implementation's context, as connect-es's mergeRequest makes it.
-    const merged: HandlerContext & { abort(reason?: unknown): void } = {
-      method,
-      service: req.service,
-      signal: req.signal,
-      timeoutMs: frame.timeoutMs,
-      requestMethod: plan.requestMethod,
-      requestHeader: req.header,
-      responseHeader,
-      responseTrailer,
-      protocolName: plan.protocol,
-      values: req.contextValues,
-      get url() {
-        return url();
-      },
-      abort: frame.abort,
-    };
-    const output = await entry.impl(req.message, merged);
+    const frame = frameOf(req);
+    const output = await entry.impl(req.message, handlerContext(entry, frame, req));
     return {
       stream: false,
       message: create(method.output, output as never),
       method: req.method,
       service,
-      header: responseHeader,
-      trailer: responseTrailer,
+      header: frame.responseHeader,
+      trailer: frame.responseTrailer,
     };
   };
-  let next: UnaryChain = implementation;
-  for (let i = interceptors.length - 1; i >= 0; i--) next = (interceptors[i] as Interceptor)(next as never) as UnaryChain;
+  return applyInterceptors(implementation, interceptors);
+}
+
+/** composeUnary for a server-streaming method: one request message in, the implementation's messages out (connect-es's transformInvokeImplementation). */
+export function composeServerStream(entry: FastMethod, interceptors: readonly Interceptor[]): ServerStreamChain {
+  const { method, service } = entry;
+  const implementation = async (req: StreamRequest): Promise<StreamResponse> => {
+    const frame = frameOf(req);
+    const input = await ensureSingle(req.message);
+    const output = entry.impl(input, handlerContext(entry, frame, req)) as AsyncIterable<MessageInitShape<DescMessage>>;
+    return {
+      stream: true,
+      message: normalized(method.output, output),
+      method: req.method,
+      service,
+      header: frame.responseHeader,
+      trailer: frame.responseTrailer,
+    };
+  };
+  return applyInterceptors(implementation, interceptors);
+}
+
+function applyInterceptors<Chain>(implementation: Chain, interceptors: readonly Interceptor[]): Chain {
+  let next = implementation;
+  for (let i = interceptors.length - 1; i >= 0; i--) next = (interceptors[i] as Interceptor)(next as never) as Chain;
   return next;
 }
 
+function frameOf(req: UnaryRequest | StreamRequest): CallFrame {
+  const frame = req.contextValues.get(frameKey);
+  if (frame === undefined) throw new ConnectError("the call's context values were replaced", Code.Internal);
+  return frame;
+}
+
+/** The implementation's context, as connect-es's mergeRequest makes it. */
+function handlerContext(entry: FastMethod, frame: CallFrame, req: UnaryRequest | StreamRequest): HandlerContext {
+  const { plan, responseHeader, responseTrailer, url } = frame;
+  const context: HandlerContext & { abort(reason?: unknown): void } = {
+    method: entry.method,
+    service: req.service,
+    signal: req.signal,
+    timeoutMs: frame.timeoutMs,
+    requestMethod: plan.requestMethod,
+    requestHeader: req.header,
+    responseHeader,
+    responseTrailer,
+    protocolName: plan.protocol,
+    values: req.contextValues,
+    get url() {
+      return url();
+    },
+    abort: frame.abort,
+  };
+  return context;
+}
+
+/** connect-es's ensureSingle: a server-streaming call has exactly one request message. */
+async function ensureSingle<T>(messages: AsyncIterable<T>): Promise<T> {
+  const it = messages[Symbol.asyncIterator]();
+  const first = await it.next();
+  if (first.done === true) {
+    throw new ConnectError("protocol error: missing input message for server-streaming method", Code.Unimplemented);
+  }
+  const second = await it.next();
+  if (second.done !== true) {
+    throw new ConnectError("protocol error: received extra input message for server-streaming method", Code.Unimplemented);
+  }
+  return first.value;
+}
+
+/** connect-es's normalizeIterable: each partial message the implementation yields, as a full one. */
+async function* normalized<Desc extends DescMessage>(
+  schema: Desc,
+  messages: AsyncIterable<MessageInitShape<Desc>>,
+): AsyncGenerator<MessageShape<Desc>> {
+  for await (const message of messages) yield create(schema, message);
+}
+
+async function* single<T>(message: T): AsyncGenerator<T> {
+  yield message;
+}
+
+/** A call ready to run: the response header and trailer it starts with, and the request. */
+interface Prepared<Request> {
+  readonly responseHeader: Headers;
+  readonly responseTrailer: Headers;
+  readonly request: Request;
+}
+
 /**
- * Runs one unary call through its method's chain (`composeUnary`: the same
- * interceptor array connect-node runs, and the service implementation), as
- * connect-es's invokeUnaryImplementation does, with the request's headers
- * and URL built only if something reads them.
+ * What every call starts with, as connect-es's handlers make it, with the
+ * request's headers and URL built only if something reads them.
  */
-export async function runUnary(
+function prepare<Request extends UnaryRequest | StreamRequest>(
   plan: CallPlan,
   source: CallSource,
-  input: unknown,
   signal: CallSignal,
-  chain: UnaryChain,
-): Promise<Outcome> {
+  body: Pick<Request, "stream" | "message">,
+): Prepared<Request> {
   const { method, service } = plan.entry;
   const responseHeader = PlainHeaders.create();
   responseHeader.set("content-type", responseContentType(plan));
@@ -156,9 +222,10 @@ export async function runUnary(
     url: urlOf,
     abort: (reason?: unknown) => signal.abort(ConnectError.from(reason ?? "the call was aborted", Code.Canceled)),
   });
-  const request: UnaryRequest = {
-    stream: false,
-    message: input as MessageShape<DescMessage>,
+  // Built whole (no spread): a spread would read the lazy `url`.
+  const request = {
+    stream: body.stream,
+    message: body.message,
     method: method as UnaryRequest["method"],
     service,
     requestMethod: plan.requestMethod,
@@ -168,17 +235,76 @@ export async function runUnary(
     signal: signal.controller.signal,
     header: LazyHeaders.of(source.headers),
     contextValues: source.contextValues,
-  };
+  } as Request;
+  return { responseHeader, responseTrailer, request };
+}
+
+/**
+ * Runs one unary call through its method's chain (`composeUnary`: the same
+ * interceptor array connect-node runs, and the service implementation), as
+ * connect-es's invokeUnaryImplementation does.
+ */
+export async function runUnary(
+  plan: CallPlan,
+  source: CallSource,
+  input: unknown,
+  signal: CallSignal,
+  chain: UnaryChain,
+): Promise<Outcome> {
+  const { responseHeader, responseTrailer, request } = prepare<UnaryRequest>(plan, source, signal, {
+    stream: false,
+    message: input as MessageShape<DescMessage>,
+  });
   try {
     const response = await chain(request);
     copyHeaders(response.header, responseHeader);
     copyHeaders(response.trailer, responseTrailer);
     return { message: response.message, error: undefined, header: responseHeader, trailer: responseTrailer };
   } catch (error) {
-    const connectError =
-      error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
-    return { message: undefined, error: connectError, header: responseHeader, trailer: responseTrailer };
+    return { message: undefined, error: asConnectError(error), header: responseHeader, trailer: responseTrailer };
   }
+}
+
+/** A server stream as its chain opened it: the messages to send, or the error that ends it before any. */
+export interface StreamOutcome {
+  readonly messages: AsyncIterator<MessageShape<DescMessage>> | undefined;
+  readonly error: ConnectError | undefined;
+  readonly header: Headers;
+  readonly trailer: Headers;
+  /** Copies the trailer the chain answered with into `trailer`, once the messages have ended (invokeStreamImplementation does it then). */
+  readonly settleTrailer: () => void;
+}
+
+/** runUnary for a server-streaming call: the chain runs until it answers; its messages are read by the writer. */
+export async function openServerStream(
+  plan: CallPlan,
+  source: CallSource,
+  input: unknown,
+  signal: CallSignal,
+  chain: ServerStreamChain,
+): Promise<StreamOutcome> {
+  const { responseHeader, responseTrailer, request } = prepare<StreamRequest>(plan, source, signal, {
+    stream: true,
+    message: single(input as MessageShape<DescMessage>),
+  });
+  try {
+    const response = await chain(request);
+    copyHeaders(response.header, responseHeader);
+    return {
+      messages: response.message[Symbol.asyncIterator](),
+      error: undefined,
+      header: responseHeader,
+      trailer: responseTrailer,
+      settleTrailer: () => copyHeaders(response.trailer, responseTrailer),
+    };
+  } catch (error) {
+    return { messages: undefined, error: asConnectError(error), header: responseHeader, trailer: responseTrailer, settleTrailer: () => {} };
+  }
+}
+
+/** What connect-es answers for an error that is not a ConnectError. */
+export function asConnectError(error: unknown): ConnectError {
+  return error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
 }
 
 function responseContentType(plan: CallPlan): string {

@@ -6,7 +6,18 @@ import { requestInfoKey } from "../interceptors/request-info.js";
 import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
 import { type Answer, answerOf } from "./answer.js";
-import { armDeadline, CallSignal, composeUnary, runUnary, type UnaryChain } from "./call.js";
+import {
+  armDeadline,
+  CallSignal,
+  type CallSource,
+  composeServerStream,
+  composeUnary,
+  openServerStream,
+  runUnary,
+  type ServerStreamChain,
+  type StreamOutcome,
+  type UnaryChain,
+} from "./call.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { type CallPlan, planCall } from "./plan.js";
@@ -20,6 +31,8 @@ export interface FastPathStats {
   connect: number;
   /** Connect GET calls (also counted in `connect`). */
   get: number;
+  /** Server-streaming calls (also counted in `grpc`). */
+  serverStream: number;
   /** Requests the fast path took, then gave to connect-node because their body was not one well-formed message. */
   handedBack: number;
 }
@@ -55,17 +68,22 @@ export type Result =
   | { readonly kind: "universal"; readonly response: UniversalServerResponse }
   | undefined;
 
+/** What opening a server stream came to: its messages to write, or a connect-node answer to write. */
+export type StreamResult =
+  | { readonly kind: "stream"; readonly outcome: StreamOutcome }
+  | { readonly kind: "universal"; readonly response: UniversalServerResponse };
+
 /**
- * Unary calls without connect-node's generic pipeline: the protocol framing,
+ * Unary calls, and gRPC server streams, without connect-node's generic pipeline: the protocol framing,
  * deadline and cancellation here, and everything users see (interceptors,
  * implementations, serialization, error mapping) the same objects
  * connect-node uses. See README "Fast path".
  */
 export class FastPath {
-  readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, handedBack: 0 };
+  readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, serverStream: 0, handedBack: 0 };
   readonly #running = new Set<CallSignal>();
   /** Each method's interceptor chain, composed on its first call. */
-  readonly #chains = new Map<FastMethod, UnaryChain>();
+  readonly #chains = new Map<FastMethod, UnaryChain | ServerStreamChain>();
 
   constructor(readonly options: FastPathOptions) {
     options.shutdownSignal?.addEventListener(
@@ -96,8 +114,9 @@ export class FastPath {
   }
 
   /**
-   * Serves a call whose request body has been read whole. `handBack` gives the
-   * request (its body replayed) to connect-node's handler for the same path.
+   * Serves a unary call whose request body has been read whole. `handBack`
+   * gives the request (its body replayed) to connect-node's handler for the
+   * same path.
    */
   async serve(
     plan: CallPlan,
@@ -107,6 +126,45 @@ export class FastPath {
     started: number,
     handBack: () => UniversalServerRequest["body"],
   ): Promise<Result> {
+    const call = await this.#accept(plan, exchange, body, signal, started, handBack);
+    if (call.kind === "universal") return call;
+    const outcome = await runUnary(plan, call.source, call.input, signal, this.#chainOf(plan.entry, composeUnary));
+    const answer = answerOf(plan, outcome, this.options);
+    return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
+  }
+
+  /** `serve` for a server-streaming call (gRPC): the chain runs until it answers, and the caller writes its messages. */
+  async openStream(
+    plan: CallPlan,
+    exchange: Exchange,
+    body: Uint8Array,
+    signal: CallSignal,
+    started: number,
+    handBack: () => UniversalServerRequest["body"],
+  ): Promise<StreamResult> {
+    const call = await this.#accept(plan, exchange, body, signal, started, handBack);
+    if (call.kind === "universal") return call;
+    this.stats.serverStream++;
+    const outcome = await openServerStream(plan, call.source, call.input, signal, this.#chainOf(plan.entry, composeServerStream));
+    return { kind: "stream", outcome };
+  }
+
+  /**
+   * A call's request message, or connect-node's answer when the fast path
+   * does not serve it after all: the call ended while its request was read,
+   * or the body is not one well-formed message.
+   */
+  async #accept(
+    plan: CallPlan,
+    exchange: Exchange,
+    body: Uint8Array,
+    signal: CallSignal,
+    started: number,
+    handBack: () => UniversalServerRequest["body"],
+  ): Promise<
+    | { readonly kind: "call"; readonly input: unknown; readonly source: CallSource }
+    | { readonly kind: "universal"; readonly response: UniversalServerResponse }
+  > {
     const contextValues = this.#contextValues(exchange);
     if (signal.controller.signal.aborted) {
       // The deadline passed, or the client left, while the request was read.
@@ -138,22 +196,21 @@ export class FastPath {
     }
     this.stats[plan.protocol]++;
     if (plan.requestMethod === "GET") this.stats.get++;
-    const outcome = await runUnary(
-      plan,
-      { headers: exchange.headers, scheme: exchange.scheme, authority: exchange.authority, target: exchange.target, contextValues },
-      input,
-      signal,
-      this.#chainOf(plan.entry),
-    );
-    const answer = answerOf(plan, outcome, this.options);
-    return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
+    const source = {
+      headers: exchange.headers,
+      scheme: exchange.scheme,
+      authority: exchange.authority,
+      target: exchange.target,
+      contextValues,
+    };
+    return { kind: "call", input, source };
   }
 
-  #chainOf(entry: FastMethod): UnaryChain {
-    let chain = this.#chains.get(entry);
+  #chainOf<Chain>(entry: FastMethod, compose: (entry: FastMethod, interceptors: readonly Interceptor[]) => Chain): Chain {
+    let chain = this.#chains.get(entry) as Chain | undefined;
     if (chain === undefined) {
-      chain = composeUnary(entry, this.options.interceptors);
-      this.#chains.set(entry, chain);
+      chain = compose(entry, this.options.interceptors);
+      this.#chains.set(entry, chain as UnaryChain | ServerStreamChain);
     }
     return chain;
   }

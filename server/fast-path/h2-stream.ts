@@ -5,14 +5,15 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { notModified } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
 import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
-import type { FastPath } from "./fast-path.js";
+import type { Exchange, FastPath } from "./fast-path.js";
+import { writeServerStream } from "./h2-server-stream.js";
 import type { CallPlan } from "./plan.js";
 import { readBody, replay } from "./read-body.js";
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 /**
- * Serves a unary call on an HTTP/2 stream with Node's core API (no
+ * Serves a unary call or a gRPC server stream on an HTTP/2 stream with Node's core API (no
  * Http2ServerRequest/Response). The listener calls it for streams `plan`
  * accepted, after its own screening; everything else takes the
  * compatibility path to connect-node.
@@ -29,23 +30,23 @@ export async function serveStream(
   stream.on("close", onClose);
   try {
     const body = await readBody(stream, plan.bodyCap);
-    const session = stream.session;
-    const socket = session?.socket;
-    const result = await fast.serve(
-      plan,
-      {
-        httpVersion: "2.0",
-        headers,
-        scheme: socket !== undefined && "encrypted" in socket && socket.encrypted === true ? "https" : "http",
-        authority: (headers[":authority"] ?? headers.host ?? "") as string,
-        target: (headers[":path"] ?? "") as string,
-        remoteAddress: socket?.remoteAddress,
-      },
-      body.bytes,
-      signal,
-      started,
-      () => replay(body.chunks, body.rest),
-    );
+    const socket = stream.session?.socket;
+    const exchange: Exchange = {
+      httpVersion: "2.0",
+      headers,
+      scheme: socket !== undefined && "encrypted" in socket && socket.encrypted === true ? "https" : "http",
+      authority: (headers[":authority"] ?? headers.host ?? "") as string,
+      target: (headers[":path"] ?? "") as string,
+      remoteAddress: socket?.remoteAddress,
+    };
+    const handBack = () => replay(body.chunks, body.rest);
+    if (plan.entry.kind === "server_streaming") {
+      const result = await fast.openStream(plan, exchange, body.bytes, signal, started, handBack);
+      if (result.kind === "stream") await writeServerStream(stream, plan, result.outcome, signal, fast.options.compressMinBytes);
+      else respond(stream, plan, headers, await collect(result.response, plan), true);
+      return;
+    }
+    const result = await fast.serve(plan, exchange, body.bytes, signal, started, handBack);
     if (result?.kind === "answer") respond(stream, plan, headers, result.answer, false);
     else if (result !== undefined) respond(stream, plan, headers, await collect(result.response, plan), true);
   } finally {
@@ -94,7 +95,7 @@ function clientGone(rstCode: number | undefined): ConnectError {
   return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode.toString(16)})`, code);
 }
 
-/** A connect-node answer (always a few chunks: unary), as one Answer. */
+/** A connect-node answer (a few chunks: a unary answer, or the error a handed-back request gets), as one Answer. */
 async function collect(response: UniversalServerResponse, plan: CallPlan): Promise<Answer> {
   const chunks: Uint8Array[] = [];
   if (response.body !== undefined) for await (const chunk of response.body) chunks.push(chunk);

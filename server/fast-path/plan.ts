@@ -45,7 +45,8 @@ const connectTypes = new Map([
 /**
  * Decides whether the fast path serves a request, from its method, target
  * and headers: a unary method of the table, in one of the common forms of a
- * protocol. Anything else (streaming methods, unknown paths, unusual content
+ * protocol, or a server-streaming one over gRPC. Anything else (client and
+ * bidi streams, other protocols' streams, unknown paths, unusual content
  * types or encodings, a deadline or Connect GET query connect-node would
  * refuse, gRPC without `te: trailers`) returns undefined and goes to
  * connect-node unchanged, which answers it as it always has.
@@ -79,6 +80,8 @@ export function planCall(
     protocol = "connect";
     binary = connectBinary;
   }
+  // Server streams: gRPC only (gRPC-Web and Connect streams are connect-node's).
+  if (entry.kind === "server_streaming" && protocol !== "grpc") return undefined;
   const connect = protocol === "connect";
   const compression = negotiate(
     options.compressions,

@@ -5,7 +5,7 @@ import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { CalculatorService, SquareRootRequestSchema } from "../../gen/calculator/v1/calculator_pb.js";
-import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { GreeterService, LotsOfRepliesRequestSchema } from "../../gen/greeter/v1/greeter_pb.js";
 import { protocolCases, startTestServer, type TestServer } from "../support/server.js";
 
 /**
@@ -26,7 +26,7 @@ describe("unary calls take the fast path", () => {
     await server.shutdown();
   });
 
-  test("over every protocol case, and streams do not", async () => {
+  test("over every protocol case, and server streams over gRPC", async () => {
     const stats = server.fastPath;
     assert.ok(stats, "FAST_PATH=on, but the server has no fast path");
     for (const { name, protocol, get, transport } of protocols.cases) {
@@ -38,12 +38,19 @@ describe("unary calls take the fast path", () => {
       assert.equal(stats.get - before.get, get ? 2 : 0, `${name}: Connect GET calls not counted as such`);
       assert.equal(stats.handedBack, before.handedBack, `${name}: well-formed calls were handed to connect-node`);
 
+      // Server streams take it over gRPC only; client streams never do.
       const streamed: typeof stats = { ...stats };
       const greeter = createClient(GreeterService, transport);
       const replies = [];
       for await (const reply of greeter.lotsOfReplies({ name: "fast" })) replies.push(reply);
       assert.ok(replies.length > 0);
-      assert.deepEqual({ ...stats }, streamed, `${name}: a server stream went through the fast path`);
+      assert.equal((await greeter.lotsOfGreetings(names("Ann", "Bob"))).count, 2);
+      const viaFastPath = protocol === "grpc" ? 1 : 0;
+      assert.deepEqual(
+        { ...stats },
+        { ...streamed, grpc: streamed.grpc + viaFastPath, serverStream: streamed.serverStream + viaFastPath },
+        `${name}: server streams ${viaFastPath ? "did not take" : "took"} the fast path, or a client stream took it`,
+      );
     }
     // Each call still has its log line, whichever path served it.
     assert.ok(server.callLogs("/calculator.v1.CalculatorService/SquareRoot").length >= 2 * protocols.cases.length);
@@ -58,6 +65,10 @@ describe("unary calls take the fast path", () => {
     }
   });
 });
+
+async function* names(...list: string[]) {
+  for (const name of list) yield { name };
+}
 
 /** One request, as raw as it goes on the wire, and what of its answer must not depend on the path. */
 interface RawCase {
@@ -100,6 +111,8 @@ function envelope(bytes: Uint8Array, flags = 0): Uint8Array {
 }
 
 const sqrt = (number: number) => toBinary(SquareRootRequestSchema, create(SquareRootRequestSchema, { number }));
+const replies = (name: string) => toBinary(LotsOfRepliesRequestSchema, create(LotsOfRepliesRequestSchema, { name }));
+const lotsOfReplies = "/greeter.v1.GreeterService/LotsOfReplies";
 const path = "/calculator.v1.CalculatorService/SquareRoot";
 const grpc = { "content-type": "application/grpc", te: "trailers", "x-request-id": "same-id" };
 const grpcWeb = { "content-type": "application/grpc-web+proto", "x-request-id": "same-id" };
@@ -172,6 +185,23 @@ const cases: RawCase[] = [
     path: `${path}?encoding=json&message=${encodeURIComponent('{"number":4}')}&connect=v2`,
     headers: { "x-request-id": "same-id" },
   },
+  { name: "gRPC server stream", http: 2, path: lotsOfReplies, headers: grpc, body: envelope(replies("fast")) },
+  { name: "gRPC server stream refused before its first message", http: 2, path: lotsOfReplies, headers: grpc, body: envelope(replies("")) },
+  {
+    name: "gRPC server stream, gzip answers",
+    http: 2,
+    path: "/movie.v1.MovieService/ListMovies",
+    headers: { ...grpc, "grpc-accept-encoding": "gzip" },
+    body: envelope(new Uint8Array(0)),
+  },
+  {
+    name: "gRPC server stream, two request messages",
+    http: 2,
+    path: lotsOfReplies,
+    headers: grpc,
+    body: new Uint8Array([...envelope(replies("a")), ...envelope(replies("b"))]),
+  },
+  { name: "gRPC server stream, empty body", http: 2, path: lotsOfReplies, headers: grpc, body: new Uint8Array(0) },
   {
     name: "Greeter over Connect JSON",
     http: 1,
@@ -219,7 +249,9 @@ describe("the fast path answers as connect-node does", () => {
   let fast: TestServer;
   let slow: TestServer;
   before(async () => {
-    [fast, slow] = await Promise.all([startTestServer({ FAST_PATH: "on" }), startTestServer({ FAST_PATH: "off" })]);
+    // Small messages are compressed too, so that streams' compressed envelopes are compared.
+    const env = { COMPRESS_MIN_BYTES: "16" };
+    [fast, slow] = await Promise.all([startTestServer({ ...env, FAST_PATH: "on" }), startTestServer({ ...env, FAST_PATH: "off" })]);
   });
   after(async () => {
     await Promise.all([fast.shutdown(), slow.shutdown()]);
@@ -242,8 +274,13 @@ describe("the fast path answers as connect-node does", () => {
   }
 
   test("and the call log says the same", () => {
-    const fields = (server: TestServer) =>
-      server.callLogs(path).map(({ code, protocol, http, method, requestId, msg }) => ({ code, protocol, http, method, requestId, msg }));
-    assert.deepEqual(fields(fast), fields(slow));
+    for (const procedure of [path, lotsOfReplies]) {
+      const fields = (server: TestServer) =>
+        server
+          .callLogs(procedure)
+          .map(({ code, protocol, http, method, requestId, msg }) => ({ code, protocol, http, method, requestId, msg }));
+      assert.ok(fields(fast).length > 0, `no log lines of ${procedure}`);
+      assert.deepEqual(fields(fast), fields(slow));
+    }
   });
 });

@@ -29,5 +29,22 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, des
     );
   }
   const stream: DestinationStream = destination ?? new BatchedLogDestination(1);
-  return pino({ ...options, timestamp: pino.stdTimeFunctions.isoTime }, stream);
+  return pino({ ...options, timestamp: isoTimeOncePerMillisecond() }, stream);
+}
+
+/**
+ * pino's isoTime, formatted once per millisecond: a busy server writes many
+ * lines in the same millisecond, and each would build a Date and its string.
+ */
+function isoTimeOncePerMillisecond(): () => string {
+  let last = Number.NaN;
+  let field = "";
+  return () => {
+    const now = Date.now();
+    if (now !== last) {
+      last = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }

@@ -1,5 +1,5 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import type { Interceptor } from "@connectrpc/connect";
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
 import { protocolOf } from "./logging.js";
 import { requestInfoKey } from "./request-info.js";
@@ -85,16 +85,17 @@ export function countRejections(
   onRejected: (error: unknown, req: Parameters<ReturnType<Interceptor>>[0]) => void,
 ): Interceptor {
   return (next) => {
-    const passed = new WeakSet<object>();
+    // Set in the call's own values when the guard lets it through (no weak set for the collector to trace).
+    const passedKey = createContextKey(false, { description: "passed a guard" });
     const guarded = guard((req) => {
-      passed.add(req.contextValues);
+      req.contextValues.set(passedKey, true);
       return next(req);
     });
     return async (req) => {
       try {
         return await guarded(req);
       } catch (error) {
-        if (!passed.has(req.contextValues)) onRejected(error, req);
+        if (!req.contextValues.get(passedKey)) onRejected(error, req);
         throw error;
       }
     };

@@ -51,12 +51,28 @@ export function checkRequestTarget(req: Request): string | undefined {
     }
   }
   if (authority === "") return `the ${field} header is empty; it must name the server as host[:port]`;
-  if (!authoritySyntax.test(authority) || !URL.canParse(`http://${authority}`)) {
-    return `the ${field} header "${quote(authority)}" is not a valid host[:port] (a name or IP address, and a port from 0 to 65535)`;
+  if (authority !== lastPlainAuthority) {
+    if (!authoritySyntax.test(authority) || !URL.canParse(`http://${authority}`)) {
+      return `the ${field} header "${quote(authority)}" is not a valid host[:port] (a name or IP address, and a port from 0 to 65535)`;
+    }
+    lastPlainAuthority = authority;
   }
   const target = req.url ?? "";
-  if (!URL.canParse(target, `http://${authority}`)) return `the request target "${quote(target)}" is not a valid path`;
+  if (!plainPath(target) && !URL.canParse(target, `http://${authority}`))
+    return `the request target "${quote(target)}" is not a valid path`;
   return undefined;
+}
+
+/**
+ * A path from the root ("/…"; not "//…" or "/\…", which URL parsers read as
+ * the start of an authority, and with no tab or line break, which they
+ * delete first): it parses against any valid base, so it needs no parsing
+ * to be found valid.
+ */
+const plainPathSyntax = /^\/(?![/\\])[^\t\n\r]*$/;
+
+function plainPath(target: string): boolean {
+  return plainPathSyntax.test(target);
 }
 
 /** The connection's own address as an authority: "127.0.0.1:8080", "[::1]:8080". */
@@ -81,5 +97,5 @@ export function plainAuthority(authority: string, path: string): boolean {
     if (authority === "" || !authoritySyntax.test(authority) || !URL.canParse(`http://${authority}`)) return false;
     lastPlainAuthority = authority;
   }
-  return path.startsWith("/") && (!path.includes("?") || URL.canParse(path, `http://${authority}`));
+  return plainPath(path);
 }

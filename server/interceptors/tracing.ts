@@ -177,7 +177,7 @@ function endSpan(span: Span, protocol: Protocol, error: unknown): void {
   span.end();
 }
 
+/** The span's own context: it has the two ids, and no copy is made per call. */
 function idsOf(span: Span): TraceIds {
-  const { traceId, spanId } = span.spanContext();
-  return { traceId, spanId };
+  return span.spanContext();
 }

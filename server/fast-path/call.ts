@@ -15,6 +15,7 @@ import {
 import { contentTypeUnaryJson, contentTypeUnaryProto } from "@connectrpc/connect/protocol-connect";
 import { contentTypeJson as grpcJson, contentTypeProto as grpcProto } from "@connectrpc/connect/protocol-grpc";
 import { contentTypeJson as grpcWebJson, contentTypeProto as grpcWebProto } from "@connectrpc/connect/protocol-grpc-web";
+import { callUrl } from "./call-url.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { PlainHeaders } from "./plain-headers.js";
@@ -35,22 +36,38 @@ export interface CallSource {
   readonly scheme: string;
   readonly authority: string;
   readonly target: string;
-  readonly contextValues: ContextValues;
 }
 
 /**
  * A running call's signal: aborted, with a ConnectError as the reason, only
  * when the call ends early (deadline, client gone, shutdown). A call that
- * ends normally never aborts it, so it never builds a DOMException.
+ * ends normally never aborts it, so it never builds a DOMException; and its
+ * AbortController is made only if something asks for the AbortSignal.
  */
 export class CallSignal {
-  readonly controller = new AbortController();
   done = false;
   timer: NodeJS.Timeout | undefined;
+  #controller: AbortController | undefined;
+  #reason: ConnectError | undefined;
+
+  /** The AbortSignal interceptors and the implementation see. */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  /** Why the call ended early, once it has. */
+  get reason(): ConnectError | undefined {
+    return this.#reason;
+  }
 
   abort(reason: ConnectError): void {
-    if (this.done || this.controller.signal.aborted) return;
-    this.controller.abort(reason);
+    if (this.done || this.#reason !== undefined) return;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
   }
 
   /** The call is over; its deadline timer goes. */
@@ -144,7 +161,10 @@ function handlerContext(entry: FastMethod, frame: CallFrame, req: UnaryRequest |
   const context: HandlerContext & { abort(reason?: unknown): void } = {
     method: entry.method,
     service: req.service,
-    signal: req.signal,
+    // Read only if the implementation asks (see CallSignal).
+    get signal() {
+      return req.signal;
+    },
     timeoutMs: frame.timeoutMs,
     requestMethod: plan.requestMethod,
     requestHeader: req.header,
@@ -200,6 +220,7 @@ interface Prepared<Request> {
 function prepare<Request extends UnaryRequest | StreamRequest>(
   plan: CallPlan,
   source: CallSource,
+  contextValues: ContextValues,
   signal: CallSignal,
   body: Pick<Request, "stream" | "message">,
 ): Prepared<Request> {
@@ -213,8 +234,8 @@ function prepare<Request extends UnaryRequest | StreamRequest>(
   }
   const deadline = plan.timeoutMs === undefined ? undefined : Date.now() + plan.timeoutMs;
   let url: string | undefined;
-  const urlOf = () => (url ??= new URL(source.target, `${source.scheme}://${source.authority}`).toString());
-  source.contextValues.set(frameKey, {
+  const urlOf = () => (url ??= callUrl(source.scheme, source.authority, source.target));
+  contextValues.set(frameKey, {
     plan,
     responseHeader,
     responseTrailer,
@@ -232,9 +253,11 @@ function prepare<Request extends UnaryRequest | StreamRequest>(
     get url() {
       return urlOf();
     },
-    signal: signal.controller.signal,
+    get signal() {
+      return signal.signal;
+    },
     header: LazyHeaders.of(source.headers),
-    contextValues: source.contextValues,
+    contextValues,
   } as Request;
   return { responseHeader, responseTrailer, request };
 }
@@ -247,11 +270,12 @@ function prepare<Request extends UnaryRequest | StreamRequest>(
 export async function runUnary(
   plan: CallPlan,
   source: CallSource,
+  contextValues: ContextValues,
   input: unknown,
   signal: CallSignal,
   chain: UnaryChain,
 ): Promise<Outcome> {
-  const { responseHeader, responseTrailer, request } = prepare<UnaryRequest>(plan, source, signal, {
+  const { responseHeader, responseTrailer, request } = prepare<UnaryRequest>(plan, source, contextValues, signal, {
     stream: false,
     message: input as MessageShape<DescMessage>,
   });
@@ -279,11 +303,12 @@ export interface StreamOutcome {
 export async function openServerStream(
   plan: CallPlan,
   source: CallSource,
+  contextValues: ContextValues,
   input: unknown,
   signal: CallSignal,
   chain: ServerStreamChain,
 ): Promise<StreamOutcome> {
-  const { responseHeader, responseTrailer, request } = prepare<StreamRequest>(plan, source, signal, {
+  const { responseHeader, responseTrailer, request } = prepare<StreamRequest>(plan, source, contextValues, signal, {
     stream: true,
     message: single(input as MessageShape<DescMessage>),
   });

@@ -9,7 +9,6 @@ import { type Answer, answerOf } from "./answer.js";
 import {
   armDeadline,
   CallSignal,
-  type CallSource,
   composeServerStream,
   composeUnary,
   openServerStream,
@@ -21,7 +20,7 @@ import {
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { type CallPlan, planCall } from "./plan.js";
-import { decodeRequest } from "./request-body.js";
+import { type Decoded, decodeRequest } from "./request-body.js";
 import { unseenCallAnswer } from "./unseen.js";
 
 /** How many calls took the fast path, by protocol (tests read it to notice when calls stop taking it). */
@@ -67,6 +66,11 @@ export type Result =
   | { readonly kind: "answer"; readonly answer: Answer }
   | { readonly kind: "universal"; readonly response: UniversalServerResponse }
   | undefined;
+
+/** A request the fast path serves (its message, and the call's context values), or connect-node's answer to it. */
+type Accepted =
+  | { readonly kind: "call"; readonly input: unknown; readonly contextValues: ContextValues }
+  | { readonly kind: "universal"; readonly response: UniversalServerResponse };
 
 /** What opening a server stream came to: its messages to write, or a connect-node answer to write. */
 export type StreamResult =
@@ -126,9 +130,10 @@ export class FastPath {
     started: number,
     handBack: () => UniversalServerRequest["body"],
   ): Promise<Result> {
-    const call = await this.#accept(plan, exchange, body, signal, started, handBack);
+    let call = this.#accept(plan, exchange, body, signal, started, handBack);
+    if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
-    const outcome = await runUnary(plan, call.source, call.input, signal, this.#chainOf(plan.entry, composeUnary));
+    const outcome = await runUnary(plan, exchange, call.contextValues, call.input, signal, this.#chainOf(plan.entry, composeUnary));
     const answer = answerOf(plan, outcome, this.options);
     return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
   }
@@ -142,68 +147,72 @@ export class FastPath {
     started: number,
     handBack: () => UniversalServerRequest["body"],
   ): Promise<StreamResult> {
-    const call = await this.#accept(plan, exchange, body, signal, started, handBack);
+    let call = this.#accept(plan, exchange, body, signal, started, handBack);
+    if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
     this.stats.serverStream++;
-    const outcome = await openServerStream(plan, call.source, call.input, signal, this.#chainOf(plan.entry, composeServerStream));
-    return { kind: "stream", outcome };
+    const chain = this.#chainOf(plan.entry, composeServerStream);
+    return { kind: "stream", outcome: await openServerStream(plan, exchange, call.contextValues, call.input, signal, chain) };
   }
 
   /**
    * A call's request message, or connect-node's answer when the fast path
    * does not serve it after all: the call ended while its request was read,
-   * or the body is not one well-formed message.
+   * or the body is not one well-formed message. Nothing waits in the common
+   * case (no promise): only a compressed message is decoded later.
    */
-  async #accept(
+  #accept(
     plan: CallPlan,
     exchange: Exchange,
     body: Uint8Array,
     signal: CallSignal,
     started: number,
     handBack: () => UniversalServerRequest["body"],
-  ): Promise<
-    | { readonly kind: "call"; readonly input: unknown; readonly source: CallSource }
-    | { readonly kind: "universal"; readonly response: UniversalServerResponse }
-  > {
+  ): Accepted | Promise<Accepted> {
     const contextValues = this.#contextValues(exchange);
-    if (signal.controller.signal.aborted) {
+    if (signal.reason !== undefined) {
       // The deadline passed, or the client left, while the request was read.
-      const error = ConnectError.from(signal.controller.signal.reason, Code.Canceled);
       const response = unseenCallAnswer(
         plan,
-        error,
+        signal.reason,
         { headers: LazyHeaders.of(exchange.headers), httpVersion: exchange.httpVersion, started },
         this.options.logger,
         this.options.onUnseen,
       );
       return { kind: "universal", response };
     }
-    let input = decodeRequest(plan, body, this.options.readMaxBytes);
-    // A message is never a promise: only a compressed one is decoded later.
-    if (input instanceof Promise) input = await input;
+    const decoded = decodeRequest(plan, body, this.options.readMaxBytes);
+    if (decoded instanceof Promise) {
+      return decoded.then((input) => this.#accepted(plan, exchange, contextValues, input, signal, handBack));
+    }
+    return this.#accepted(plan, exchange, contextValues, decoded, signal, handBack);
+  }
+
+  #accepted(
+    plan: CallPlan,
+    exchange: Exchange,
+    contextValues: ContextValues,
+    input: Decoded,
+    signal: CallSignal,
+    handBack: () => UniversalServerRequest["body"],
+  ): Accepted | Promise<Accepted> {
     if (input === undefined) {
       this.stats.handedBack++;
-      const response = await plan.entry.handler({
-        httpVersion: exchange.httpVersion,
-        method: plan.requestMethod,
-        url: new URL(exchange.target, `${exchange.scheme}://${exchange.authority}`).toString(),
-        header: LazyHeaders.of(exchange.headers),
-        body: handBack(),
-        signal: signal.controller.signal,
-        contextValues,
-      });
-      return { kind: "universal", response };
+      return plan.entry
+        .handler({
+          httpVersion: exchange.httpVersion,
+          method: plan.requestMethod,
+          url: new URL(exchange.target, `${exchange.scheme}://${exchange.authority}`).toString(),
+          header: LazyHeaders.of(exchange.headers),
+          body: handBack(),
+          signal: signal.signal,
+          contextValues,
+        })
+        .then((response) => ({ kind: "universal", response }));
     }
     this.stats[plan.protocol]++;
     if (plan.requestMethod === "GET") this.stats.get++;
-    const source = {
-      headers: exchange.headers,
-      scheme: exchange.scheme,
-      authority: exchange.authority,
-      target: exchange.target,
-      contextValues,
-    };
-    return { kind: "call", input, source };
+    return { kind: "call", input, contextValues };
   }
 
   #chainOf<Chain>(entry: FastMethod, compose: (entry: FastMethod, interceptors: readonly Interceptor[]) => Chain): Chain {

@@ -37,7 +37,7 @@ export async function writeServerStream(
         const next = await messages.next();
         if (next.done === true) break;
         if (gone(stream)) {
-          await messages.throw?.(signal.controller.signal.reason ?? new ConnectError("the client left", Code.Canceled)).catch(() => {});
+          await messages.throw?.(signal.reason ?? new ConnectError("the client left", Code.Canceled)).catch(() => {});
           return;
         }
         let bytes: Uint8Array;

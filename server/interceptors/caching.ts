@@ -30,15 +30,23 @@ const revalidate = "no-cache";
  * `answerNotModified` turns a request whose If-None-Match matches into 304.
  */
 export function cachingInterceptor(immutableMethods: ReadonlySet<DescMethod> = pureMethods): Interceptor {
-  return (next) => async (req) => {
-    const res = await next(req);
-    if (req.requestMethod !== "GET" || res.stream) return res;
-    const digest = createHash("sha256").update(toBinary(req.method.output, res.message)).digest("base64url");
-    res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
-    res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
-    res.header.append("vary", "Accept-Encoding");
-    return res;
-  };
+  // Not async for the other calls: one promise less on every POST.
+  return (next) => (req) => (req.requestMethod === "GET" ? cached(next, req, immutableMethods) : next(req));
+}
+
+/** A GET's answer, with its caching headers. */
+async function cached(
+  next: Parameters<Interceptor>[0],
+  req: Parameters<ReturnType<Interceptor>>[0],
+  immutableMethods: ReadonlySet<DescMethod>,
+): ReturnType<ReturnType<Interceptor>> {
+  const res = await next(req);
+  if (res.stream) return res;
+  const digest = createHash("sha256").update(toBinary(req.method.output, res.message)).digest("base64url");
+  res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
+  res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
+  res.header.append("vary", "Accept-Encoding");
+  return res;
 }
 
 /**

@@ -1,6 +1,8 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { grantKey, principalKey } from "../auth/principal.js";
+import { getOrCreate } from "../get-or-create.js";
 import type { Logger } from "../logger.js";
 import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
 import { callStateKey } from "./call-state.js";
@@ -40,13 +42,22 @@ export interface CallFacts {
  * a request refused before it became a call.
  */
 export function logCall(logger: Logger, facts: CallFacts, error: unknown, extra: Record<string, unknown> = {}): void {
+  const shape = { procedure: facts.procedure, protocol: facts.protocol, http: facts.http, method: facts.method };
+  writeCallLine(logger, shape, facts, error, extra);
+}
+
+/** The fields of a call line that `logger` does not already carry, and its level and message. */
+function writeCallLine(
+  logger: Logger,
+  shape: Omit<CallFacts, "started" | "requestId"> | undefined,
+  facts: Pick<CallFacts, "started" | "requestId">,
+  error: unknown,
+  extra: Record<string, unknown>,
+): void {
   const failure = error === undefined ? undefined : ConnectError.from(error);
   const retold = failure?.cause instanceof ConnectError && failure.cause.rawMessage !== failure.rawMessage ? failure.cause : undefined;
   const fields = {
-    procedure: facts.procedure,
-    protocol: facts.protocol,
-    http: facts.http,
-    method: facts.method,
+    ...shape,
     code: failure === undefined ? "ok" : codeToString(failure.code),
     durationMs: Math.round((performance.now() - facts.started) * 10) / 10,
     requestId: facts.requestId,
@@ -61,12 +72,35 @@ export function logCall(logger: Logger, facts: CallFacts, error: unknown, extra:
 }
 
 /**
+ * Child loggers that carry a call's procedure, protocol, HTTP version and
+ * method, one per combination: pino writes a child's fields once, when it is
+ * made, instead of on every line. Only calls of registered procedures get
+ * one, so there are at most a few per procedure.
+ */
+class CallLoggers {
+  readonly #children = new Map<DescMethod, Map<string, Map<string, Map<string, Logger>>>>();
+
+  constructor(private readonly logger: Logger) {}
+
+  of(req: UnaryRequest | StreamRequest, protocol: CallFacts["protocol"], http: string): Logger {
+    const method = req.requestMethod;
+    const byProtocol = getOrCreate(this.#children, req.method, () => new Map<string, Map<string, Map<string, Logger>>>());
+    const byHttp = getOrCreate(byProtocol, protocol, () => new Map<string, Map<string, Logger>>());
+    const byMethod = getOrCreate(byHttp, http, () => new Map<string, Logger>());
+    return getOrCreate(byMethod, method, () =>
+      this.logger.child({ procedure: `/${req.service.typeName}/${req.method.name}`, protocol, http, method }),
+    );
+  }
+}
+
+/**
  * One log line per call, written when the call ends (for streams: when the
  * stream ends). Calls that end before any interceptor sees them (a request
  * that cannot be read, a wrong content type) are logged by
  * `answerUnseenCalls` instead; this interceptor marks the calls it logs.
  */
 export function loggingInterceptor(logger: Logger): Interceptor {
+  const loggers = new CallLoggers(logger);
   return observeCall({
     onStart: (req) => {
       const state = req.contextValues.get(callStateKey);
@@ -75,16 +109,10 @@ export function loggingInterceptor(logger: Logger): Interceptor {
     },
     onError: (error) => error,
     onEnd: (error, req, started) =>
-      logCall(
-        logger,
-        {
-          procedure: `/${req.service.typeName}/${req.method.name}`,
-          protocol: protocolOf(req.requestMethod, req.header),
-          http: req.contextValues.get(requestInfoKey).httpVersion,
-          method: req.requestMethod,
-          started,
-          requestId: req.contextValues.get(requestIdKey),
-        },
+      writeCallLine(
+        loggers.of(req, protocolOf(req.requestMethod, req.header), req.contextValues.get(requestInfoKey).httpVersion),
+        undefined,
+        { started, requestId: req.contextValues.get(requestIdKey) },
         error,
         {
           // The audit trail: who made an authenticated call, and the scope that allowed a change; never the token.

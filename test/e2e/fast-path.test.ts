@@ -284,3 +284,84 @@ describe("the fast path answers as connect-node does", () => {
     }
   });
 });
+
+describe("a gRPC server stream on the fast path", () => {
+  const movies = 2_000;
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ FAST_PATH: "on" });
+    // About 80 KB of messages: far more than the client's 1 KiB window and
+    // the stream's 16 KiB buffer, so the server must wait for them to drain.
+    const width = 4;
+    for (let i = 0; i < movies; i++) {
+      const n = String(i).padStart(width, "0");
+      await server.dependencies.movies.create({ id: `slow-${n}`, title: `Slow reader ${n}`, director: "Nobody", rating: 5 });
+    }
+  });
+  after(async () => {
+    await server.shutdown();
+  });
+
+  /** ListMovies over a raw HTTP/2 stream with a 1 KiB window, paused for `pauseMs` after its first bytes; the messages, by envelope. */
+  const listSlowly = (pauseMs: number) => {
+    const session = http2.connect(server.baseUrl, { settings: { initialWindowSize: 1024 } });
+    return new Promise<{ messages: Buffer[]; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/movie.v1.MovieService/ListMovies", ...grpc });
+      const chunks: Buffer[] = [];
+      let trailers: http2.IncomingHttpHeaders = {};
+      let paused = false;
+      stream.on("data", (chunk: Buffer) => {
+        chunks.push(chunk);
+        if (!paused) {
+          paused = true;
+          stream.pause();
+          setTimeout(() => stream.resume(), pauseMs);
+        }
+      });
+      stream.on("trailers", (received) => {
+        trailers = received;
+      });
+      stream.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const messages: Buffer[] = [];
+        for (let at = 0; at < body.length; ) {
+          const length = body.readUInt32BE(at + 1);
+          messages.push(body.subarray(at + 5, at + 5 + length));
+          at += 5 + length;
+        }
+        resolve({ messages, trailers });
+      });
+      stream.on("error", reject);
+      stream.end(Buffer.from(envelope(new Uint8Array(0))));
+    }).finally(() => session.close());
+  };
+
+  test("read slowly, arrives whole and in order, as when read at once", async () => {
+    const before = server.fastPath?.serverStream ?? 0;
+    const slow = await listSlowly(300);
+    const fast = await listSlowly(0);
+    assert.equal(server.fastPath?.serverStream, before + 2, "the streams did not take the fast path");
+    assert.equal(slow.trailers["grpc-status"], "0");
+    assert.ok(slow.messages.length >= movies, `only ${slow.messages.length} messages`);
+    assert.deepEqual(slow.messages, fast.messages);
+  });
+
+  test("a client that stops reading and then resets the stream ends the call, logged as canceled", async () => {
+    const logged = server.callLogs("/movie.v1.MovieService/ListMovies").length;
+    const session = http2.connect(server.baseUrl, { settings: { initialWindowSize: 1024 } });
+    try {
+      const stream = session.request({ ":method": "POST", ":path": "/movie.v1.MovieService/ListMovies", ...grpc });
+      stream.on("error", () => {});
+      stream.end(Buffer.from(envelope(new Uint8Array(0))));
+      await new Promise<void>((resolve) => stream.once("data", () => resolve()));
+      stream.pause();
+      // The server now waits for the window to open; the client goes instead.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      const line = await server.waitForCallLog("/movie.v1.MovieService/ListMovies", logged + 1);
+      assert.equal(line.code, "canceled");
+    } finally {
+      session.close();
+    }
+  });
+});

@@ -1,9 +1,7 @@
 import cluster from "node:cluster";
 import { constants } from "node:os";
-import { runPrimary, shutdownMessage } from "./cluster.js";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { createLogger } from "./logger.js";
-import { startServer } from "./server.js";
+import { lightHeap } from "./storage/pglite-heap.js";
 
 let config: Config;
 try {
@@ -13,6 +11,13 @@ try {
   process.stderr.write(`configuration error: ${error.message}\n`);
   process.exit(1);
 }
+
+// Before the rest of the server is loaded: loading it is what first grows
+// V8's heap (pglite-heap.ts).
+if (config.database.engine === "pglite") lightHeap();
+const { runPrimary, shutdownMessage } = await import("./cluster.js");
+const { createLogger } = await import("./logger.js");
+const { startServer } = await import("./server.js");
 
 // In a worker of WORKERS=n, every line says which worker wrote it.
 const logger = cluster.isWorker ? createLogger(config).child({ worker: cluster.worker?.id }) : createLogger(config);

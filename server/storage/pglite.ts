@@ -9,6 +9,7 @@ import { handleClientErrors } from "./client-errors.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { Engine } from "./engine.js";
 import { HealthState } from "./health.js";
+import { batchingPglite } from "./pglite-batching.js";
 import { folderStartParams, lightV8, scratchStartParams } from "./pglite-settings.js";
 import { initialiseFolder } from "./pglite-setup.js";
 import { createScratchFolder } from "./scratch-folder.js";
@@ -56,7 +57,7 @@ export async function openPglite(dataDir: string, logger: Logger): Promise<Engin
   logger.info({ engine: "pglite", dataDir }, `using the embedded database in ${dataDir}`);
   // One connection, never closed while idle: the PGlite adapter has a single
   // session that a pool must not end and reopen.
-  const pool = new pg.Pool({ ...createPgConfig(lite), max: 1, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ ...createPgConfig(batchingPglite(lite)), max: 1, idleTimeoutMillis: 0 });
   // In-process, so nothing should break; if it ever does, it is logged, never thrown.
   handleClientErrors(pool, (error) => logger.error({ err: error }, "the embedded database connection failed"));
   const unlisteners: Array<() => Promise<void>> = [];

@@ -171,6 +171,12 @@ try {
       await startThisServer(join(work, "data-metrics-off"), serverLauncher, "this-metrics-off", { METRICS: "off" }),
     );
   }
+  if (needed.has("this-heap-fast")) {
+    servers.set(
+      "this-heap-fast",
+      await startThisServer(join(work, "data-heap-fast"), serverLauncher, "this-heap-fast", { HEAP_PROFILE: "fast" }),
+    );
+  }
   if (needed.has("this-tracing")) {
     // The sink on h2load's core: its work is not the server's.
     const sink = await startOtlpSink(launcherFor(pinning, "load"), work);

@@ -9,7 +9,7 @@ import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
 import { fastPathH1 } from "./fast-path/h1.js";
-import { methodTable, recordImplementations, type MethodImpl } from "./fast-path/methods.js";
+import { type MethodImpl, methodTable, recordImplementations } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
 import { healthService } from "./health/service.js";

@@ -82,6 +82,14 @@ export interface Config {
    * fraction of the CPU. Off sends every request through connect-node.
    */
   readonly fastPath: boolean;
+  /**
+   * How V8's heap grows (see server/storage/pglite-heap.ts): "small" keeps
+   * the young generation at its starting size and lets the old one grow by
+   * half of what survives, for a server that must fit in little memory;
+   * "fast" leaves V8's defaults, for the most calls per CPU second. Small is
+   * the default with the embedded database, fast with PostgreSQL.
+   */
+  readonly heapProfile: "small" | "fast";
   /** Prometheus metrics at GET /metrics (see server/observability/). */
   readonly metrics: MetricsConfig;
   /** OpenTelemetry traces, configured by the standard OTEL_* variables; undefined while tracing is off. */
@@ -269,6 +277,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     rateLimit: rateLimitConfig(read, auth),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
+    heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "pglite" ? "small" : "fast"),
     metrics: metricsConfig(read, hosts),
     tracing: tracingConfig(read),
     trustProxy: trustProxyConfig(read),

@@ -14,7 +14,7 @@ try {
 
 // Before the rest of the server is loaded: loading it is what first grows
 // V8's heap (pglite-heap.ts).
-if (config.database.engine === "pglite") lightHeap();
+if (config.heapProfile === "small") lightHeap();
 const { runPrimary, shutdownMessage } = await import("./cluster.js");
 const { createLogger } = await import("./logger.js");
 const { startServer } = await import("./server.js");

@@ -13,6 +13,7 @@ export type ServerId =
   | "this"
   | "this-metrics-off"
   | "this-tracing"
+  | "this-heap-fast"
   | "workers-1"
   | "workers-2"
   | "grpc-js"
@@ -24,6 +25,7 @@ export const serverLabels: Record<ServerId, string> = {
   this: "this server",
   "this-metrics-off": "this server, metrics off",
   "this-tracing": "this server, tracing 1.0",
+  "this-heap-fast": "this server, HEAP_PROFILE=fast",
   "workers-1": "this server, WORKERS=1",
   "workers-2": "this server, WORKERS=2",
   "grpc-js": "@grpc/grpc-js",
@@ -99,6 +101,7 @@ export function defaultEnv(): Record<string, string> {
     "OTEL_TRACES_SAMPLER",
     "OTEL_TRACES_SAMPLER_ARG",
     "OTEL_SDK_DISABLED",
+    "HEAP_PROFILE",
   ];
   return { ...Object.fromEntries(cleared.map((name) => [name, ""])), LOG_LEVEL: "info", LOG_FORMAT: "json" };
 }

@@ -90,8 +90,8 @@ export function workloads(): Workload[] {
   });
   return [
     grpcSquareRoot(1, 1),
-    // Also against the observability variants: what metrics and tracing cost (issue 13).
-    { ...grpcSquareRoot(8, 16), servers: [...unaryComparison, "this-metrics-off", "this-tracing"] },
+    // Also against the observability variants (what metrics and tracing cost), and V8's default heap (what the small one costs).
+    { ...grpcSquareRoot(8, 16), servers: [...unaryComparison, "this-metrics-off", "this-tracing", "this-heap-fast"] },
     connectJson(1),
     connectJson(8),
     {

@@ -14,9 +14,12 @@ import v8 from "node:v8";
  *   of garbage pile up before it marks.
  *
  * Together: about 205 MiB under those workloads. The price is more
- * frequent collection (V8's concurrent marking runs more often), paid
- * for by the batching of protocol messages (pglite-batching.ts): CPU per
- * call is no higher than before either change. Both flags are read by V8
+ * frequent collection (V8's concurrent marking runs more often): on the
+ * database workloads the batching of protocol messages (pglite-batching.ts)
+ * pays for it, but a cheap call at 128 at a time (gRPC SquareRoot) costs
+ * about a third more CPU, most of its objects now outliving the small young
+ * generation. HEAP_PROFILE chooses (server/config.ts): "small", this, is the
+ * default with the embedded database; "fast" keeps V8's defaults. Both flags are read by V8
  * at every collection, so setting them at run time takes effect; the
  * limits V8 fixes at start (--max-semi-space-size) could only be set on
  * the command line, which `node dist/server/main.js` would not have.

@@ -41,6 +41,7 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 60_000, writes: 0, reads: 0 },
       reflection: true,
       fastPath: true,
+      heapProfile: "small",
       metrics: { enabled: true, port: undefined, hosts: ["127.0.0.1", "::1"] },
       tracing: undefined,
       trustProxy: [],
@@ -94,6 +95,7 @@ describe("loadConfig", () => {
         RATE_LIMIT_READS: "0",
         REFLECTION: "off",
         FAST_PATH: "off",
+        HEAP_PROFILE: "fast",
         METRICS_PORT: "9464",
         TRUST_PROXY: "10.0.0.0/8,fd00::/8",
         HTTP2_KEEPALIVE_MS: "5000",
@@ -135,6 +137,7 @@ describe("loadConfig", () => {
       rateLimit: { windowMs: 1000, writes: 5, reads: 0 },
       reflection: false,
       fastPath: false,
+      heapProfile: "fast",
       metrics: { enabled: true, port: 9464, hosts: ["127.0.0.1"] },
       tracing: undefined,
       trustProxy: ["10.0.0.0/8", "fd00::/8"],
@@ -170,6 +173,14 @@ describe("loadConfig", () => {
   test("a bad choice lists the allowed values", () => {
     assertConfigError({ LOG_LEVEL: "verbose" }, /^LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"$/);
     assertConfigError({ LOG_FORMAT: "xml" }, /^LOG_FORMAT must be one of pretty, json/);
+  });
+
+  test("the heap is small with the embedded database and fast with PostgreSQL, unless HEAP_PROFILE says", () => {
+    assert.equal(loadConfig({}, false).heapProfile, "small");
+    assert.equal(loadConfig({ DATABASE_URL: "postgres://app@db:5432/shop" }, false).heapProfile, "fast");
+    assert.equal(loadConfig({ HEAP_PROFILE: "fast" }, false).heapProfile, "fast");
+    assert.equal(loadConfig({ DATABASE_URL: "postgres://app@db:5432/shop", HEAP_PROFILE: "small" }, false).heapProfile, "small");
+    assertConfigError({ HEAP_PROFILE: "tiny" }, /^HEAP_PROFILE must be one of small, fast, got "tiny"$/);
   });
 
   test("TLS needs both files", () => {

@@ -102,6 +102,18 @@ describe("the embedded database, light", () => {
     assert.equal(await server.stop(), 0);
   });
 
+  test("the server runs with the small heap's start-up flags, in the process it was started as", { skip: linuxOnly }, async () => {
+    const small = await start((await data).env);
+    const fast = await start({ DATA_DIR: "memory://", HEAP_PROFILE: "fast" });
+    const flagsOf = (server: StartedServer) =>
+      readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0").filter((arg) => arg.startsWith("--"));
+    // The pid is the one the test started: the server restarted in place (server/storage/pglite-heap.ts).
+    assert.deepEqual(flagsOf(small), ["--min-semi-space-size=4", "--max-semi-space-size=4"]);
+    assert.deepEqual(flagsOf(fast), []);
+    assert.equal(await small.stop(), 0);
+    assert.equal(await fast.stop(), 0);
+  });
+
   test("128 calls at a time: the server stays under 250 MB", { skip: linuxOnly }, async () => {
     const server = await start((await data).env);
     const transport = createGrpcTransport({ baseUrl: server.baseUrl });

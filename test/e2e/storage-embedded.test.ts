@@ -106,7 +106,9 @@ describe("the embedded database, light", () => {
     const small = await start((await data).env);
     const fast = await start({ DATA_DIR: "memory://", HEAP_PROFILE: "fast" });
     const flagsOf = (server: StartedServer) =>
-      readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8").split("\0").filter((arg) => arg.startsWith("--"));
+      readFileSync(`/proc/${server.child.pid}/cmdline`, "utf8")
+        .split("\0")
+        .filter((arg) => arg.startsWith("--"));
     // The pid is the one the test started: the server restarted in place (server/storage/pglite-heap.ts).
     assert.deepEqual(flagsOf(small), ["--min-semi-space-size=4", "--max-semi-space-size=4"]);
     assert.deepEqual(flagsOf(fast), []);

@@ -22,22 +22,26 @@ export function limitStreamResets(
   let updatedAt = performance.now();
   let resets = 0;
   let exceeded = false;
+  // Made once per connection, not per stream: a stream emits "aborted" at
+  // most once (when the client resets a stream the server has not finished
+  // answering), so a plain listener does what once() would, without its
+  // per-stream wrapper.
+  const onAborted = () => {
+    if (session.destroyed) return;
+    resets++;
+    const now = performance.now();
+    tokens = Math.min(capacity, tokens + ((now - updatedAt) / 1_000) * options.perSecond) - 1;
+    updatedAt = now;
+    if (tokens >= 0 || exceeded) return;
+    exceeded = true;
+    onExceeded(resets);
+    // At once, from inside nghttp2's processing of the client's frames: the
+    // rest of what the attacker has sent (megabytes, in one read) is then
+    // never processed.
+    session.destroy(new StreamResetFlood(resets), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
+  };
   session.on("stream", (stream: http2.ServerHttp2Stream) => {
-    // Emitted when the client resets a stream the server has not finished answering.
-    stream.once("aborted", () => {
-      if (session.destroyed) return;
-      resets++;
-      const now = performance.now();
-      tokens = Math.min(capacity, tokens + ((now - updatedAt) / 1_000) * options.perSecond) - 1;
-      updatedAt = now;
-      if (tokens >= 0 || exceeded) return;
-      exceeded = true;
-      onExceeded(resets);
-      // At once, from inside nghttp2's processing of the client's frames: the
-      // rest of what the attacker has sent (megabytes, in one read) is then
-      // never processed.
-      session.destroy(new StreamResetFlood(resets), http2.constants.NGHTTP2_ENHANCE_YOUR_CALM);
-    });
+    stream.on("aborted", onAborted);
   });
 }
 

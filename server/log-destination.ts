@@ -1,15 +1,19 @@
 import { writeSync } from "node:fs";
 
-/** Where a batch goes at once, without waiting for the end of the event loop turn. */
+/** Where a batch goes at once, without waiting for the timer. */
 const maxBatchBytes = 64 * 1024;
+/** How long a line may wait for others to join it. */
+const maxDelayMs = 10;
 /** pino's JSON lines begin with the level: error (50) and fatal (60) are written at once. */
 const urgent = /^\{"level":[56]\d[,}]/;
 
 /**
- * The JSON log destination for a file descriptor (stdout): the lines logged
- * during one turn of the event loop are written together, with one
- * synchronous write(2) when the turn ends (setImmediate), instead of one
- * write per line: under load that is one write for dozens of call log lines.
+ * The JSON log destination for a file descriptor (stdout): lines are written
+ * together, with one synchronous write(2) at most 10 ms after the first of
+ * them (or once 64 KiB wait), instead of one write per line. Under load that
+ * is one write for hundreds of call log lines; a client making one call at a
+ * time no longer pays a system call per call (flushing at the end of each
+ * event loop turn did that: about a sixth of such a call's CPU).
  * Nothing is ever in flight in another thread, so nothing can be lost or
  * reordered: `flushSync` writes what is pending, and runs when the process
  * exits (process.exit, the end of a graceful shutdown, an uncaught
@@ -40,7 +44,8 @@ export class BatchedLogDestination {
       this.flushSync();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flushLater);
+      // Unreferenced: a pending line never keeps the process alive ('exit' writes it).
+      setTimeout(this.#flushLater, maxDelayMs).unref();
     }
     return true;
   }

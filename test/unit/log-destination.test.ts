@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 
 const logger = new URL("../../server/logger.js", import.meta.url).href;
@@ -29,7 +32,41 @@ process.exit(0);`);
   );
 });
 
-test("batched JSON lines: written at the end of the event loop turn, in order", async () => {
+test("batched JSON lines: a line waits briefly for others, then is written while the process runs", () => {
+  const folder = mkdtempSync(join(tmpdir(), "log-destination-"));
+  const file = join(folder, "out.log");
+  const fd = openSync(file, "w");
+  try {
+    const script = `import { statSync } from "node:fs";
+import { createLogger } from ${JSON.stringify(logger)};
+const logger = createLogger({ logLevel: "info", logFormat: "json" });
+logger.info("first");
+logger.info("second");
+const before = statSync(${JSON.stringify(file)}).size;
+setTimeout(() => {
+  process.stderr.write(JSON.stringify({ before, after: statSync(${JSON.stringify(file)}).size }));
+  setInterval(() => {}, 1000);
+}, 100);
+setTimeout(() => process.kill(process.pid, "SIGKILL"), 150);`;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", stdio: ["ignore", fd, "pipe"] });
+    const sizes = JSON.parse(result.stderr) as { before: number; after: number };
+    assert.equal(sizes.before, 0, "nothing is written at once");
+    // Killed with no chance to flush at exit: what is there was written by the timer.
+    assert.ok(sizes.after > 0, "written within 100 ms");
+    assert.deepEqual(messages(readFileSync(file, "utf8")), ["first", "second"]);
+  } finally {
+    closeSync(fd);
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
+
+test("batched JSON lines: the last line of a process that ends on its own is written", () => {
+  const { stdout, status } = run(`logger.info("only");`);
+  assert.equal(status, 0);
+  assert.deepEqual(messages(stdout), ["only"]);
+});
+
+test("batched JSON lines: written in order across timers", async () => {
   const { stdout } = run(`logger.info("first");
 setTimeout(() => { logger.info("second"); logger.warn("third"); }, 10);`);
   assert.deepEqual(messages(stdout), ["first", "second", "third"]);

@@ -37,6 +37,7 @@ import {
   costOf,
   observabilityTable,
   runNotes,
+  spanFloorLine,
   summarize,
   table,
   targetLines,
@@ -45,6 +46,7 @@ import {
 } from "./bench/report.js";
 import {
   type BenchServer,
+  measureSpanFloor,
   pythonMissing,
   type ServerId,
   serverLabels,
@@ -162,6 +164,8 @@ try {
   started = performance.now();
   const needed = new Set<ServerId>(["this", ...chosen.flatMap((workload) => workload.servers)]);
   const serverLauncher = launcherFor(pinning, "server");
+  /** The OTLP sink's port, when the tracing variant runs. */
+  let sinkPort: number | undefined;
   // Each its own process, started one after the other so none starts under another's start-up load.
   if (needed.has("this")) servers.set("this", await startThisServer(dataDir, serverLauncher));
   // The variants, each on a data folder of its own (the embedded database is one process's).
@@ -181,6 +185,7 @@ try {
     // The sink on h2load's core: its work is not the server's.
     const sink = await startOtlpSink(launcherFor(pinning, "load"), work);
     helpers.push(sink);
+    sinkPort = sink.port;
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OTEL_TRACES_SAMPLER: "always_on" };
     servers.set("this-tracing", await startThisServer(join(work, "data-tracing"), serverLauncher, "this-tracing", tracing));
   }
@@ -289,6 +294,9 @@ try {
         `(${memoryResult.growthPct.toFixed(1)}%), ${Math.round(memoryResult.rate)} calls/s`,
     );
   }
+  // After the loads, on the server's core: what a span costs with no server around it.
+  const spanFloor = sinkPort === undefined ? undefined : measureSpanFloor(serverLauncher, sinkPort, settings.quick);
+  if (spanFloor !== undefined) progress(`span floor: ${spanFloor.spanUs.toFixed(1)} µs CPU per call`);
   const peakRssMiB = new Map([...servers].map(([id, running]) => [id, serverMemory(running).peakMiB]));
   const loadAfter = loadavg()[0] ?? Number.NaN;
 
@@ -332,7 +340,13 @@ try {
     `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
     ...(observability === undefined
       ? []
-      : ["", "What metrics and tracing cost (medians; tracing exports to a local OTLP/HTTP sink on h2load's core):", "", observability]),
+      : [
+          "",
+          "What metrics and tracing cost (medians; tracing exports to a local OTLP/HTTP sink on h2load's core):",
+          "",
+          observability,
+          ...(spanFloor === undefined ? [] : ["", spanFloorLine(spanFloor, summary)]),
+        ]),
     ...(workers === undefined ? [] : ["", workersLine(workers)]),
     ...(startup.length === 0
       ? []
@@ -360,6 +374,7 @@ try {
         const base = summary.find((other) => other.workload === cell.workload && other.server === "this");
         return { ...cell, costVsDefault: base === undefined ? null : costOf(base, cell) };
       }),
+    spanFloor: spanFloor ?? null,
     workers: workers ?? null,
     startup: { cells: startup, runs: startupRuns },
     peakRssMiB: Object.fromEntries(peakRssMiB),

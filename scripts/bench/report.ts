@@ -1,5 +1,5 @@
 import type { MemoryRun, Run } from "./measure.js";
-import { type ServerId, serverLabels } from "./servers.js";
+import { type ServerId, type SpanFloor, serverLabels } from "./servers.js";
 import { median } from "./stats.js";
 
 /**
@@ -273,6 +273,20 @@ export function observabilityTable(cells: readonly Cell[]): string | undefined {
       ]);
     }),
   ].join("\n");
+}
+
+/** The span's own cost, measured alone, against the default server's CPU per call: the least tracing can cost. */
+export function spanFloorLine(floor: SpanFloor, cells: readonly Cell[]): string {
+  const base = cells.find((c) => c.workload === observed && c.server === "this");
+  const share =
+    base === undefined
+      ? ""
+      : ` = ${((100 * floor.spanUs) / base.cpuUsPerUnit).toFixed(1)}% of the default server's ${base.cpuUsPerUnit.toFixed(1)} µs`;
+  return (
+    `A span by itself (the tracing interceptor and the OpenTelemetry SDK exporting to the same sink, around SquareRoot in connect's ` +
+    `in-memory transport, no server): ${floor.spanUs.toFixed(1)} µs CPU per call${share}. The rest of the cost above comes ` +
+    "from the same work inside a loaded server (among other things, more garbage collection for what spans keep alive until export)."
+  );
 }
 
 export interface WorkersSummary {

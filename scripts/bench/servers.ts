@@ -236,6 +236,23 @@ export function startRaw(mode: "h2" | "h1", launcher: readonly string[], workDir
   return startHelper(mode === "h2" ? "raw-h2" : "raw-h1", process.execPath, [join(benchDist, "raw-server.js"), mode], launcher, workDir);
 }
 
+/** CPU per call of the tutorial SquareRoot through connect's in-memory transport, without and with a server span (see span-floor.ts). */
+export interface SpanFloor {
+  readonly withoutUs: number;
+  readonly withUs: number;
+  /** The difference: one span's own work. */
+  readonly spanUs: number;
+}
+
+/** Runs span-floor.ts to its end, exporting to the sink at `sinkPort`. */
+export function measureSpanFloor(launcher: readonly string[], sinkPort: number, quick: boolean): SpanFloor {
+  const script = [join(benchDist, "span-floor.js"), String(sinkPort), ...(quick ? ["--quick"] : [])];
+  const [program = process.execPath, ...rest] = [...launcher, process.execPath, ...script];
+  const run = spawnSync(program, rest, { encoding: "utf8", timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`span-floor.js failed (${run.error?.message ?? `exit ${run.status}`}):\n${run.stderr}`);
+  return JSON.parse(run.stdout) as SpanFloor;
+}
+
 /** Debian's interpreter, which python3-grpcio and python3-grpc-tools install into (not a pyenv one first on PATH). */
 export const python = "/usr/bin/python3";
 

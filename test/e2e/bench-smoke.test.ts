@@ -37,6 +37,7 @@ describeUnless(
           memory: { calls: number; rssStartMiB: number; rssEndMiB: number } | undefined;
           targets: Array<{ target: string; ok: boolean | null }>;
           observability: Array<{ server: string; costVsDefault: { cpuPct: number } | null }>;
+          spanFloor: { withoutUs: number; withUs: number; spanUs: number } | null;
           startup: { cells: Array<{ kind: string; runs: number; servingMs: number; rssMiB: number }> };
           notes: string[];
         };
@@ -71,6 +72,12 @@ describeUnless(
           ["this", "this-metrics-off", "this-tracing"],
         );
         assert.ok(results.targets.some((check) => check.target.startsWith("Tracing at sampling 1.0 costs ≤ 25%") && check.ok !== null));
+        // A span measured alone: both sides ran (in one short round their difference may be noise either way).
+        assert.ok(
+          results.spanFloor !== null && results.spanFloor.withoutUs > 0 && results.spanFloor.withUs > 0,
+          "the span floor is measured",
+        );
+        assert.match(stdout, /^A span by itself .*: -?[0-9.]+ µs CPU per call = /m, "the span floor is printed");
         assert.ok(results.notes.some((note) => note.startsWith("WORKERS=1 vs 2 skipped in a --quick run")));
         assert.deepEqual(
           results.startup.cells.map((cell) => [cell.kind, cell.runs]),

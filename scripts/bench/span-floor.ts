@@ -8,7 +8,7 @@
  * difference in CPU per call is the span's own work (start, context, end,
  * export). Inside a loaded server a span costs more than this (among other
  * things, what it keeps alive until export adds to the garbage collector's
- * work); this part is the SDK's, whatever the server around it does.
+ * work); this part does not depend on what the server around it does.
  *
  *   node dist/scripts/bench/span-floor.js <sink port> [--quick]
  *

@@ -28,14 +28,13 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   const lockPath = socketPath(real);
   // Only a crowd of processes taking over the same stale lock at once loops more than twice.
   for (const deadline = Date.now() + 10_000; Date.now() < deadline; ) {
-    const server = await bind(lockPath);
-    if (server !== undefined) {
-      // Closing the server removes the socket file.
-      return () => new Promise<void>((resolve) => server.close(() => resolve()));
+    const bound = await bindInTurn(lockPath);
+    if (typeof bound === "object") return release(bound);
+    if (bound === "live") {
+      // Outside the turn: the owner's answer (its process id) may take a while.
+      const holder = await probe(lockPath);
+      if (holder.state === "live") throw inUse(dataDir, holder.pid);
     }
-    const holder = await probe(lockPath);
-    if (holder.state === "live") throw inUse(dataDir, holder.pid);
-    if (holder.state === "stale") await removeIfStillStale(lockPath);
   }
   throw new Error(`could not lock the data folder ${dataDir}: other processes keep taking it; try again`);
 }
@@ -54,10 +53,13 @@ export async function lockIfAbandoned(
   const holder = await probe(lockPath, 0);
   if (holder.state === "gone") return { state: "none" };
   if (holder.state === "live") return { state: "held" };
-  await removeIfStillStale(lockPath);
-  const server = await bind(lockPath);
-  if (server === undefined) return { state: "held" };
-  return { state: "taken", unlock: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const bound = await bindInTurn(lockPath);
+  return typeof bound === "object" ? { state: "taken", unlock: release(bound) } : { state: "held" };
+}
+
+/** Closing the server removes the socket file. */
+function release(server: net.Server): () => Promise<void> {
+  return () => new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 /** The longest socket path every supported OS takes (macOS: 104 bytes with the final NUL). */
@@ -120,17 +122,25 @@ async function probe(lockPath: string, answerWaitMs = 5_000): Promise<Holder> {
 }
 
 /**
- * Removes a stale lock, unless it stopped being stale. Two processes that
- * both found the same stale lock must not both remove it: the second would
- * remove the first one's fresh lock. On Linux they take turns through a
- * socket in the abstract namespace, which has no file and is released by
- * the kernel when its process dies, and each looks again before removing.
+ * Binds the lock, taking over a stale one: the server, or "live" when a
+ * live process holds it, or "busy" when another process is at it (look
+ * again). Two processes that both found the same stale lock must not both
+ * remove it: the second would remove the first one's fresh lock. On Linux
+ * they take turns through a socket in the abstract namespace, which has no
+ * file and is released by the kernel when its process dies. Binding happens
+ * within the turn too, so no process ever probes a socket file that is
+ * bound but not yet listening (it refuses connections, as a stale one does).
  */
-async function removeIfStillStale(lockPath: string): Promise<void> {
+async function bindInTurn(lockPath: string): Promise<net.Server | "live" | "busy"> {
   const turn = await takeTurn(lockPath);
-  if (turn === undefined) return; // another process is at it: look again
+  if (turn === undefined) return "busy";
   try {
-    if ((await probe(lockPath)).state === "stale") await rm(lockPath, { force: true });
+    const server = await bind(lockPath);
+    if (server !== undefined) return server;
+    const holder = await probe(lockPath, 0);
+    if (holder.state === "live") return "live";
+    if (holder.state === "stale") await rm(lockPath, { force: true });
+    return (await bind(lockPath)) ?? "busy";
   } finally {
     turn.close();
   }

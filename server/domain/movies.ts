@@ -25,7 +25,7 @@ export interface MovieRepository {
   get(id: string): Promise<Movie | undefined>;
   /**
    * Matching movies ordered by title (ignoring case) then id, fetched in
-   * batches so a large catalogue never sits in memory at once.
+   * batches: a catalogue is held in memory whole only up to a bounded size.
    */
   list(filter: MovieFilter, signal?: AbortSignal): AsyncIterable<Movie>;
   /** Resolves false, storing nothing, when the id is taken. */

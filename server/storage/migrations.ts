@@ -61,4 +61,25 @@ export const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // The movies table's version, for the catalogue kept in memory
+  // (catalogue-cache.ts): a statement trigger counts it up inside every
+  // transaction that changes the table, so the count is committed, or rolled
+  // back, with the change itself, whichever process or replica made it.
+  "0005_movie_catalogue_version": {
+    async up(db: Kysely<unknown>) {
+      await sql`create table movie_catalogue (
+        single boolean primary key default true check (single),
+        version bigint not null default 0
+      )`.execute(db);
+      await sql`insert into movie_catalogue default values`.execute(db);
+      await sql`create function movie_catalogue_changed() returns trigger language plpgsql as $$
+        begin
+          update movie_catalogue set version = version + 1;
+          return null;
+        end
+      $$`.execute(db);
+      await sql`create trigger movies_changed after insert or update or delete or truncate on movies
+        for each statement execute function movie_catalogue_changed()`.execute(db);
+    },
+  },
 };

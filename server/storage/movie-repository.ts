@@ -1,15 +1,26 @@
 import { type Kysely, sql } from "kysely";
 import type { Movie, MovieFilter, MoviePatch, MovieRepository } from "../domain/movies.js";
+import { CatalogueCache } from "./catalogue-cache.js";
 import type { Engine } from "./engine.js";
 import { guard } from "./guard.js";
 import type { Tables } from "./schema.js";
 
-/** Rows fetched per query while streaming the catalogue. */
-const batchSize = 100;
+/**
+ * Movies fetched per query while streaming the catalogue. Larger batches
+ * cost fewer queries, but the embedded engine runs on the event loop, so a
+ * batch also blocks every other call while it is read (a few milliseconds for 500).
+ */
+const batchSize = 500;
+/** The largest catalogue kept in memory between listings: about 200 bytes a movie. */
+const cachedMoviesLimit = 50_000;
 /** The listing order, locale-independent (see the movies_listing index). */
 const sortKey = sql<string>`lower(title) collate "C"`;
 
+type MovieTuple = [id: string, title: string, director: string, rating: number];
+
 export class SqlMovieRepository implements MovieRepository {
+  readonly #catalogue = new CatalogueCache<Movie>(cachedMoviesLimit);
+
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly engine: Engine,
@@ -21,26 +32,74 @@ export class SqlMovieRepository implements MovieRepository {
     );
   }
 
-  /** Keyset pagination under the hood: each batch starts after the last movie of the one before. */
+  /**
+   * The unfiltered catalogue comes from memory when it has not changed since
+   * it was last listed in full (see catalogue-cache.ts); anything else is
+   * read from the database in batches.
+   */
   async *list(filter: MovieFilter, signal?: AbortSignal): AsyncIterable<Movie> {
-    let after: { key: string; id: string } | undefined;
+    if (filter.titleContains !== "" || filter.directorContains !== "") {
+      yield* this.#batches(filter, signal);
+      return;
+    }
+    const version = await this.#catalogueVersion();
+    const cached = this.#catalogue.at(version);
+    if (cached !== undefined) {
+      for (let i = 0; i < cached.length; i++) {
+        if (i % batchSize === 0) signal?.throwIfAborted();
+        yield cached[i] as Movie;
+      }
+      return;
+    }
+    const collector = this.#catalogue.collect(version);
+    for await (const movie of this.#batches(filter, signal)) {
+      collector.add(movie);
+      yield movie;
+    }
+    collector.keep(await this.#catalogueVersion());
+  }
+
+  /**
+   * Keyset pagination: each batch starts after the last movie of the one
+   * before. A batch comes back as one JSON array rather than one row per
+   * movie: decoding a row costs the client far more than building the
+   * array costs the server (three times the CPU with the embedded engine).
+   * The aggregate takes its rows in the subquery's order, as PostgreSQL's
+   * documentation says it does when the outer query does nothing else.
+   */
+  async *#batches(filter: MovieFilter, signal?: AbortSignal): AsyncIterable<Movie> {
+    let after: { title: string; id: string } | undefined;
     for (;;) {
       signal?.throwIfAborted();
       let query = this.db
         .selectFrom("movies")
-        .select(["id", "title", "director", "rating", sortKey.as("sort_key")])
+        .select(["id", "title", "director", "rating"])
         .orderBy(sortKey)
         .orderBy(sql`id collate "C"`)
         .limit(batchSize);
       if (filter.titleContains !== "") query = query.where(sql<boolean>`strpos(lower(title), lower(${filter.titleContains})) > 0`);
       if (filter.directorContains !== "") query = query.where(sql<boolean>`strpos(lower(director), lower(${filter.directorContains})) > 0`);
-      if (after !== undefined) query = query.where(sql<boolean>`(${sortKey}, id collate "C") > (${after.key}, ${after.id})`);
-      const rows = await guard(this.engine, () => query.execute());
-      for (const { sort_key: _, ...movie } of rows) yield movie;
-      const last = rows.at(-1);
-      if (rows.length < batchSize || last === undefined) return;
-      after = { key: last.sort_key, id: last.id };
+      if (after !== undefined)
+        query = query.where(sql<boolean>`(${sortKey}, id collate "C") > (lower(${after.title}) collate "C", ${after.id})`);
+      const batch = query.as("batch");
+      const row = await guard(this.engine, () =>
+        this.db
+          .selectFrom(batch)
+          .select(sql<MovieTuple[] | null>`json_agg(json_build_array(batch.id, batch.title, batch.director, batch.rating))`.as("movies"))
+          .executeTakeFirst(),
+      );
+      const movies = row?.movies ?? [];
+      for (const [id, title, director, rating] of movies) yield { id, title, director, rating };
+      const last = movies.at(-1);
+      if (movies.length < batchSize || last === undefined) return;
+      after = { title: last[1], id: last[0] };
     }
+  }
+
+  /** Moves with every committed change to the movies (migration 0005). */
+  async #catalogueVersion(): Promise<string> {
+    const row = await guard(this.engine, () => this.db.selectFrom("movie_catalogue").select("version").executeTakeFirstOrThrow());
+    return row.version;
   }
 
   insert(movie: Movie): Promise<boolean> {

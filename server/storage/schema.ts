@@ -9,7 +9,14 @@ import type { ColumnType, Generated } from "kysely";
  */
 export interface Tables {
   movies: MovieRow;
+  movie_catalogue: MovieCatalogueRow;
   orders: OrderRow;
+}
+
+/** One row: the version of the movies table, counted up by every statement that changes it. */
+export interface MovieCatalogueRow {
+  /** int8, which node-postgres reads as text. */
+  version: ColumnType<string, never, never>;
 }
 
 export interface MovieRow {

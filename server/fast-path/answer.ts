@@ -7,6 +7,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 import { encodeGrpcMessage } from "../transport/grpc-message.js";
 import type { Outcome } from "./call.js";
+import type { CallBinary } from "./call-binary.js";
 import { PlainHeaders } from "./plain-headers.js";
 import type { CallPlan } from "./plan.js";
 
@@ -27,10 +28,10 @@ type AnswerOptions = { readonly compressMinBytes: number; readonly jsonOptions: 
  * the server's other answers (see normalizeGrpcMessageTrailers). Without a
  * response compression nothing waits, and the answer comes at once.
  */
-export function answerOf(plan: CallPlan, outcome: Outcome, options: AnswerOptions): Answer | Promise<Answer> {
-  if (plan.responseCompression !== null) return compressedAnswerOf(plan, outcome, options);
+export function answerOf(plan: CallPlan, outcome: Outcome, binary: CallBinary, options: AnswerOptions): Answer | Promise<Answer> {
+  if (plan.responseCompression !== null) return compressedAnswerOf(plan, outcome, binary, options);
   const { header, trailer } = outcome;
-  const { error, body } = serialized(plan, outcome);
+  const { error, body } = serialized(outcome, binary);
   if (plan.protocol === "connect") return connectAnswer(plan, header, trailer, error, body, options);
   if (error !== undefined) setTrailerStatus(trailer, error);
   const message = body === undefined ? undefined : encodeEnvelope(0, body);
@@ -42,9 +43,9 @@ export function answerOf(plan: CallPlan, outcome: Outcome, options: AnswerOption
 }
 
 /** answerOf when the client accepts a response compression. */
-async function compressedAnswerOf(plan: CallPlan, outcome: Outcome, options: AnswerOptions): Promise<Answer> {
+async function compressedAnswerOf(plan: CallPlan, outcome: Outcome, binary: CallBinary, options: AnswerOptions): Promise<Answer> {
   const { header, trailer } = outcome;
-  const { error, body } = serialized(plan, outcome);
+  const { error, body } = serialized(outcome, binary);
   if (plan.protocol === "connect") return await connectAnswer(plan, header, trailer, error, body, options);
   if (error !== undefined) setTrailerStatus(trailer, error);
   const envelopes: Uint8Array[] = [];
@@ -57,13 +58,10 @@ async function compressedAnswerOf(plan: CallPlan, outcome: Outcome, options: Ans
 }
 
 /** The response message's bytes, or the error that ends the call (the call's own, or failing to serialize). */
-function serialized(plan: CallPlan, outcome: Outcome): { error: ConnectError | undefined; body: Uint8Array | undefined } {
+function serialized(outcome: Outcome, binary: CallBinary): { error: ConnectError | undefined; body: Uint8Array | undefined } {
   if (outcome.error !== undefined) return { error: outcome.error, body: undefined };
   try {
-    return {
-      error: undefined,
-      body: plan.entry.serialization.getO(plan.binary).serialize(outcome.message as NonNullable<Outcome["message"]>),
-    };
+    return { error: undefined, body: binary.serialize(outcome.message as NonNullable<Outcome["message"]>) };
   } catch (serializeError) {
     return { error: ConnectError.from(serializeError, Code.Internal), body: undefined };
   }

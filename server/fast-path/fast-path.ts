@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { binaryMessagesKey } from "../interceptors/binary-messages.js";
 import { requestInfoKey } from "../interceptors/request-info.js";
 import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
@@ -17,6 +18,7 @@ import {
   type StreamOutcome,
   type UnaryChain,
 } from "./call.js";
+import { CallBinary } from "./call-binary.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { type CallPlan, planCall } from "./plan.js";
@@ -69,12 +71,12 @@ export type Result =
 
 /** A request the fast path serves (its message, and the call's context values), or connect-node's answer to it. */
 type Accepted =
-  | { readonly kind: "call"; readonly input: unknown; readonly contextValues: ContextValues }
+  | { readonly kind: "call"; readonly input: unknown; readonly contextValues: ContextValues; readonly binary: CallBinary }
   | { readonly kind: "universal"; readonly response: UniversalServerResponse };
 
 /** What opening a server stream came to: its messages to write, or a connect-node answer to write. */
 export type StreamResult =
-  | { readonly kind: "stream"; readonly outcome: StreamOutcome }
+  | { readonly kind: "stream"; readonly outcome: StreamOutcome; readonly binary: CallBinary }
   | { readonly kind: "universal"; readonly response: UniversalServerResponse };
 
 /**
@@ -134,7 +136,7 @@ export class FastPath {
     if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
     const outcome = await runUnary(plan, exchange, call.contextValues, call.input, signal, this.#chainOf(plan.entry, composeUnary));
-    const answer = answerOf(plan, outcome, this.options);
+    const answer = answerOf(plan, outcome, call.binary, this.options);
     return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
   }
 
@@ -152,7 +154,8 @@ export class FastPath {
     if (call.kind === "universal") return call;
     this.stats.serverStream++;
     const chain = this.#chainOf(plan.entry, composeServerStream);
-    return { kind: "stream", outcome: await openServerStream(plan, exchange, call.contextValues, call.input, signal, chain) };
+    const outcome = await openServerStream(plan, exchange, call.contextValues, call.input, signal, chain);
+    return { kind: "stream", outcome, binary: call.binary };
   }
 
   /**
@@ -183,14 +186,15 @@ export class FastPath {
     }
     const decoded = decodeRequest(plan, body, this.options.readMaxBytes);
     if (decoded instanceof Promise) {
-      return decoded.then((input) => this.#accepted(plan, exchange, contextValues, input, signal, handBack));
+      return decoded.then((input) => this.#accepted(plan, exchange, body, contextValues, input, signal, handBack));
     }
-    return this.#accepted(plan, exchange, contextValues, decoded, signal, handBack);
+    return this.#accepted(plan, exchange, body, contextValues, decoded, signal, handBack);
   }
 
   #accepted(
     plan: CallPlan,
     exchange: Exchange,
+    body: Uint8Array,
     contextValues: ContextValues,
     input: Decoded,
     signal: CallSignal,
@@ -212,7 +216,9 @@ export class FastPath {
     }
     this.stats[plan.protocol]++;
     if (plan.requestMethod === "GET") this.stats.get++;
-    return { kind: "call", input, contextValues };
+    const binary = new CallBinary(plan, input, body);
+    contextValues.set(binaryMessagesKey, binary);
+    return { kind: "call", input, contextValues, binary };
   }
 
   #chainOf<Chain>(entry: FastMethod, compose: (entry: FastMethod, interceptors: readonly Interceptor[]) => Chain): Chain {

@@ -4,6 +4,7 @@ import { compressedFlag, encodeEnvelope } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { grpcTrailers, nodeHeaders } from "./answer.js";
 import { asConnectError, type CallSignal, type StreamOutcome } from "./call.js";
+import type { CallBinary } from "./call-binary.js";
 import type { CallPlan } from "./plan.js";
 
 /** Envelopes written in one go once this many bytes are waiting (Node's default highWaterMark for a stream). */
@@ -23,11 +24,11 @@ export async function writeServerStream(
   stream: http2.ServerHttp2Stream,
   plan: CallPlan,
   outcome: StreamOutcome,
+  binary: CallBinary,
   signal: CallSignal,
   compressMinBytes: number,
 ): Promise<void> {
   const { header, trailer, messages } = outcome;
-  const serializer = plan.entry.serialization.getO(plan.binary);
   const compression = plan.responseCompression;
   const writer = new BatchedWriter(stream);
   let error = outcome.error;
@@ -42,7 +43,7 @@ export async function writeServerStream(
         }
         let bytes: Uint8Array;
         try {
-          bytes = serializer.serialize(next.value);
+          bytes = binary.serialize(next.value);
         } catch (serializeError) {
           error = ConnectError.from(serializeError, Code.Internal);
           await messages.throw?.(error).catch(() => {});

@@ -42,7 +42,8 @@ export async function serveStream(
     const handBack = () => replay(body.chunks, body.rest);
     if (plan.entry.kind === "server_streaming") {
       const result = await fast.openStream(plan, exchange, body.bytes, signal, started, handBack);
-      if (result.kind === "stream") await writeServerStream(stream, plan, result.outcome, signal, fast.options.compressMinBytes);
+      if (result.kind === "stream")
+        await writeServerStream(stream, plan, result.outcome, result.binary, signal, fast.options.compressMinBytes);
       else respond(stream, plan, headers, await collect(result.response, plan), true);
       return;
     }

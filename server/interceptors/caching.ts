@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
-import { type DescMethod, toBinary } from "@bufbuild/protobuf";
+import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import type { RequestHandler } from "../app.js";
+import { binaryMessagesKey } from "./binary-messages.js";
 
 /**
  * Side-effect-free methods whose answer depends on the request alone, now and
@@ -42,7 +43,8 @@ async function cached(
 ): ReturnType<ReturnType<Interceptor>> {
   const res = await next(req);
   if (res.stream) return res;
-  const digest = createHash("sha256").update(toBinary(req.method.output, res.message)).digest("base64url");
+  const binary = req.contextValues.get(binaryMessagesKey).response(req.method.output, res.message);
+  const digest = createHash("sha256").update(binary).digest("base64url");
   res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
   res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
   res.header.append("vary", "Accept-Encoding");

@@ -1,6 +1,7 @@
-import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
+import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
+import { type BinaryMessages, binaryMessagesKey } from "./binary-messages.js";
 import { protocolOf } from "./logging.js";
 import { requestInfoKey } from "./request-info.js";
 
@@ -22,12 +23,13 @@ export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
     });
     const input = req.method.input;
     const output = req.method.output;
+    const binary = req.contextValues.get(binaryMessagesKey);
     let res: Awaited<ReturnType<typeof next>>;
     try {
       if (req.stream) {
-        res = await next({ ...req, message: counted(req.message, (message) => record.received(sizeOf(input, message))) });
+        res = await next({ ...req, message: counted(req.message, (message) => record.received(binary.requestSize(input, message))) });
       } else {
-        record.received(sizeOf(input, req.message));
+        record.received(binary.requestSize(input, req.message));
         res = await next(req);
       }
     } catch (error) {
@@ -35,17 +37,12 @@ export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
       throw error;
     }
     if (!res.stream) {
-      record.sent(sizeOf(output, res.message));
+      record.sent(binary.response(output, res.message).byteLength);
       record.end(undefined);
       return res;
     }
-    return { ...res, message: countedResponses(res.message, output, record, req.signal) };
+    return { ...res, message: countedResponses(res.message, output, binary, record, req.signal) };
   };
-}
-
-/** The message's size in binary protobuf (what the semantic conventions call its uncompressed size), whatever the wire format. */
-function sizeOf<Desc extends DescMessage>(schema: Desc, message: MessageShape<Desc>): number {
-  return toBinary(schema, message).byteLength;
 }
 
 async function* counted<T>(messages: AsyncIterable<T>, onMessage: (message: T) => void): AsyncGenerator<T> {
@@ -59,13 +56,14 @@ async function* counted<T>(messages: AsyncIterable<T>, onMessage: (message: T) =
 async function* countedResponses<Desc extends DescMessage>(
   messages: AsyncIterable<MessageShape<Desc>>,
   schema: Desc,
+  binary: BinaryMessages,
   record: CallRecord,
   signal: AbortSignal,
 ): AsyncGenerator<MessageShape<Desc>> {
   let outcome: unknown;
   try {
     for await (const message of messages) {
-      record.sent(sizeOf(schema, message));
+      record.sent(binary.response(schema, message).byteLength);
       yield message;
     }
   } catch (error) {

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
+import { toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
-import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { GreeterService, LotsOfRepliesResponseSchema } from "../../gen/greeter/v1/greeter_pb.js";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
@@ -90,8 +91,11 @@ describe("metrics at GET /metrics", async () => {
     assert.equal(total(samples, "rpc_server_calls_in_flight", { rpc_method: squareRoot }), 0);
     // Sub-millisecond calls land in a bucket of their own.
     assert.ok(samples.some((sample) => sample.name === "rpc_server_call_duration_seconds_bucket" && sample.labels.le === "0.0001"));
-    // Each request and response message is measured: SquareRootRequest{number: 9} is 9 bytes of protobuf.
-    assert.ok(total(samples, "rpc_server_request_size_bytes_sum", { rpc_method: squareRoot }) >= 9 * protocols.cases.length);
+    // Each message is measured as binary protobuf, whatever the wire format: a
+    // request {number: 9} or {number: -1} and the answer {result: 3} are 9 bytes each.
+    const grown = (name: string) => total(samples, name, { rpc_method: squareRoot }) - total(before, name, { rpc_method: squareRoot });
+    assert.equal(grown("rpc_server_request_size_bytes_sum"), 18 * protocols.cases.length);
+    assert.equal(grown("rpc_server_response_size_bytes_sum"), 9 * protocols.cases.length);
     assert.equal(total(samples, "rpc_server_response_size_bytes_count", { rpc_method: squareRoot, protocol: "grpc" }), 1);
   });
 
@@ -100,7 +104,11 @@ describe("metrics at GET /metrics", async () => {
     assert.ok(grpc);
     const greeter = createClient(GreeterService, grpc.transport);
     let replies = 0;
-    for await (const _ of greeter.lotsOfReplies({ name: "Ada" })) replies++;
+    let replySizes = 0;
+    for await (const reply of greeter.lotsOfReplies({ name: "Ada" })) {
+      replies++;
+      replySizes += toBinary(LotsOfRepliesResponseSchema, reply).byteLength;
+    }
     const controller = new AbortController();
     const watch = createClient(OrderService, grpc.transport).watchOrders({}, { signal: controller.signal })[Symbol.asyncIterator]();
     await watch.next();
@@ -111,6 +119,7 @@ describe("metrics at GET /metrics", async () => {
 
     const lots = { rpc_method: "greeter.v1.GreeterService/LotsOfReplies" };
     assert.equal(total(during, "rpc_server_responses_per_rpc_sum", lots), replies);
+    assert.equal(total(during, "rpc_server_response_size_bytes_sum", lots), replySizes, "each reply measured once, as binary protobuf");
     assert.equal(total(during, "rpc_server_requests_per_rpc_sum", lots), 1);
     assert.equal(total(during, "rpc_server_streams_open", { rpc_method: "order.v1.OrderService/WatchOrders" }), 1);
     assert.equal(total(during, "order_watchers"), 1);

@@ -22,10 +22,12 @@ import { guardedJsonOptions } from "./interceptors/json-shape.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
 import { requestInfoKey } from "./interceptors/request-info.js";
+import { streamBudgetInterceptor } from "./interceptors/stream-budget.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability/observability.js";
+import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -36,13 +38,24 @@ import { createPageHandler } from "./web/static.js";
 /** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
-/** The app's request handler, and its fast path for the listener's HTTP/2 streams (undefined when FAST_PATH=off). */
-export type App = RequestHandler & { readonly fastPath: FastPath | undefined };
+/**
+ * The app's request handler, its fast path for the listener's HTTP/2 streams
+ * (undefined when FAST_PATH=off), and the streaming calls it has open.
+ */
+export type App = RequestHandler & { readonly fastPath: FastPath | undefined; readonly streams: StreamBudget };
 
 export interface AppOptions {
   readonly config: Pick<
     Config,
-    "readMaxBytes" | "maxTimeoutMs" | "compressMinBytes" | "allowedOrigins" | "auth" | "reflection" | "fastPath" | "trustProxy"
+    | "readMaxBytes"
+    | "maxTimeoutMs"
+    | "compressMinBytes"
+    | "allowedOrigins"
+    | "auth"
+    | "reflection"
+    | "fastPath"
+    | "trustProxy"
+    | "streamLimits"
   >;
   readonly logger: Logger;
   /** Aborting it ends every running call: the last step of a graceful shutdown. */
@@ -58,9 +71,16 @@ export interface AppOptions {
 /**
  * Every call passes these, outermost first: the log line shows the status
  * code the client receives. `guards` (authentication, authorization, rate
- * limits) run inside the error mapping, before caching and the handler.
+ * limits) run inside the error mapping, before caching and the handler; the
+ * stream budget after them, so that it counts the authenticated caller and a
+ * call refused by a guard holds no slot.
  */
-export function serverInterceptors(logger: Logger, guards: Interceptor[] = [], trustProxy: readonly string[] = []): Interceptor[] {
+export function serverInterceptors(
+  logger: Logger,
+  guards: Interceptor[] = [],
+  trustProxy: readonly string[] = [],
+  streams?: StreamBudget,
+): Interceptor[] {
   return [
     // First: the log line and the rate limits count the client this names.
     clientAddressInterceptor(trustedProxies(trustProxy)),
@@ -69,6 +89,7 @@ export function serverInterceptors(logger: Logger, guards: Interceptor[] = [], t
     connectVersionInterceptor(),
     errorMappingInterceptor(logger),
     ...guards,
+    ...(streams === undefined ? [] : [streamBudgetInterceptor(streams)]),
     cachingInterceptor(),
     streamEndInterceptor(),
   ];
@@ -95,7 +116,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
   const onUnseen = observability?.onUnseen;
   // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
-  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy)];
+  const streams = new StreamBudget(config.streamLimits);
+  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)];
   let implementations = new Map<string, MethodImpl>();
   let handlers: UniversalHandler[] = [];
   const handler = connectNodeAdapter({
@@ -126,6 +148,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       createContextValues().set(requestInfoKey, {
         httpVersion: req.httpVersion,
         remoteAddress: req.socket.remoteAddress,
+        // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
+        connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
       }),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
@@ -155,7 +179,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     : undefined;
   const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);
   const app = withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins);
-  return Object.assign(observability === undefined ? app : observability.withEndpoint(app), { fastPath });
+  return Object.assign(observability === undefined ? app : observability.withEndpoint(app), { fastPath, streams });
 }
 
 /** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */

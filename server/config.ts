@@ -73,6 +73,8 @@ export interface Config {
   readonly auth: AuthConfig;
   /** Calls per window for each caller (principal, or address when anonymous). */
   readonly rateLimit: RateLimitConfig;
+  /** Caps on the streaming calls open at once, their messages, and how long a watch lives. */
+  readonly streamLimits: StreamLimitsConfig;
   /** Whether grpc.reflection describes the API to anyone who asks. */
   readonly reflection: boolean;
   /**
@@ -226,6 +228,22 @@ export interface RateLimitConfig {
   readonly reads: number;
 }
 
+/**
+ * Long-lived calls cost memory for as long as they are open, and a call
+ * budget counts them once: these caps bound what one caller or connection
+ * can hold. Counted per process (each replica counts its own).
+ */
+export interface StreamLimitsConfig {
+  /** Streaming calls (client, server, bidi) one caller (principal, or address when anonymous) may have open at once. */
+  readonly perCaller: number;
+  /** Streaming calls one connection (HTTP/2 session, HTTP/1.1 socket) may have open at once; at most HTTP2_MAX_CONCURRENT_STREAMS. */
+  readonly perConnection: number;
+  /** Messages a client may send in one client or bidi stream. */
+  readonly maxMessages: number;
+  /** A watch (WatchOrders, Health.Watch) is ended with UNAVAILABLE after this long (±10%), and its client reopens it. */
+  readonly maxWatchMs: number;
+}
+
 /** Shortest HS256 secret accepted: as long as the hash (RFC 7518 §3.2). */
 export const minSecretBytes = 32;
 /** Where the server listens unless HOST says otherwise. */
@@ -275,6 +293,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS", 10_000, 0, 60 * 60_000),
     auth,
     rateLimit: rateLimitConfig(read, auth),
+    streamLimits: streamLimitsConfig(read),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
     heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "pglite" ? "small" : "fast"),
@@ -534,6 +553,27 @@ function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
     windowMs: read.integer("RATE_LIMIT_WINDOW_MS", 60_000, 1_000, 24 * 60 * 60_000),
     writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : 600, 0, 1_000_000_000),
     reads: read.integer("RATE_LIMIT_READS", local ? 0 : 6_000, 0, 1_000_000_000),
+  };
+}
+
+/**
+ * On everywhere, loopback included: an honest client holds a handful of
+ * streams, far below the caps. The per-connection cap defaults to at most
+ * HTTP/2's own stream limit, and may not exceed it (it could never apply).
+ */
+function streamLimitsConfig(read: EnvReader): StreamLimitsConfig {
+  const http2Streams = read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 250, 1, 0xffffffff);
+  const perConnection = read.integer("MAX_STREAMS_PER_CONNECTION", Math.min(100, http2Streams), 1, 1_000_000);
+  if (perConnection > http2Streams) {
+    throw new ConfigError(
+      `MAX_STREAMS_PER_CONNECTION=${perConnection} is more than HTTP2_MAX_CONCURRENT_STREAMS=${http2Streams}, so it could never apply: lower it or raise HTTP2_MAX_CONCURRENT_STREAMS`,
+    );
+  }
+  return {
+    perCaller: read.integer("MAX_STREAMS_PER_CALLER", 100, 1, 1_000_000),
+    perConnection,
+    maxMessages: read.integer("MAX_STREAM_MESSAGES", 1_000, 1, 1_000_000_000),
+    maxWatchMs: read.integer("MAX_WATCH_MS", 30 * 60_000, 1_000, 7 * 24 * 60 * 60_000),
   };
 }
 

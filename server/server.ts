@@ -19,6 +19,8 @@ export interface RunningServer {
   readonly dependencies: RouteDependencies;
   /** Serving status behind grpc.health.v1 and /readyz; dependencies (the database) drive it. */
   readonly health: HealthRegistry;
+  /** Streaming calls open now (each holds a slot of MAX_STREAMS_PER_CALLER and MAX_STREAMS_PER_CONNECTION). */
+  readonly openStreams: () => number;
   /** Calls served by the fast path, by protocol (undefined with FAST_PATH=off): tests check unary calls still take it. */
   readonly fastPath: FastPathStats | undefined;
   /**
@@ -44,6 +46,11 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const health = new HealthRegistry();
   followDependency(health, dependencies.databaseHealth, databaseBackedServices);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health, observability });
+  observability.metrics?.gaugeAtScrape({
+    name: "open_streams",
+    help: "Streaming calls (client, server, bidi) open in this process: each holds a slot of MAX_STREAMS_PER_CALLER and MAX_STREAMS_PER_CONNECTION.",
+    read: (gauge) => gauge.set(app.streams.open),
+  });
   let listener: Listener;
   let metricsPort: number | undefined;
   try {
@@ -89,6 +96,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     dependencies,
     health,
     fastPath: app.fastPath?.stats,
+    openStreams: () => app.streams.open,
     shutdown: () => (stopping ??= stop()),
   };
 }

@@ -61,6 +61,8 @@ export interface Exchange {
   readonly authority: string;
   readonly target: string;
   readonly remoteAddress: string | undefined;
+  /** The HTTP/2 session, or the HTTP/1.1 socket (see RequestInfo). */
+  readonly connection: object | undefined;
 }
 
 /** What serving a request came to: an answer to write, a connect-node answer to write, or nothing (the client left). */
@@ -231,7 +233,11 @@ export class FastPath {
   }
 
   #contextValues(exchange: Exchange): ContextValues {
-    return new CallValues().set(requestInfoKey, { httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress });
+    return new CallValues().set(requestInfoKey, {
+      httpVersion: exchange.httpVersion,
+      remoteAddress: exchange.remoteAddress,
+      connection: exchange.connection,
+    });
   }
 }
 

@@ -36,6 +36,7 @@ export function fastPathH1(fast: FastPath, next: RequestHandler, logger: Logger)
       authority: req.headers.host ?? "",
       target: req.url ?? "",
       remoteAddress: req.socket.remoteAddress,
+      connection: req.socket,
     };
     void readBody(req, plan.bodyCap)
       .then(async (body) => {

@@ -38,6 +38,7 @@ export async function serveStream(
       authority: (headers[":authority"] ?? headers.host ?? "") as string,
       target: (headers[":path"] ?? "") as string,
       remoteAddress: socket?.remoteAddress,
+      connection: stream.session,
     };
     const handBack = () => replay(body.chunks, body.rest);
     if (plan.entry.kind === "server_streaming") {

@@ -4,6 +4,8 @@ import { createContextKey } from "@connectrpc/connect";
 export interface RequestInfo {
   readonly httpVersion: string;
   readonly remoteAddress: string | undefined;
+  /** The connection that carries it (the HTTP/2 session, or the HTTP/1.1 socket): what per-connection limits count. */
+  readonly connection?: object;
 }
 
 export const requestInfoKey = createContextKey<RequestInfo>(

@@ -11,10 +11,12 @@ import type { Limiter } from "./limiters.js";
 export function budgetSpent(kind: "writes" | "reads", limiter: Limiter, retryInMs: number): ConnectError {
   const retrySeconds = Math.max(1, Math.ceil(retryInMs / 1000));
   const what = kind === "writes" ? "calls that change data" : "calls";
-  return new ConnectError(
-    `too many ${what}: at most ${limiter.points} per ${limiter.windowMs / 1000} s; retry in ${retrySeconds} s`,
-    Code.ResourceExhausted,
-    { "retry-after": String(retrySeconds) },
-    [{ desc: RetryInfoSchema, value: { retryDelay: durationFromMs(Math.max(0, retryInMs)) } }],
-  );
+  return exhausted(`too many ${what}: at most ${limiter.points} per ${limiter.windowMs / 1000} s; retry in ${retrySeconds} s`, retryInMs);
+}
+
+/** RESOURCE_EXHAUSTED saying `message`, with RetryInfo and Retry-After (whole seconds, at least 1) for `retryInMs`. */
+export function exhausted(message: string, retryInMs: number): ConnectError {
+  return new ConnectError(message, Code.ResourceExhausted, { "retry-after": String(Math.max(1, Math.ceil(retryInMs / 1000))) }, [
+    { desc: RetryInfoSchema, value: { retryDelay: durationFromMs(Math.max(0, retryInMs)) } },
+  ]);
 }

@@ -17,6 +17,8 @@ export interface TestServer {
   readonly logs: LogRecord[];
   /** The server's domain objects and database health, to observe what clients cannot see. */
   readonly dependencies: RouteDependencies;
+  /** Streaming calls open in the server now. */
+  openStreams(): number;
   /** Calls the fast path served, by protocol; undefined when it is off. */
   readonly fastPath: FastPathStats | undefined;
   /** Log lines of finished calls to one procedure, e.g. "/greeter.v1.GreeterService/SayHello". */
@@ -49,6 +51,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     logs,
     dependencies: server.dependencies,
     fastPath: server.fastPath,
+    openStreams: server.openStreams,
     callLogs,
     async waitForCallLog(procedure, count = 1) {
       for (let waited = 0; waited < 5_000; waited += 10) {

@@ -192,7 +192,7 @@ for (const fastPath of ["on", "off"]) {
   });
 }
 
-describe("the longest lifetime of a watch", async () => {
+describe("the longest lifetime of a watch", { timeout: 30_000 }, async () => {
   const maxWatchMs = 1_000;
   const server = await startTestServer({ MAX_WATCH_MS: String(maxWatchMs) });
   after(() => server.shutdown());

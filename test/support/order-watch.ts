@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { durationMs } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import type { OrderService, WatchOrdersResponse } from "../../gen/order/v1/order_pb.js";
@@ -98,6 +99,5 @@ function reopenDelayMs(error: ConnectError): number | undefined {
   if (error.code !== Code.Unavailable) return undefined;
   const [retry] = error.findDetails(RetryInfoSchema);
   if (retry === undefined) return undefined;
-  const seconds = Number(retry.retryDelay?.seconds ?? 0n);
-  return Math.min(30_000, seconds * 1000 + (retry.retryDelay?.nanos ?? 0) / 1e6);
+  return Math.min(30_000, retry.retryDelay === undefined ? 0 : durationMs(retry.retryDelay));
 }

@@ -29,13 +29,17 @@ export interface LiveStream {
 /**
  * Keeps a server stream open for as long as the page is: when it fails or
  * ends, it is opened again after a growing, jittered delay, unless `stopOn`
- * says the failure needs the person first (such as a missing token).
+ * says the failure needs the person first (such as a missing token). A live
+ * stream the server ended on purpose, asking for it to be reopened
+ * (`reopenAfter` gives the delay it asks for), is reopened after that delay
+ * without the page ever saying it was lost.
  */
 export function keepStreaming<T>(options: {
   open: (signal: AbortSignal) => AsyncIterable<T>;
   onMessage: (message: T) => void;
   onState: (state: LinkState) => void;
   stopOn?: (failure: unknown) => boolean;
+  reopenAfter?: (failure: unknown) => number | undefined;
 }): LiveStream {
   let running: AbortController | undefined;
   let waiting: AbortController | undefined;
@@ -43,12 +47,15 @@ export function keepStreaming<T>(options: {
   const run = async (signal: AbortSignal) => {
     let attempt = 0;
     let lost = false;
+    // Reopening a stream the server ended on purpose: the page stays "live" meanwhile.
+    let quietly = false;
     while (!signal.aborted) {
-      options.onState({ kind: "connecting" });
+      if (!quietly) options.onState({ kind: "connecting" });
+      quietly = false;
       const opened = Date.now();
       let failure: unknown;
+      let first = true;
       try {
-        let first = true;
         for await (const message of options.open(signal)) {
           if (first) options.onState({ kind: "live" });
           first = false;
@@ -61,6 +68,13 @@ export function keepStreaming<T>(options: {
       }
       if (signal.aborted) return;
       if (failure !== undefined && options.stopOn?.(failure)) return options.onState({ kind: "stopped", failure });
+      const reopenIn = !first && failure !== undefined ? options.reopenAfter?.(failure) : undefined;
+      if (reopenIn !== undefined) {
+        quietly = true;
+        attempt = 0;
+        await sleep(reopenIn, signal).catch(() => undefined);
+        continue;
+      }
       attempt = Date.now() - opened > healthyAfterMs ? 1 : attempt + 1;
       const ceiling = Math.min(lastRetryMs, firstRetryMs * 2 ** (attempt - 1));
       const delay = ceiling / 2 + Math.random() * (ceiling / 2);

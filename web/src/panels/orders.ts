@@ -1,5 +1,6 @@
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
 import { type Order, OrderChangeType, OrderService, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
 import { isAuthRefusal } from "../auth-prompt.js";
@@ -315,6 +316,8 @@ export function setUpOrders(): void {
     onState: showState,
     // Without a token the server accepts, retrying cannot help: the stream waits for a sign-in (below).
     stopOn: (failure) => isAuthRefusal(ConnectError.from(failure)),
+    // The server ends each watch after MAX_WATCH_MS; the new stream's "started" re-reads the page, so nothing is missed.
+    reopenAfter: (failure) => requestedReopenMs(ConnectError.from(failure)),
     onMessage: (change) => {
       if (change.started) {
         // The stream's first message: the server now listens, so every later
@@ -341,4 +344,12 @@ export function setUpOrders(): void {
 
   void refresh();
   watch.restart();
+}
+
+/** The delay the server asks for when it ends a watch on purpose (UNAVAILABLE with RetryInfo); undefined for any other failure. */
+function requestedReopenMs(error: ConnectError): number | undefined {
+  if (error.code !== Code.Unavailable) return undefined;
+  const [retry] = error.findDetails(RetryInfoSchema);
+  if (retry === undefined) return undefined;
+  return Math.min(30_000, retry.retryDelay === undefined ? 0 : durationMs(retry.retryDelay));
 }

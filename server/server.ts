@@ -47,7 +47,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   followDependency(health, dependencies.databaseHealth, databaseBackedServices);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health, observability });
   observability.metrics?.gaugeAtScrape({
-    name: "open_streams",
+    name: "rpc_server_open_streams",
     help: "Streaming calls (client, server, bidi) open in this process: each holds a slot of MAX_STREAMS_PER_CALLER and MAX_STREAMS_PER_CONNECTION.",
     read: (gauge) => gauge.set(app.streams.open),
   });

@@ -37,7 +37,7 @@ describeUnless(browserUnavailable(), "web page: a watch ended for its lifetime (
     const opened = server.callLogs(watchProcedure).length;
     await waitUntil(
       async () => {
-        seen.add(await connection.innerText());
+        seen.add((await page.locator("#orders-connection-text").textContent()) ?? "");
         return server.callLogs(watchProcedure).length >= opened + 3;
       },
       "three watches ended for their lifetime",

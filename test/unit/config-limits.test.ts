@@ -49,3 +49,22 @@ test("the smallest and largest values are accepted; 0 turns the cool-down off", 
   const high = loadConfig({ MAX_CONNECTIONS: "1000000", MAX_HEADER_BYTES: "1048576", ABUSE_COOLDOWN_MS: "3600000" }, false);
   assert.deepEqual([high.maxConnections, high.maxHeaderBytes, high.abuseCooldownMs], [1_000_000, 1_048_576, 3_600_000]);
 });
+
+test("stream limits are on by default, loopback without authentication included", () => {
+  assert.deepEqual(loadConfig({}, false).streamLimits, { perCaller: 100, perConnection: 100, maxMessages: 1_000, maxWatchMs: 1_800_000 });
+  assert.deepEqual(
+    loadConfig({ MAX_STREAMS_PER_CALLER: "5", MAX_STREAMS_PER_CONNECTION: "8", MAX_STREAM_MESSAGES: "1", MAX_WATCH_MS: "1000" }, false)
+      .streamLimits,
+    { perCaller: 5, perConnection: 8, maxMessages: 1, maxWatchMs: 1_000 },
+  );
+});
+
+test("the per-connection stream cap defaults to at most HTTP/2's stream limit, and may not exceed it", () => {
+  assert.equal(loadConfig({ HTTP2_MAX_CONCURRENT_STREAMS: "10" }, false).streamLimits.perConnection, 10);
+  assert.equal(
+    configError({ HTTP2_MAX_CONCURRENT_STREAMS: "10", MAX_STREAMS_PER_CONNECTION: "11" }),
+    "MAX_STREAMS_PER_CONNECTION=11 is more than HTTP2_MAX_CONCURRENT_STREAMS=10, so it could never apply: lower it or raise HTTP2_MAX_CONCURRENT_STREAMS",
+  );
+  assert.equal(configError({ MAX_STREAMS_PER_CALLER: "0" }), 'MAX_STREAMS_PER_CALLER must be a whole number from 1 to 1000000, got "0"');
+  assert.equal(configError({ MAX_WATCH_MS: "10" }), 'MAX_WATCH_MS must be a whole number from 1000 to 604800000, got "10"');
+});

@@ -35,13 +35,11 @@ export function streamBudgetInterceptor(budget: StreamBudget): Interceptor {
     const taken = budget.take(caller, info.connection);
     if (taken instanceof ConnectError) throw taken;
     const lifetime = watches.has(`${req.service.typeName}/${req.method.name}`) ? new Lifetime(maxWatchMs) : undefined;
-    let released = false;
     // The signal also ends when the connection drops before any message is
-    // read: the slot must not wait for an iteration that never comes.
+    // read: the slot must not wait for an iteration that never comes. Every
+    // step is idempotent, so whichever end comes first gives the slot back.
     const onAbort = () => release();
     const release: Release = () => {
-      if (released) return;
-      released = true;
       req.signal.removeEventListener("abort", onAbort);
       lifetime?.clear();
       taken();

@@ -11,6 +11,7 @@ import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
+import { scrape, total } from "../support/metrics.js";
 import { openWatch } from "../support/order-watch.js";
 import { envelope } from "../support/raw.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -238,6 +239,17 @@ describe("the longest lifetime of a watch", { timeout: 30_000 }, async () => {
       await waitUntil(() => server.dependencies.orders.watchCount === 0, "the watch is released");
     });
   }
+
+  test("rpc_server_open_streams says how many streams are open", async () => {
+    const open = await opened(healthWatch(createGrpcTransport({ baseUrl: server.baseUrl }), {}));
+    try {
+      assert.equal(total(await scrape(`${server.baseUrl}/metrics`), "rpc_server_open_streams"), 1);
+    } finally {
+      open.close();
+    }
+    await waitUntil(() => server.openStreams() === 0, "the watch's slot is given back");
+    assert.equal(total(await scrape(`${server.baseUrl}/metrics`), "rpc_server_open_streams"), 0);
+  });
 
   test("a watching client reopens its watch each time and keeps seeing the changes made while each stream is open", async () => {
     const orders: Client<typeof OrderService> = createClient(OrderService, createGrpcTransport({ baseUrl: server.baseUrl }));

@@ -6,11 +6,13 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { durationMs } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, type ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { Health, HealthCheckRequestSchema, HealthCheckResponse_ServingStatus } from "../../gen/health/v1/health_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
+import { GrpcJsClient, loadProtos, type Message, serviceConstructor } from "../support/grpc-js.js";
 import { scrape, total } from "../support/metrics.js";
 import { openWatch } from "../support/order-watch.js";
 import { envelope } from "../support/raw.js";
@@ -239,6 +241,23 @@ describe("the longest lifetime of a watch", { timeout: 30_000 }, async () => {
       await waitUntil(() => server.dependencies.orders.watchCount === 0, "the watch is released");
     });
   }
+
+  test("a grpc-js WatchOrders client sees UNAVAILABLE with a google.rpc.Status detail (the status it retries on)", async () => {
+    const Orders = serviceConstructor(loadProtos(["order/v1/order.proto"]), "order.v1.OrderService");
+    const client = new GrpcJsClient(Orders, `127.0.0.1:${server.port}`);
+    try {
+      const call = client.serverStream("WatchOrders", {});
+      const messages: Message[] = [];
+      call.on("data", (message: Message) => messages.push(message));
+      const error = await new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+      assert.equal(error.code, grpc.status.UNAVAILABLE);
+      assert.match(error.details, /longest lifetime/);
+      assert.equal(error.metadata.get("grpc-status-details-bin").length, 1);
+      assert.equal(messages[0]?.started, true);
+    } finally {
+      client.close();
+    }
+  });
 
   test("rpc_server_open_streams says how many streams are open", async () => {
     const open = await opened(healthWatch(createGrpcTransport({ baseUrl: server.baseUrl }), {}));

@@ -6,6 +6,7 @@
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
+import { allowedHosts } from "./transport/allowed-hosts.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 
 export interface Config {
@@ -44,6 +45,13 @@ export interface Config {
    * a browser, or ["*"] for any. Empty: only the page this server serves.
    */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Host names (and "*.example.com" wildcards, or "*") that a request's Host
+   * or :authority may name besides loopback names and IP addresses, which
+   * are always accepted; any other name gets 421 (DNS rebinding, see
+   * server/transport/allowed-hosts.ts).
+   */
+  readonly allowedHosts: readonly string[];
   /** Where movies and orders are stored. */
   readonly database: DatabaseConfig;
   /** Changes a WatchOrders stream may fall behind by before it is ended. */
@@ -266,6 +274,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
     logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
+    allowedHosts: allowedHostsConfig(read),
     database,
     watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
     maxConnections: read.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
@@ -308,6 +317,16 @@ function workersConfig(read: EnvReader, database: DatabaseConfig): number {
     );
   }
   return workers;
+}
+
+function allowedHostsConfig(read: EnvReader): readonly string[] {
+  const entries = read.list("ALLOWED_HOSTS") ?? [];
+  try {
+    allowedHosts(entries);
+  } catch (error) {
+    throw new ConfigError(`ALLOWED_HOSTS: ${(error as Error).message}`);
+  }
+  return entries;
 }
 
 function trustProxyConfig(read: EnvReader): readonly string[] {

@@ -137,7 +137,10 @@ export interface MetricsConfig {
   readonly enabled: boolean;
   /** A port of its own for /metrics, so it can stay private; undefined: served on PORT beside the API. */
   readonly port: number | undefined;
-  /** The addresses the metrics port binds (METRICS_HOST, else HOST); unused without `port`. */
+  /**
+   * The addresses the metrics port binds (METRICS_HOST, else 127.0.0.1:
+   * only this machine, a Prometheus agent beside the server); unused without `port`.
+   */
   readonly hosts: readonly string[];
 }
 
@@ -287,7 +290,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
     heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "pglite" ? "small" : "fast"),
-    metrics: metricsConfig(read, hosts),
+    metrics: metricsConfig(read),
     tracing: tracingConfig(read),
     trustProxy: trustProxyConfig(read),
     http2KeepaliveMs: read.integer("HTTP2_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
@@ -339,10 +342,13 @@ function trustProxyConfig(read: EnvReader): readonly string[] {
   return entries;
 }
 
-function metricsConfig(read: EnvReader, hosts: readonly string[]): MetricsConfig {
+/** Where METRICS_PORT binds unless METRICS_HOST says: the metrics need no token there, so only this machine. */
+export const defaultMetricsHosts: readonly string[] = ["127.0.0.1"];
+
+function metricsConfig(read: EnvReader): MetricsConfig {
   const enabled = read.oneOf("METRICS", ["on", "off"] as const, "on") === "on";
   const port = read.string("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 0, 0, 65535);
-  const metricsHosts = read.list("METRICS_HOST") ?? hosts;
+  const metricsHosts = read.list("METRICS_HOST") ?? defaultMetricsHosts;
   if (port !== undefined && port !== 0 && port === read.integer("PORT", 8080, 0, 65535)) {
     throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): unset it to serve /metrics on PORT`);
   }

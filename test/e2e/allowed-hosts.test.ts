@@ -6,6 +6,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { CreateOrderRequestSchema } from "../../gen/order/v1/order_pb.js";
 import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor } from "../support/grpc-js.js";
+import { frameType, headerBlock, headersFrame, RawH2Connection } from "../support/h2-frames.js";
 import { envelope, grpcStatus, h2Request } from "../support/raw.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -174,5 +175,88 @@ describe('ALLOWED_HOSTS="*"', async () => {
 
   test("any name is served", waitLimit, async () => {
     assert.equal((await h1(server, "attacker.example", createOrder, orderJson)).status, 200);
+  });
+});
+
+describe("two Authorization headers", async () => {
+  const server = await startTestServer();
+  const session = http2.connect(server.baseUrl);
+  after(async () => {
+    session.close();
+    await server.shutdown();
+  });
+  const message = /more than one "authorization" header/;
+
+  test("HTTP/1.1: 400 with a reason, whatever the values", waitLimit, async () => {
+    for (const values of [
+      ["Bearer a", "Bearer b"],
+      ["Bearer a", "Bearer a"],
+    ]) {
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const request = http.request(
+          {
+            host: "127.0.0.1",
+            port: server.port,
+            path: createOrder,
+            method: "POST",
+            headers: [
+              "host",
+              "127.0.0.1",
+              "content-type",
+              "application/json",
+              "authorization",
+              values[0] ?? "",
+              "Authorization",
+              values[1] ?? "",
+            ],
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+          },
+        );
+        request.on("error", reject);
+        request.end(orderJson);
+      });
+      assert.equal(answer.status, 400, answer.text);
+      assert.match(answer.text, /"code":"invalid_argument"/);
+      assert.match(String((JSON.parse(answer.text) as { message: string }).message), message);
+    }
+    assert.equal(await orderCount(server), 0);
+  });
+
+  test("HTTP/2: 400 too, for Connect and gRPC, two fields in one header block", waitLimit, async () => {
+    // Node's HTTP/2 client refuses to send two, so the frames are written by hand.
+    const connection = await RawH2Connection.open(server.port);
+    after(() => connection.destroy());
+    for (const [streamId, contentType] of [
+      [1, "application/json"],
+      [3, "application/grpc"],
+    ] as const) {
+      const block = headerBlock([
+        [":path", createOrder],
+        [":authority", "127.0.0.1"],
+        ["content-type", contentType],
+        ["te", "trailers"],
+        ["authorization", "Bearer a"],
+        ["authorization", "Bearer b"],
+      ]);
+      await connection.write(headersFrame(streamId, block, true));
+      const answer = await connection.waitFor((f) => f.streamId === streamId && f.type === frameType.headers);
+      // ":status: 400" is entry 12 of HPACK's static table: one byte, 0x80 | 12.
+      assert.equal(answer?.payload[0], 0x80 | 12, contentType);
+    }
+    assert.ok(server.logs.some((record) => message.test(record.msg)));
+    assert.equal(await orderCount(server), 0);
+  });
+
+  test("one header is served as before", waitLimit, async () => {
+    const answer = await h2Request(
+      session,
+      { ":path": "/greeter.v1.GreeterService/SayHello", "content-type": "application/json" },
+      Buffer.from('{"name":"Ada"}'),
+    );
+    assert.equal(answer.headers[":status"], 200);
   });
 });

@@ -19,7 +19,13 @@ async function freePort(): Promise<number> {
 const port = await freePort();
 const server = spawnServer({ LOG_FORMAT: "pretty", PORT: String(port) });
 after(() => server.stop());
-await server.waitForLog((record) => record.msg.includes("serving gRPC"), 90_000);
+try {
+  await server.waitForLog((record) => record.msg.includes("serving gRPC"), 90_000);
+} catch (error) {
+  // A failed start must not leave the process behind.
+  await server.stop();
+  throw error;
+}
 
 test("LOG_FORMAT=pretty: an id carrying a line break and a fake log line stays inside one line", { timeout: 10_000 }, async () => {
   const forged = "[12:00:00.000] WARN: forged line";

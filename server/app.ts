@@ -5,6 +5,8 @@ import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_p
 import { Health } from "../gen/health/v1/health_pb.js";
 import { assertClassified } from "./auth/access.js";
 import { guardInterceptors } from "./auth/guards.js";
+import { metricsReader } from "./auth/metrics-access.js";
+import { createVerifier } from "./auth/verifier.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
@@ -179,7 +181,11 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     : undefined;
   const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);
   const app = withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins);
-  return Object.assign(observability === undefined ? app : observability.withEndpoint(app), { fastPath, streams });
+  // /metrics beside the API is for token holders with "metrics:read". With
+  // authentication off there is no token to check: such a server is
+  // loopback-only unless AUTH_MODE=off opened everything on purpose.
+  const metricsGate = config.auth.mode === "jwt" ? metricsReader(createVerifier(config.auth, logger)) : undefined;
+  return Object.assign(observability === undefined ? app : observability.withEndpoint(app, metricsGate), { fastPath, streams });
 }
 
 /** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */

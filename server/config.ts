@@ -6,6 +6,7 @@
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
+import { allowedHosts } from "./transport/allowed-hosts.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 
 export interface Config {
@@ -44,6 +45,13 @@ export interface Config {
    * a browser, or ["*"] for any. Empty: only the page this server serves.
    */
   readonly allowedOrigins: readonly string[];
+  /**
+   * Host names (and "*.example.com" wildcards, or "*") that a request's Host
+   * or :authority may name besides loopback names and IP addresses, which
+   * are always accepted; any other name gets 421 (DNS rebinding, see
+   * server/transport/allowed-hosts.ts).
+   */
+  readonly allowedHosts: readonly string[];
   /** Where movies and orders are stored. */
   readonly database: DatabaseConfig;
   /** Changes a WatchOrders stream may fall behind by before it is ended. */
@@ -131,7 +139,10 @@ export interface MetricsConfig {
   readonly enabled: boolean;
   /** A port of its own for /metrics, so it can stay private; undefined: served on PORT beside the API. */
   readonly port: number | undefined;
-  /** The addresses the metrics port binds (METRICS_HOST, else HOST); unused without `port`. */
+  /**
+   * The addresses the metrics port binds (METRICS_HOST, else 127.0.0.1:
+   * only this machine, a Prometheus agent beside the server); unused without `port`.
+   */
   readonly hosts: readonly string[];
 }
 
@@ -284,6 +295,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
     logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
+    allowedHosts: allowedHostsConfig(read),
     database,
     watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
     maxConnections: read.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
@@ -297,7 +309,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
     heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "pglite" ? "small" : "fast"),
-    metrics: metricsConfig(read, hosts),
+    metrics: metricsConfig(read),
     tracing: tracingConfig(read),
     trustProxy: trustProxyConfig(read),
     http2KeepaliveMs: read.integer("HTTP2_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
@@ -329,6 +341,16 @@ function workersConfig(read: EnvReader, database: DatabaseConfig): number {
   return workers;
 }
 
+function allowedHostsConfig(read: EnvReader): readonly string[] {
+  const entries = read.list("ALLOWED_HOSTS") ?? [];
+  try {
+    allowedHosts(entries);
+  } catch (error) {
+    throw new ConfigError(`ALLOWED_HOSTS: ${(error as Error).message}`);
+  }
+  return entries;
+}
+
 function trustProxyConfig(read: EnvReader): readonly string[] {
   const entries = read.list("TRUST_PROXY") ?? [];
   try {
@@ -339,10 +361,13 @@ function trustProxyConfig(read: EnvReader): readonly string[] {
   return entries;
 }
 
-function metricsConfig(read: EnvReader, hosts: readonly string[]): MetricsConfig {
+/** Where METRICS_PORT binds unless METRICS_HOST says: the metrics need no token there, so only this machine. */
+export const defaultMetricsHosts: readonly string[] = ["127.0.0.1"];
+
+function metricsConfig(read: EnvReader): MetricsConfig {
   const enabled = read.oneOf("METRICS", ["on", "off"] as const, "on") === "on";
   const port = read.string("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 0, 0, 65535);
-  const metricsHosts = read.list("METRICS_HOST") ?? hosts;
+  const metricsHosts = read.list("METRICS_HOST") ?? defaultMetricsHosts;
   if (port !== undefined && port !== 0 && port === read.integer("PORT", 8080, 0, 65535)) {
     throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): unset it to serve /metrics on PORT`);
   }

@@ -23,6 +23,9 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, des
         destination: destination ?? process.stdout,
         sync: true,
         singleLine: true,
+        // Fields are printed as JSON, escaped; the message is printed as it
+        // is, and may quote what a client sent (an id in "call failed: …").
+        messageFormat: (log, messageKey) => printable(String(log[messageKey] ?? "")),
         ignore: "pid,hostname",
         translateTime: "SYS:HH:MM:ss.l",
       }),
@@ -30,6 +33,23 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">, des
   }
   const stream: DestinationStream = destination ?? new BatchedLogDestination(1);
   return pino({ ...options, timestamp: isoTimeOncePerMillisecond() }, stream);
+}
+
+/**
+ * Characters that could start a line of their own, or rewrite the line on a
+ * terminal, written as escapes: control characters (line breaks, ESC, BEL,
+ * C1 controls), Unicode's line and paragraph separators, and bidirectional
+ * overrides that show text in another order than it was written.
+ */
+const unprintable = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+const namedEscapes: Readonly<Record<string, string>> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/** `text` with every unprintable character escaped ("\n", "\u001b"), so that one log entry stays one line. */
+export function printable(text: string): string {
+  return text.replace(
+    unprintable,
+    (character) => namedEscapes[character] ?? `\\u${(character.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 /**

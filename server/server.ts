@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createApp } from "./app.js";
+import { warnOfCleartextTokens } from "./auth/cleartext-warning.js";
 import type { Config } from "./config.js";
 import { openDependencies } from "./dependencies.js";
 import type { FastPathStats } from "./fast-path/fast-path.js";
@@ -45,6 +46,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   observability.watchOrders(dependencies.orders);
   const health = new HealthRegistry();
   followDependency(health, dependencies.databaseHealth, databaseBackedServices);
+  warnOfCleartextTokens(config, logger);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health, observability });
   observability.metrics?.gaugeAtScrape({
     name: "rpc_server_open_streams",

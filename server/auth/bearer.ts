@@ -5,7 +5,9 @@ import { tokenMissing } from "./errors.js";
  * the same header), or undefined when there is none. The scheme is
  * case-insensitive (RFC 9110 §11.1); a header with another scheme, or a
  * second value joined in, is refused rather than ignored, so a client that
- * meant to authenticate learns it did not.
+ * meant to authenticate learns it did not. A second Authorization header
+ * never gets here: Node keeps only the first, so the listener refuses such
+ * requests first (server/transport/authorization-fields.ts).
  */
 export function bearerToken(header: Headers): string | undefined {
   const value = header.get("authorization");

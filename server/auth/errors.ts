@@ -19,8 +19,8 @@ export function tokenRejected(message: string): ConnectError {
   return new ConnectError(message, Code.Unauthenticated, { "www-authenticate": 'Bearer error="invalid_token"' });
 }
 
-/** A valid token that lacks the scope the method needs. */
-export function scopeMissing(message: string, scope: Scope): ConnectError {
+/** A valid token that lacks the scope the method (or /metrics, "metrics:read") needs. */
+export function scopeMissing(message: string, scope: Scope | "metrics:read"): ConnectError {
   return new ConnectError(message, Code.PermissionDenied, {
     "www-authenticate": `Bearer error="insufficient_scope", scope="${scope}"`,
   });

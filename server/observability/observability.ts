@@ -9,7 +9,7 @@ import type { StorageHooks } from "../storage/hooks.js";
 import type { ConnectionHook } from "../transport/listener.js";
 import { observeStorage } from "./database.js";
 import { ServerMetrics } from "./metrics.js";
-import { listenForMetrics, type MetricsServer, withMetricsEndpoint } from "./metrics-endpoint.js";
+import { listenForMetrics, type MetricsGate, type MetricsServer, withMetricsEndpoint } from "./metrics-endpoint.js";
 import type { Tracing } from "./tracing.js";
 
 /**
@@ -24,8 +24,8 @@ export interface Observability {
   readonly interceptors: readonly Interceptor[];
   /** Counts and traces the calls that end before any interceptor runs. */
   readonly onUnseen: UnseenCallHook | undefined;
-  /** Serves GET /metrics beside the API, unless METRICS_PORT gives it a port of its own. */
-  withEndpoint(handler: RequestHandler): RequestHandler;
+  /** Serves GET /metrics beside the API to the requests `gate` lets through, unless METRICS_PORT gives it a port of its own. */
+  withEndpoint(handler: RequestHandler, gate?: MetricsGate): RequestHandler;
   readonly storageHooks: StorageHooks;
   readonly onConnection: ConnectionHook | undefined;
   /** Reports the open WatchOrders streams and the changes waiting in them. */
@@ -35,7 +35,10 @@ export interface Observability {
   close(): Promise<void>;
 }
 
-export async function createObservability(config: Pick<Config, "metrics" | "tracing">, logger: Logger): Promise<Observability> {
+export async function createObservability(
+  config: Pick<Config, "metrics" | "tracing" | "allowedHosts">,
+  logger: Logger,
+): Promise<Observability> {
   const metrics = config.metrics.enabled ? new ServerMetrics() : undefined;
   // Loaded only when tracing is on: with it off, nothing of OpenTelemetry is imported.
   const traced = config.tracing === undefined ? undefined : await import("./traced.js");
@@ -68,8 +71,8 @@ export async function createObservability(config: Pick<Config, "metrics" | "trac
             countUnseen(call);
             return traceUnseen(call);
           },
-    withEndpoint: (handler) =>
-      metrics === undefined || config.metrics.port !== undefined ? handler : withMetricsEndpoint(metrics, handler),
+    withEndpoint: (handler, gate) =>
+      metrics === undefined || config.metrics.port !== undefined ? handler : withMetricsEndpoint(metrics, handler, gate),
     storageHooks: observeStorage(metrics, tracingParts?.queries),
     onConnection: metrics === undefined ? undefined : (protocol, socket) => metrics.connection(protocol === "h2" ? "2" : "1.1", socket),
     watchOrders(orders) {
@@ -86,7 +89,7 @@ export async function createObservability(config: Pick<Config, "metrics" | "trac
     },
     async listen(logger) {
       if (metrics === undefined || config.metrics.port === undefined) return undefined;
-      metricsServer = await listenForMetrics(metrics, config.metrics.port, config.metrics.hosts, logger);
+      metricsServer = await listenForMetrics(metrics, config.metrics.port, config.metrics.hosts, config.allowedHosts, logger);
       return metricsServer.port;
     },
     async close() {

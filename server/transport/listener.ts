@@ -15,7 +15,7 @@ import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { answerClientErrors } from "./h1-client-errors.js";
 import { http2HeaderListCap } from "./header-size.js";
-import { plainStream, screenRequest } from "./screen-request.js";
+import { plainStream, screening, screenRequest } from "./screen-request.js";
 import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
 import { nodeFloodLimits, skipResetStreams } from "./stream-resets.js";
@@ -56,6 +56,7 @@ export type ListenerConfig = Pick<
   | "maxConnectionsPerAddress"
   | "http2MaxResetsPerSecond"
   | "maxHeaderBytes"
+  | "allowedHosts"
   | "abuseCooldownMs"
   | "http2KeepaliveMs"
   | "http2KeepaliveTimeoutMs"
@@ -73,6 +74,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   let draining = false;
   // Keepalive and maximum connection age (hooks: accepted, session, http1, response).
   const lifetime = connectionLifetime(config, logger);
+  const screen = screening(config, logger);
 
   const handle = containFailures((req, res) => {
     requests.add(res);
@@ -82,7 +84,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
       h1Responses.add(res);
       res.once("close", () => h1Responses.delete(res));
     }
-    if (screenRequest(req, res, config, logger)) return;
+    if (screenRequest(req, res, screen, logger)) return;
     normalizeGrpcMessageTrailers(req, res);
     handler(req, res);
   }, logger);
@@ -125,7 +127,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   if (fastPath !== undefined && compatibility !== undefined) {
     h2.removeListener("stream", compatibility);
     h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
-      const plan = plainStream(headers, rawHeaders, config)
+      const plan = plainStream(headers, rawHeaders, screen)
         ? fastPath.plan(headers[":method"], headers[":path"] ?? "", headers, true)
         : undefined;
       if (plan === undefined) {

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import * as http from "node:http";
+import * as http2 from "node:http2";
 import { after, describe, test } from "node:test";
 import { toBinary } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
@@ -11,7 +13,7 @@ import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { rejection } from "../support/assert.js";
 import { dashboardQueries, type Sample, scrape, total } from "../support/metrics.js";
 import { protocolCases, startTestServer } from "../support/server.js";
-import { authEnv } from "../support/tokens.js";
+import { authEnv, mintToken } from "../support/tokens.js";
 
 const squareRoot = "calculator.v1.CalculatorService/SquareRoot";
 const protocolLabel = { grpc: "grpc", "grpc-web": "grpc_web", connect: "connect" } as const;
@@ -253,9 +255,72 @@ describe("metrics of the guards: authentication and rate limits", async () => {
     await calculator.add({ a: 1, b: 1 });
     await calculator.add({ a: 1, b: 1 });
     assert.equal((await rejection(calculator.add({ a: 1, b: 1 }))).code, Code.ResourceExhausted);
-    const samples = await scrape(`${server.baseUrl}/metrics`);
+    const samples = await scrape(`${server.baseUrl}/metrics`, await mintToken({ scope: "metrics:read" }));
     assert.equal(total(samples, "rpc_server_auth_rejections_total", { rpc_status_code: "UNAUTHENTICATED" }), 1);
     assert.equal(total(samples, "rpc_server_rate_limit_rejections_total", { budget: "reads" }), 1);
     assert.equal(total(samples, "rpc_server_rate_limit_rejections_total", { budget: "writes" }), 0);
+  });
+});
+
+describe("/metrics is private once tokens are required", async () => {
+  const server = await startTestServer(authEnv);
+  const metricsUrl = `${server.baseUrl}/metrics`;
+  after(() => server.shutdown());
+
+  test("without a token: 401 with a Bearer challenge, on both HTTP versions", async () => {
+    const response = await fetch(metricsUrl);
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get("www-authenticate"), "Bearer");
+    assert.deepEqual(await response.json(), {
+      code: "unauthenticated",
+      message: '/metrics needs a bearer token with the scope "metrics:read": send "authorization: Bearer <token>"',
+    });
+    const session = http2.connect(server.baseUrl);
+    after(() => session.close());
+    const status = await new Promise((resolve, reject) => {
+      const stream = session.request({ ":method": "GET", ":path": "/metrics" });
+      stream.on("response", (headers) => resolve(headers[":status"]));
+      stream.on("error", reject);
+      stream.resume();
+    });
+    assert.equal(status, 401);
+  });
+
+  test("a bad token: 401 invalid_token; a token without metrics:read: 403 naming the scope", async () => {
+    const forged = await fetch(metricsUrl, { headers: { authorization: `Bearer ${await mintToken({ secret: "x".repeat(40) })}` } });
+    assert.equal(forged.status, 401);
+    assert.equal(forged.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+    const writer = await fetch(metricsUrl, {
+      headers: { authorization: `Bearer ${await mintToken({ scope: "orders:write movies:write" })}` },
+    });
+    assert.equal(writer.status, 403);
+    assert.equal(writer.headers.get("www-authenticate"), 'Bearer error="insufficient_scope", scope="metrics:read"');
+    assert.match(await writer.text(), /"code":"permission_denied"/);
+  });
+
+  test('a token with "metrics:read" scrapes them', async () => {
+    const samples = await scrape(metricsUrl, await mintToken({ scope: "metrics:read" }));
+    assert.ok(samples.some((sample) => sample.name === "nodejs_heap_size_used_bytes"));
+  });
+});
+
+describe("METRICS_PORT binds loopback and needs no token", async () => {
+  const server = await startTestServer({ ...authEnv, METRICS_PORT: "0" });
+  after(() => server.shutdown());
+
+  test("scraped from this machine without a token; foreign host names refused", async () => {
+    assert.ok((await scrape(`http://127.0.0.1:${server.metricsPort}/metrics`)).length > 0);
+    assert.equal((await fetch(`${server.baseUrl}/metrics`)).status, 404);
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const request = http.get(
+        { host: "127.0.0.1", port: server.metricsPort, path: "/metrics", headers: { host: "attacker.example" } },
+        (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        },
+      );
+      request.on("error", reject);
+    });
+    assert.equal(rebound, 421);
   });
 });

@@ -30,8 +30,13 @@ export class GrpcJsClient {
   readonly client: grpc.Client;
   private readonly service: grpc.ServiceDefinition;
 
-  constructor(Client: grpc.ServiceClientConstructor, address: string, credentials = grpc.credentials.createInsecure()) {
-    this.client = new Client(address, credentials);
+  constructor(
+    Client: grpc.ServiceClientConstructor,
+    address: string,
+    credentials = grpc.credentials.createInsecure(),
+    options: grpc.ChannelOptions = {},
+  ) {
+    this.client = new Client(address, credentials, options);
     this.service = Client.service;
   }
 

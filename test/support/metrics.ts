@@ -23,9 +23,9 @@ export function parseExposition(text: string): Sample[] {
   return samples;
 }
 
-/** Fetches and parses `url` (a /metrics endpoint). */
-export async function scrape(url: string): Promise<Sample[]> {
-  const response = await fetch(url);
+/** Fetches and parses `url` (a /metrics endpoint), with a bearer token if given (one with "metrics:read"). */
+export async function scrape(url: string, token?: string): Promise<Sample[]> {
+  const response = await fetch(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`GET ${url}: ${response.status}`);
   return parseExposition(await response.text());
 }

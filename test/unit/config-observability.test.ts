@@ -11,16 +11,16 @@ function configError(env: Record<string, string>, message: RegExp): void {
 
 describe("loadConfig: metrics", () => {
   test("on, beside the API, by default; METRICS=off turns them off", () => {
-    assert.deepEqual(loadConfig({}, false).metrics, { enabled: true, port: undefined, hosts: ["127.0.0.1", "::1"] });
+    assert.deepEqual(loadConfig({}, false).metrics, { enabled: true, port: undefined, hosts: ["127.0.0.1"] });
     assert.equal(loadConfig({ METRICS: "off" }, false).metrics.enabled, false);
     configError({ METRICS: "maybe" }, /^METRICS must be one of on, off/);
   });
 
-  test("METRICS_PORT gives /metrics a port of its own, on HOST's addresses unless METRICS_HOST says", () => {
+  test("METRICS_PORT gives /metrics a port of its own, on 127.0.0.1 whatever HOST says, unless METRICS_HOST says", () => {
     assert.deepEqual(loadConfig({ METRICS_PORT: "9464", HOST: "0.0.0.0", AUTH_MODE: "off" }, false).metrics, {
       enabled: true,
       port: 9464,
-      hosts: ["0.0.0.0"],
+      hosts: ["127.0.0.1"],
     });
     assert.deepEqual(loadConfig({ METRICS_PORT: "9464", METRICS_HOST: "10.0.0.5" }, false).metrics.hosts, ["10.0.0.5"]);
     configError({ METRICS_PORT: "8080" }, /^METRICS_PORT must differ from PORT/);

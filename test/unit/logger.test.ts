@@ -50,3 +50,13 @@ test("LOG_LEVEL filters", () => {
     ["shown"],
   );
 });
+
+test("pretty format: a message carrying line breaks, escapes or bidi overrides stays one line, written as escapes", () => {
+  const { sink, text } = capture();
+  const id = "x\n[12:00:00.000] INFO: forged\r\u001b[2K\u2028\u202e";
+  createLogger({ logLevel: "info", logFormat: "pretty" }, sink).info({ id }, `call failed: id must be a UUID, got "${id}"`);
+  const output = text();
+  assert.equal(output.split("\n").length, 2, output);
+  assert.ok(output.includes('got "x\\n[12:00:00.000] INFO: forged\\r\\u001b[2K\\u2028\\u202e"'), output);
+  assert.ok(output.includes('"id":"x\\n[12:00:00.000] INFO: forged'), "fields stay JSON-escaped");
+});

@@ -30,7 +30,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       logFormat: "json",
       allowedOrigins: [],
-      database: { engine: "pglite", dataDir: ".data/pglite" },
+      database: { engine: "sqlite", dataDir: ".data", synchronous: "full" },
       watchBufferLimit: 1_000,
       maxConnections: 10_000,
       maxConnectionsPerAddress: 1_000,

@@ -14,7 +14,6 @@ import { SqlMovieRepository } from "./movie-repository.js";
 import { SqlOrderRepository } from "./order-repository.js";
 import { openPostgres } from "./postgres.js";
 import type { Tables } from "./schema.js";
-import { openSqlite } from "./sqlite.js";
 
 export type { DatabaseHealth } from "./health.js";
 
@@ -40,7 +39,9 @@ export interface Database {
  * the schema up to date, and starts listening for order changes.
  */
 export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks: StorageHooks = noStorageHooks): Promise<Database> {
-  const engine = config.engine === "sqlite" ? await openSqlite(config, logger) : await openPostgres(config, logger);
+  // node:sqlite is loaded only for the embedded database (Node 22 warns when it is).
+  const engine =
+    config.engine === "sqlite" ? await (await import("./sqlite.js")).openSqlite(config, logger) : await openPostgres(config, logger);
   hooks.watchConnections(engine.connections, engine.kind);
   try {
     // Kysely never owns the connections: the engine closes them. Migrations

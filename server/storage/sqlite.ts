@@ -18,10 +18,12 @@ export const inMemory = "memory://";
 export const databaseFileName = "server.db";
 /**
  * How long a statement waits for a lock another connection holds before
- * failing with SQLITE_BUSY. Only this process writes (data-dir-lock.ts), but
- * a backup tool or the sqlite3 shell may read meanwhile.
+ * failing with SQLITE_BUSY (UNAVAILABLE for the call). Only this server
+ * writes (data-dir-lock.ts), and in WAL mode readers (a backup, the sqlite3
+ * shell) never block it; only another writer can. SQLite waits by sleeping,
+ * on the event loop, so the wait is short.
  */
-const busyTimeoutMs = 5_000;
+const busyTimeoutMs = 1_000;
 
 export interface SqliteOptions {
   /** A folder, or memory:// for a database that lives as long as the process. */

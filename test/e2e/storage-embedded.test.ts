@@ -4,12 +4,14 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, test } from "node:test";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
+import { rejection } from "../support/assert.js";
 import { sqliteCase } from "../support/database.js";
 import { type StartedServer, spawnServer, startServerProcess } from "../support/process.js";
+import { startTestServer } from "../support/server.js";
 
 // The embedded database (SQLite) as a fresh clone's `npm start` uses it, in
 // a server process of its own: a new folder, the same folder again,
@@ -225,5 +227,42 @@ describe("an embedded database the server cannot use", () => {
     const { code, output } = await spawnServer({ DATA_DIR: dataDir }).exited;
     assert.equal(code, 1);
     assert.match(output, /could not open the embedded database .*server\.db: .*read and write the data folder/);
+  });
+});
+
+describe("an embedded database that fails while serving", () => {
+  const data = sqliteCase();
+  after(async () => (await data).cleanup());
+
+  test("a write another process blocks fails with UNAVAILABLE and one log line; reads go on, and writes once it is done", async () => {
+    const { env } = await data;
+    const server = await startTestServer(env);
+    const client = createClient(OrderService, createGrpcTransport({ baseUrl: server.baseUrl }));
+    const before = (await client.createOrder({ name: "Before" })).order;
+    assert.ok(before);
+    // Another connection to the file (as the sqlite3 shell would be) holding a write transaction.
+    const other = new DatabaseSync(path.join(env.DATA_DIR ?? "", "server.db"));
+    try {
+      other.exec("begin immediate");
+      other.prepare("update orders set name = 'Held' where id = ?").run(before.id);
+      const failures = await Promise.all([1, 2].map((n) => rejection(client.createOrder({ name: `Blocked ${n}` }))));
+      for (const failure of failures) {
+        assert.equal(failure.code, Code.Unavailable);
+        assert.match(failure.rawMessage, /^the database cannot be reached right now; try again shortly$/);
+      }
+      const logged = server.logs.filter((record) => String(record.msg).startsWith("the embedded database"));
+      assert.equal(logged.length, 1, JSON.stringify(logged));
+      assert.match(String(logged[0]?.msg), /failed a call: the database is locked by another connection/);
+      assert.equal((await client.getOrder({ id: before.id })).order?.name, "Before", "reads go on");
+      other.exec("rollback");
+      assert.equal((await client.createOrder({ name: "After" })).order?.name, "After");
+      assert.deepEqual(
+        (await client.listOrders({})).orders.map((order) => order.name),
+        ["Before", "After"],
+      );
+    } finally {
+      other.close();
+      await server.shutdown();
+    }
   });
 });

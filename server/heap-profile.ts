@@ -20,7 +20,7 @@ import v8 from "node:v8";
  * (same process id, same open files) with them, before anything else is
  * loaded; nothing else sets them for every way the server is started
  * (NODE_OPTIONS would reach every child process too). Started with the
- * flags already, it does not restart. test/e2e/heap-profile.test.ts fails
+ * flags already, it does not restart. test/e2e/storage-embedded.test.ts fails
  * if the heap stops being small.
  */
 const startFlags = ["--min-semi-space-size=4", "--max-semi-space-size=4"];

@@ -94,10 +94,13 @@ function observedDialect(dialect: Dialect, system: DbSystem, observe: QueryObser
 }
 
 function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver): Driver {
-  // The driver gets its own connection back when it is released: Kysely's
-  // PostgreSQL driver releases through the connection's private methods.
+  // The driver always gets its own connection back: Kysely's PostgreSQL
+  // driver reaches private methods of it (to release it, or to discard it
+  // when a ROLLBACK fails). Transaction statements are observed here, as the
+  // statements they are.
   const own = new WeakMap<DatabaseConnection, DatabaseConnection>();
   const unwrap = (connection: DatabaseConnection) => own.get(connection) ?? connection;
+  const statement = <T>(operation: string, run: () => Promise<T>) => observe({ system, operation, text: operation.toLowerCase() }, run);
   return {
     init: (options) => driver.init(options),
     async acquireConnection(options) {
@@ -110,16 +113,21 @@ function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver
       own.set(observed, connection);
       return observed;
     },
-    // Transaction statements go through the observed connection, so they are timed too.
-    beginTransaction: (connection, settings) => driver.beginTransaction(connection, settings),
-    commitTransaction: (connection) => driver.commitTransaction(connection),
-    rollbackTransaction: (connection) => driver.rollbackTransaction(connection),
-    savepoint: driver.savepoint && ((connection, name, compile) => driver.savepoint?.(connection, name, compile) ?? Promise.resolve()),
+    beginTransaction: (connection, settings) => statement("BEGIN", () => driver.beginTransaction(unwrap(connection), settings)),
+    commitTransaction: (connection) => statement("COMMIT", () => driver.commitTransaction(unwrap(connection))),
+    rollbackTransaction: (connection) => statement("ROLLBACK", () => driver.rollbackTransaction(unwrap(connection))),
+    savepoint:
+      driver.savepoint &&
+      ((connection, name, compile) =>
+        statement("SAVEPOINT", () => driver.savepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
     rollbackToSavepoint:
       driver.rollbackToSavepoint &&
-      ((connection, name, compile) => driver.rollbackToSavepoint?.(connection, name, compile) ?? Promise.resolve()),
+      ((connection, name, compile) =>
+        statement("ROLLBACK", () => driver.rollbackToSavepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
     releaseSavepoint:
-      driver.releaseSavepoint && ((connection, name, compile) => driver.releaseSavepoint?.(connection, name, compile) ?? Promise.resolve()),
+      driver.releaseSavepoint &&
+      ((connection, name, compile) =>
+        statement("RELEASE", () => driver.releaseSavepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
     releaseConnection: (connection, options) => driver.releaseConnection(unwrap(connection), options),
     destroy: () => driver.destroy(),
   };

@@ -13,9 +13,9 @@ import { nodeSqliteDialect } from "./node-sqlite-dialect.js";
 import type { Tables } from "./schema.js";
 import { sqliteSql, unicodeLower } from "./sqlite-sql.js";
 
-export const inMemory = "memory://";
+const inMemory = "memory://";
 /** The database's file in the data folder; SQLite keeps `-wal` and `-shm` files beside it. */
-export const databaseFileName = "server.db";
+const databaseFileName = "server.db";
 /**
  * How long a statement waits for a lock another connection holds before
  * failing with SQLITE_BUSY (UNAVAILABLE for the call). Only this server

@@ -93,11 +93,10 @@ export interface Config {
    */
   readonly fastPath: boolean;
   /**
-   * How V8's heap grows (see server/storage/pglite-heap.ts): "small" keeps
-   * the young generation at its starting size and lets the old one grow by
-   * half of what survives, for a server that must fit in little memory;
-   * "fast" leaves V8's defaults, for the most calls per CPU second. Small is
-   * the default with the embedded database, fast with PostgreSQL.
+   * How V8's heap grows (see server/heap-profile.ts): "small" keeps the
+   * young generation at 4 MiB semi-spaces and lets the old one grow by half
+   * of what survives; "fast" leaves V8's defaults. Small is the default with
+   * the embedded database, fast with PostgreSQL.
    */
   readonly heapProfile: "small" | "fast";
   /** Prometheus metrics at GET /metrics (see server/observability/). */
@@ -184,11 +183,22 @@ export interface TracingConfig {
 }
 
 /**
- * Embedded PGlite in a folder of this machine (the default: nothing to
+ * Embedded SQLite in a folder of this machine (the default: nothing to
  * install), or a PostgreSQL server that several replicas can share.
  */
 export type DatabaseConfig =
-  | { readonly engine: "pglite"; readonly dataDir: string }
+  | {
+      readonly engine: "sqlite";
+      /** The folder of the database file (server.db), or memory:// for a database that ends with the process. */
+      readonly dataDir: string;
+      /**
+       * SQLite's synchronous setting in WAL mode: "full" syncs the WAL at
+       * every commit, so an acknowledged write survives a power cut; "normal"
+       * syncs at checkpoints only, so the last commits may be lost to a power
+       * cut (never to a crash of the process), for fewer disk syncs.
+       */
+      readonly synchronous: "full" | "normal";
+    }
   | {
       readonly engine: "postgres";
       readonly url: string;
@@ -308,7 +318,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     streamLimits: streamLimitsConfig(read),
     reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
     fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
-    heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "pglite" ? "small" : "fast"),
+    heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "sqlite" ? "small" : "fast"),
     metrics: metricsConfig(read),
     tracing: tracingConfig(read),
     trustProxy: trustProxyConfig(read),
@@ -324,16 +334,13 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
 /**
  * WORKERS: a number, or "auto" for the cores this process may use. The
  * embedded database is refused with several workers rather than shared:
- * PGlite is one single-threaded WASM instance behind one connection, so
- * serving it to the workers over a socket would put every query of every
- * worker through that one connection in the primary, the very bottleneck
- * more workers are meant to remove, and the workers' LISTEN feeds would
- * depend on it too. Several processes want PostgreSQL.
+ * one process owns its folder (the data folder lock), and order changes
+ * reach watchers in that process only. Several processes want PostgreSQL.
  */
 function workersConfig(read: EnvReader, database: DatabaseConfig): number {
   const raw = read.string("WORKERS");
   const workers = raw?.toLowerCase() === "auto" ? availableParallelism() : read.integer("WORKERS", 1, 1, 1_024);
-  if (workers > 1 && database.engine === "pglite") {
+  if (workers > 1 && database.engine === "sqlite") {
     throw new ConfigError(
       `WORKERS=${raw} needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only; use PostgreSQL or WORKERS=1`,
     );
@@ -486,7 +493,11 @@ function keyValueList(read: EnvReader, name: string): Record<string, string> {
 function databaseConfig(read: EnvReader): DatabaseConfig {
   const url = read.string("DATABASE_URL");
   if (url === undefined) {
-    return { engine: "pglite", dataDir: read.string("DATA_DIR") ?? ".data/pglite" };
+    return {
+      engine: "sqlite",
+      dataDir: read.string("DATA_DIR") ?? ".data",
+      synchronous: read.oneOf("SQLITE_SYNCHRONOUS", ["full", "normal"] as const, "full"),
+    };
   }
   if (!/^postgres(ql)?:\/\/./.test(url)) {
     throw new ConfigError(`DATABASE_URL must be a postgres:// or postgresql:// URL, got "${redactPassword(url)}"`);

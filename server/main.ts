@@ -1,7 +1,7 @@
 import cluster from "node:cluster";
 import { constants } from "node:os";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { lightHeap } from "./storage/pglite-heap.js";
+import { lightHeap } from "./heap-profile.js";
 
 let config: Config;
 try {
@@ -13,7 +13,7 @@ try {
 }
 
 // Before the rest of the server is loaded: loading it is what first grows
-// V8's heap (pglite-heap.ts).
+// V8's heap (heap-profile.ts).
 if (config.heapProfile === "small") lightHeap();
 const { runPrimary, shutdownMessage } = await import("./cluster.js");
 const { createLogger } = await import("./logger.js");

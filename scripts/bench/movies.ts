@@ -16,7 +16,7 @@ import { openDatabase } from "../../server/storage/database.js";
  * given, so a 0 would make the two servers' bytes differ.
  */
 export async function seedMovies(dataDir: string, count: number, catalogueFile: string): Promise<readonly Movie[]> {
-  const database = await openDatabase({ engine: "pglite", dataDir }, pino({ level: "silent" }));
+  const database = await openDatabase({ engine: "sqlite", dataDir, synchronous: "normal" }, pino({ level: "silent" }));
   try {
     const width = String(count).length;
     // The repository queues inserts on its pool; a bounded number in flight keeps memory small.

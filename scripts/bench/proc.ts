@@ -12,7 +12,7 @@ export const clockTicksPerSecond: number = (() => {
  * utime + stime, in ticks, from the text of /proc/<pid>/stat. The command
  * name (field 2) is in parentheses and may hold spaces, so fields are counted
  * from the last ")": utime and stime are fields 14 and 15 of proc(5). Both
- * cover every thread of the process (V8's helpers, libuv's pool, PGlite).
+ * cover every thread of the process (V8's helpers, libuv's pool).
  */
 export function cpuTicksFromStat(stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -67,7 +67,7 @@ export class ServerProcess {
         HOST: "127.0.0.1",
         LOG_FORMAT: "json",
         LOG_LEVEL: "info",
-        DATA_DIR: join(workDir, "pglite"),
+        DATA_DIR: join(workDir, "data"),
         ...env,
       },
       stdio: ["ignore", openSync(join(workDir, "server.log"), "w"), openSync(join(workDir, "stderr.log"), "w")],

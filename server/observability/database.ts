@@ -1,9 +1,15 @@
-import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "kysely";
+import type { DatabaseConnection, Dialect, Driver } from "kysely";
+import type { EngineKind } from "../storage/engine.js";
 import type { StorageHooks } from "../storage/hooks.js";
 import type { ServerMetrics } from "./metrics.js";
 
 /** Runs one query, `run`, for an observer that may time or trace it. */
-export type QueryObserver = <T>(query: { operation: string; text: string }, run: () => Promise<T>) => Promise<T>;
+export type QueryObserver = <T>(query: { system: DbSystem; operation: string; text: string }, run: () => Promise<T>) => Promise<T>;
+
+/** `db.system.name` (OpenTelemetry semantic conventions). */
+export type DbSystem = "postgresql" | "sqlite";
+
+const systems: Record<EngineKind, DbSystem> = { postgres: "postgresql", sqlite: "sqlite" };
 
 /** The statements Kysely sends, as `db.operation.name`; anything else is "OTHER" so the label stays bounded. */
 const operations = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
@@ -32,7 +38,7 @@ export function observeStorage(metrics: ServerMetrics | undefined, traced: Query
             throw error;
           } finally {
             metrics.queryDuration
-              .child({ db_system_name: "postgresql", db_operation_name: query.operation, error_type: errorType })
+              .child({ db_system_name: query.system, db_operation_name: query.operation, error_type: errorType })
               .observe((performance.now() - started) / 1000);
           }
         };
@@ -40,8 +46,8 @@ export function observeStorage(metrics: ServerMetrics | undefined, traced: Query
   const observe: QueryObserver | undefined =
     timed !== undefined && traced !== undefined ? (query, run) => traced(query, () => timed(query, run)) : (timed ?? traced);
   return {
-    wrapCallPool: (pool) => (observe === undefined ? pool : observedPool(pool, observe)),
-    watchPool(pool, engine) {
+    wrapCallDialect: (dialect, engine) => (observe === undefined ? dialect : observedDialect(dialect, systems[engine], observe)),
+    watchConnections(connections, engine) {
       if (metrics === undefined) return;
       const name = engine;
       metrics.gaugeAtScrape({
@@ -49,21 +55,21 @@ export function observeStorage(metrics: ServerMetrics | undefined, traced: Query
         help: "Database connections in the pool, by state: used (lent to a query or transaction) or idle.",
         labelNames: ["db_client_connection_pool_name", "db_client_connection_state"],
         read: (gauge) => {
-          gauge.set({ db_client_connection_pool_name: name, db_client_connection_state: "idle" }, pool.idleCount);
-          gauge.set({ db_client_connection_pool_name: name, db_client_connection_state: "used" }, pool.totalCount - pool.idleCount);
+          gauge.set({ db_client_connection_pool_name: name, db_client_connection_state: "idle" }, connections.idle);
+          gauge.set({ db_client_connection_pool_name: name, db_client_connection_state: "used" }, connections.total - connections.idle);
         },
       });
       metrics.gaugeAtScrape({
         name: "db_client_connection_max",
         help: "Most connections the pool opens (DATABASE_POOL_SIZE; 1 for the embedded database).",
         labelNames: ["db_client_connection_pool_name"],
-        read: (gauge) => gauge.set({ db_client_connection_pool_name: name }, pool.options.max ?? 10),
+        read: (gauge) => gauge.set({ db_client_connection_pool_name: name }, connections.max),
       });
       metrics.gaugeAtScrape({
         name: "db_client_connection_pending_requests",
         help: "Queries and transactions waiting for a free connection.",
         labelNames: ["db_client_connection_pool_name"],
-        read: (gauge) => gauge.set({ db_client_connection_pool_name: name }, pool.waitingCount),
+        read: (gauge) => gauge.set({ db_client_connection_pool_name: name }, connections.waiting),
       });
     },
   };
@@ -77,31 +83,52 @@ function errorTypeOf(error: unknown): string {
   return /^\w{1,40}$/.test(name) ? name : "_OTHER";
 }
 
-function observedPool(pool: PostgresPool, observe: QueryObserver): PostgresPool {
+/** The dialect with every query its connections run given to `observe`, transaction statements included. */
+function observedDialect(dialect: Dialect, system: DbSystem, observe: QueryObserver): Dialect {
   return {
-    options: pool.options,
-    connect: async () => new ObservedClient(await pool.connect(), observe),
-    end: () => pool.end(),
+    createAdapter: () => dialect.createAdapter(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createDriver: () => observedDriver(dialect.createDriver(), system, observe),
   };
 }
 
-class ObservedClient implements PostgresPoolClient {
-  constructor(
-    private readonly client: PostgresPoolClient,
-    private readonly observe: QueryObserver,
-  ) {}
-
-  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
-  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
-  query<R>(
-    query: string | PostgresCursor<R>,
-    parameters: ReadonlyArray<unknown> = [],
-  ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
-    if (typeof query !== "string") return this.client.query(query);
-    return this.observe({ operation: operationOf(query), text: query }, () => this.client.query<R>(query, parameters));
-  }
-
-  release(destroy?: boolean): void {
-    this.client.release(destroy);
-  }
+function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver): Driver {
+  // The driver always gets its own connection back: Kysely's PostgreSQL
+  // driver reaches private methods of it (to release it, or to discard it
+  // when a ROLLBACK fails). Transaction statements are observed here, as the
+  // statements they are.
+  const own = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const unwrap = (connection: DatabaseConnection) => own.get(connection) ?? connection;
+  const statement = <T>(operation: string, run: () => Promise<T>) => observe({ system, operation, text: operation.toLowerCase() }, run);
+  return {
+    init: (options) => driver.init(options),
+    async acquireConnection(options) {
+      const connection = await driver.acquireConnection(options);
+      const observed: DatabaseConnection = {
+        executeQuery: (query) =>
+          observe({ system, operation: operationOf(query.sql), text: query.sql }, () => connection.executeQuery(query)),
+        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+      };
+      own.set(observed, connection);
+      return observed;
+    },
+    beginTransaction: (connection, settings) => statement("BEGIN", () => driver.beginTransaction(unwrap(connection), settings)),
+    commitTransaction: (connection) => statement("COMMIT", () => driver.commitTransaction(unwrap(connection))),
+    rollbackTransaction: (connection) => statement("ROLLBACK", () => driver.rollbackTransaction(unwrap(connection))),
+    savepoint:
+      driver.savepoint &&
+      ((connection, name, compile) =>
+        statement("SAVEPOINT", () => driver.savepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
+    rollbackToSavepoint:
+      driver.rollbackToSavepoint &&
+      ((connection, name, compile) =>
+        statement("ROLLBACK", () => driver.rollbackToSavepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
+    releaseSavepoint:
+      driver.releaseSavepoint &&
+      ((connection, name, compile) =>
+        statement("RELEASE", () => driver.releaseSavepoint?.(unwrap(connection), name, compile) ?? Promise.resolve())),
+    releaseConnection: (connection, options) => driver.releaseConnection(unwrap(connection), options),
+    destroy: () => driver.destroy(),
+  };
 }

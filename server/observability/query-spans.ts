@@ -19,7 +19,7 @@ export function querySpans(tracing: Tracing): QueryObserver {
       {
         kind: SpanKind.CLIENT,
         attributes: {
-          "db.system.name": "postgresql",
+          "db.system.name": query.system,
           "db.operation.name": query.operation,
           "db.query.text": query.text.slice(0, maxQueryText),
         },

@@ -39,24 +39,6 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
   throw new Error(`could not lock the data folder ${dataDir}: other processes keep taking it; try again`);
 }
 
-/**
- * Takes the lock of `dataDir` only if its owner died (the lock refuses
- * connections), never waiting for a live owner's answer: "taken" with the
- * function that releases it; "held" when a live process holds it, or took
- * it over first; "none" when the folder has no lock at all (its owner may
- * be about to lock it).
- */
-export async function lockIfAbandoned(
-  dataDir: string,
-): Promise<{ state: "taken"; unlock: () => Promise<void> } | { state: "held" } | { state: "none" }> {
-  const lockPath = socketPath(await realpath(dataDir));
-  const holder = await probe(lockPath, 0);
-  if (holder.state === "gone") return { state: "none" };
-  if (holder.state === "live") return { state: "held" };
-  const bound = await bindInTurn(lockPath);
-  return typeof bound === "object" ? { state: "taken", unlock: release(bound) } : { state: "held" };
-}
-
 /** Closing the server removes the socket file. */
 function release(server: net.Server): () => Promise<void> {
   return () => new Promise<void>((resolve) => server.close(() => resolve()));
@@ -68,7 +50,7 @@ const maxSocketPathBytes = 103;
 function socketPath(realDataDir: string): string {
   const beside = `${realDataDir}.lock`;
   if (Buffer.byteLength(beside) <= maxSocketPathBytes) return beside;
-  return path.join(tmpdir(), `pglite-${hash(realDataDir).slice(0, 32)}.lock`);
+  return path.join(tmpdir(), `data-dir-${hash(realDataDir).slice(0, 32)}.lock`);
 }
 
 /** Listens on `lockPath`, answering each connection with this process's id; undefined if something is there already. */

@@ -1,19 +1,17 @@
 import { createHash } from "node:crypto";
-import { Kysely, PostgresDialect, type PostgresPool, sql } from "kysely";
+import { Kysely, type PostgresPool } from "kysely";
 import { Migrator } from "kysely/migration";
 import type { DatabaseConfig } from "../config.js";
 import { UnavailableError } from "../domain/errors.js";
 import type { MovieRepository } from "../domain/movies.js";
 import type { OrderRepository } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { Engine } from "./engine.js";
+import type { Engine, EngineKind } from "./engine.js";
 import { isConnectionFailure } from "./failures.js";
 import type { DatabaseHealth } from "./health.js";
 import { noStorageHooks, type StorageHooks } from "./hooks.js";
-import { migrations } from "./migrations.js";
 import { SqlMovieRepository } from "./movie-repository.js";
 import { SqlOrderRepository } from "./order-repository.js";
-import { openPglite } from "./pglite.js";
 import { openPostgres } from "./postgres.js";
 import type { Tables } from "./schema.js";
 
@@ -21,7 +19,7 @@ export type { DatabaseHealth } from "./health.js";
 
 /** The open database: repositories for the domain, and its health for probes. */
 export interface Database {
-  readonly engine: Engine["kind"];
+  readonly engine: EngineKind;
   readonly movies: MovieRepository;
   readonly orders: OrderRepository;
   /** Whether the database answers now, and a way to hear when that changes. */
@@ -41,18 +39,20 @@ export interface Database {
  * the schema up to date, and starts listening for order changes.
  */
 export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks: StorageHooks = noStorageHooks): Promise<Database> {
-  const engine = config.engine === "pglite" ? await openPglite(config.dataDir, logger) : await openPostgres(config, logger);
-  hooks.watchPool(engine.pool, engine.kind);
+  // node:sqlite is loaded only for the embedded database (Node 22 warns when it is).
+  const engine =
+    config.engine === "sqlite" ? await (await import("./sqlite.js")).openSqlite(config, logger) : await openPostgres(config, logger);
+  hooks.watchConnections(engine.connections, engine.kind);
   try {
-    // Kysely never owns the pools: the engine closes them. Migrations get
-    // connections without a query deadline, calls get the ones with it.
-    const admin = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: engine.pool }) });
-    const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: hooks.wrapCallPool(engine.callPool, engine.kind) }) });
+    // Kysely never owns the connections: the engine closes them. Migrations
+    // get connections without a query deadline, calls get the ones with it.
+    const admin = new Kysely<Tables>({ dialect: engine.adminDialect });
+    const db = new Kysely<Tables>({ dialect: hooks.wrapCallDialect(engine.callDialect, engine.kind) });
     // A connection lost halfway means starting over: the migrations of a
     // run share one transaction, and listening again is harmless.
     const schema = await engine.whileStarting("lost the connection to PostgreSQL while preparing the database", async () => {
-      const schema = await currentSchema(admin);
-      await migrate(admin, schema, logger);
+      const schema = await engine.currentSchema(admin);
+      await migrate(admin, engine, schema, logger);
       return schema;
     });
     const orders = await engine.whileStarting("could not listen for order changes yet", () =>
@@ -63,7 +63,7 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks
       movies: new SqlMovieRepository(db, engine),
       orders,
       health: engine.health,
-      sharedPool: engine.kind === "postgres" ? engine.callPool : undefined,
+      sharedPool: engine.sharedPool,
       async close() {
         orders.endWatches(new UnavailableError("the server is shutting down; reopen the watch"));
         await engine.close();
@@ -75,20 +75,15 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks
   }
 }
 
-async function currentSchema(db: Kysely<Tables>): Promise<string> {
-  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
-  const schema = rows[0]?.schema;
-  if (schema === null || schema === undefined) {
-    throw new Error("the database has no schema to use: its search_path names no schema that exists");
-  }
-  return schema;
-}
-
-async function migrate(db: Kysely<Tables>, schema: string, logger: Logger): Promise<void> {
+async function migrate(db: Kysely<Tables>, engine: Engine, schema: string | undefined, logger: Logger): Promise<void> {
   // Kysely looks for its bookkeeping tables in every schema unless told
   // which: another deployment's (or test run's) schema in the same database
   // would make it skip creating its own.
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) }, migrationTableSchema: schema });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(engine.migrations) },
+    ...(schema !== undefined && { migrationTableSchema: schema }),
+  });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error !== undefined) {
     // The run's transaction rolled back: nothing was applied, whatever the results say.
@@ -107,7 +102,8 @@ async function migrate(db: Kysely<Tables>, schema: string, logger: Logger): Prom
  * changes. The name is a plain lowercase identifier of at most 63 bytes, so
  * it needs no quoting anywhere.
  */
-function changeChannel(schema: string): string {
+function changeChannel(schema: string | undefined): string {
+  if (schema === undefined) return "order_changes";
   const channel = `order_changes_${schema}`;
   return /^[a-z_][a-z0-9_]{0,62}$/.test(channel)
     ? channel

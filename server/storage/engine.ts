@@ -1,30 +1,45 @@
-import type { PostgresPool } from "kysely";
-import type pg from "pg";
+import type { Dialect, Kysely, PostgresPool, RawBuilder, Transaction } from "kysely";
+import type { Migration } from "kysely/migration";
+import type { Instant } from "../domain/instant.js";
 import type { DatabaseHealth } from "./health.js";
+import type { Tables } from "./schema.js";
+
+export type EngineKind = "sqlite" | "postgres";
 
 /**
- * What the storage code needs from a database engine. Both engines speak
- * PostgreSQL through a node-postgres pool, so one dialect and one set of
- * queries serve both; they differ in how they are opened and how
- * notifications reach this process.
+ * What the storage code needs from a database engine: Kysely dialects to
+ * reach it, its schema history, the few pieces of SQL that differ between
+ * engines (EngineSql), how order changes reach listeners, and its health.
  */
 export interface Engine {
-  readonly kind: "pglite" | "postgres";
-  /** Connections without a time limit, for migrations: a schema change may rightly take long. */
-  readonly pool: pg.Pool;
-  /** The same connections for serving calls: with PostgreSQL, a query that gets no answer in time fails (see query-deadline.ts). */
-  readonly callPool: PostgresPool;
+  readonly kind: EngineKind;
+  /** For migrations: no time limit, since a schema change may rightly take long. */
+  readonly adminDialect: Dialect;
+  /** For serving calls: with PostgreSQL, a query that gets no answer in time fails (see query-deadline.ts). */
+  readonly callDialect: Dialect;
+  /** The schema's history on this engine, name for name the same as on the other. */
+  readonly migrations: Record<string, Migration>;
+  readonly sql: EngineSql;
+  /** How many connections there are and how busy, for metrics. */
+  readonly connections: ConnectionStats;
+  /** With PostgreSQL, the pool calls use, for state every replica must share (rate limits); undefined for SQLite. */
+  readonly sharedPool: PostgresPool | undefined;
   readonly health: DatabaseHealth;
+  /** The schema migrations and tables live in (PostgreSQL); undefined where there is only one (SQLite). */
+  currentSchema(db: Kysely<Tables>): Promise<string | undefined>;
   /**
-   * Delivers every payload NOTIFY sends on `channel` (a plain lowercase
-   * identifier), from any process using the database. `onLost` runs when
-   * the listening connection breaks (notifications may be missed until it is
-   * back; it reconnects by itself). Resolves once listening.
+   * Delivers every payload `publish` sends on `channel` (a plain lowercase
+   * identifier) once its transaction commits, from any process using the
+   * database. `onLost` runs when the listening connection breaks
+   * (notifications may be missed until it is back; it reconnects by
+   * itself). Resolves once listening.
    */
   listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<void>;
+  /** Sends `payload` to the listeners of `channel` if and only if `tx` commits, in commit order. */
+  publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
   /** True while notifications are being received. */
   readonly listening: boolean;
-  /** A query just failed for want of a connection: check the database now rather than at the next heartbeat. */
+  /** A query just failed for want of the database: check it now, and log it once. */
   reportFailure(error: unknown): void;
   /**
    * Runs a step of opening the database, repeating it while the database
@@ -32,6 +47,55 @@ export interface Engine {
    */
   whileStarting<T>(what: string, step: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface ConnectionStats {
+  readonly max: number;
+  readonly total: number;
+  readonly idle: number;
+  /** Queries and transactions waiting for a connection. */
+  readonly waiting: number;
+}
+
+/** A movie as one batch of the listing returns it. */
+export type MovieTuple = [id: string, title: string, director: string, rating: number];
+
+/**
+ * The SQL that differs between the engines, each piece in one place per
+ * engine (postgres-sql.ts, sqlite-sql.ts). Values the repositories read
+ * through these pieces come back the same on both engines.
+ */
+export interface EngineSql {
+  /**
+   * The listing order's keys: the title with case ignored, then the id,
+   * compared code point by code point (locale-independent, identical on
+   * both engines).
+   */
+  readonly titleKey: RawBuilder<string>;
+  readonly idKey: RawBuilder<string>;
+  /** The title key of a given title, for the listing's next page. */
+  titleKeyOf(title: string): RawBuilder<string>;
+  /** Whether `column` contains `text`, case ignored the same way as for the order. */
+  contains(column: "title" | "director", text: string): RawBuilder<boolean>;
+  /** The rows of the subquery `batch` (id, title, director, rating), in its order, as one JSON array of arrays. */
+  readonly batchAsJson: RawBuilder<unknown>;
+  /** What batchAsJson gave, as tuples. */
+  readBatch(value: unknown): MovieTuple[];
+  /** The catalogue version as read (migration 0005), as a decimal string. */
+  readVersion(value: unknown): string;
+  /** Whether a row may be locked for the rest of a transaction (PostgreSQL's FOR UPDATE); SQLite's transactions run one at a time. */
+  readonly rowLocks: boolean;
+  /** An order's date as stored. */
+  dateValue(date: Instant): unknown;
+  /** The transaction's time to the millisecond, as an order's date (the default date) and as create and update times. */
+  readonly nowAsDate: RawBuilder<unknown>;
+  readonly now: RawBuilder<unknown>;
+  /** An order's date as microseconds since the epoch, in decimal text, exactly. */
+  readonly dateMicros: RawBuilder<string>;
+  /** A create or update time as stored, and back. */
+  timeValue(time: Date): unknown;
+  readTime(value: unknown): Date;
+  readBoolean(value: unknown): boolean;
 }
 
 /** 250 ms, 500 ms, 1 s, 2 s, then every 5 s. */

@@ -13,10 +13,6 @@ import type { Tables } from "./schema.js";
 const batchSize = 500;
 /** The largest catalogue kept in memory between listings: about 200 bytes a movie. */
 const cachedMoviesLimit = 50_000;
-/** The listing order, locale-independent (see the movies_listing index). */
-const sortKey = sql<string>`lower(title) collate "C"`;
-
-type MovieTuple = [id: string, title: string, director: string, rating: number];
 
 export class SqlMovieRepository implements MovieRepository {
   readonly #catalogue = new CatalogueCache<Movie>(cachedMoviesLimit);
@@ -64,32 +60,29 @@ export class SqlMovieRepository implements MovieRepository {
    * Keyset pagination: each batch starts after the last movie of the one
    * before. A batch comes back as one JSON array rather than one row per
    * movie: decoding a row costs the client far more than building the
-   * array costs the server (twice the CPU with the embedded engine).
-   * The aggregate takes its rows in the subquery's order, as PostgreSQL's
-   * documentation says it does when the outer query does nothing else.
+   * array costs the server. The order (sorting keys, the JSON aggregate)
+   * is the engine's (EngineSql).
    */
   async *#batches(filter: MovieFilter, signal?: AbortSignal): AsyncIterable<Movie> {
+    const { sql: engineSql } = this.engine;
     let after: { title: string; id: string } | undefined;
     for (;;) {
       signal?.throwIfAborted();
       let query = this.db
         .selectFrom("movies")
         .select(["id", "title", "director", "rating"])
-        .orderBy(sortKey)
-        .orderBy(sql`id collate "C"`)
+        .orderBy(engineSql.titleKey)
+        .orderBy(engineSql.idKey)
         .limit(batchSize);
-      if (filter.titleContains !== "") query = query.where(sql<boolean>`strpos(lower(title), lower(${filter.titleContains})) > 0`);
-      if (filter.directorContains !== "") query = query.where(sql<boolean>`strpos(lower(director), lower(${filter.directorContains})) > 0`);
-      if (after !== undefined)
-        query = query.where(sql<boolean>`(${sortKey}, id collate "C") > (lower(${after.title}) collate "C", ${after.id})`);
+      if (filter.titleContains !== "") query = query.where(engineSql.contains("title", filter.titleContains));
+      if (filter.directorContains !== "") query = query.where(engineSql.contains("director", filter.directorContains));
+      if (after !== undefined) {
+        const { title, id } = after;
+        query = query.where(sql<boolean>`(${engineSql.titleKey}, ${engineSql.idKey}) > (${engineSql.titleKeyOf(title)}, ${id})`);
+      }
       const batch = query.as("batch");
-      const row = await guard(this.engine, () =>
-        this.db
-          .selectFrom(batch)
-          .select(sql<MovieTuple[] | null>`json_agg(json_build_array(batch.id, batch.title, batch.director, batch.rating))`.as("movies"))
-          .executeTakeFirst(),
-      );
-      const movies = row?.movies ?? [];
+      const row = await guard(this.engine, () => this.db.selectFrom(batch).select(engineSql.batchAsJson.as("movies")).executeTakeFirst());
+      const movies = engineSql.readBatch(row?.movies);
       for (const [id, title, director, rating] of movies) yield { id, title, director, rating };
       const last = movies.at(-1);
       if (movies.length < batchSize || last === undefined) return;
@@ -100,7 +93,7 @@ export class SqlMovieRepository implements MovieRepository {
   /** Moves with every committed change to the movies (migration 0005). */
   async #catalogueVersion(): Promise<string> {
     const row = await guard(this.engine, () => this.db.selectFrom("movie_catalogue").select("version").executeTakeFirstOrThrow());
-    return row.version;
+    return this.engine.sql.readVersion(row.version);
   }
 
   insert(movie: Movie): Promise<boolean> {

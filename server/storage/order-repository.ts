@@ -18,21 +18,25 @@ import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
 
 /**
- * Orders in SQL. Every write is one transaction that also NOTIFYs its change,
- * so the change reaches listeners in every process if and only if it
- * commits, in commit order. The payload is the order itself: names are at
- * most 200 characters, so it stays far below NOTIFY's 8000-byte limit, and
- * no listener has to read a row that may have changed again since.
+ * Orders in SQL. Every write is one transaction that also publishes its
+ * change (engine.ts: NOTIFY on PostgreSQL, in-process on SQLite), so the
+ * change reaches listeners in every process if and only if it commits, in
+ * commit order. The payload is the order itself: names are at most 200
+ * characters, so it stays far below NOTIFY's 8000-byte limit, and no
+ * listener has to read a row that may have changed again since.
  */
 export class SqlOrderRepository implements OrderRepository {
   private readonly listeners = new Set<OrderChangeListener>();
+  private readonly columns: ReturnType<typeof orderColumns>;
 
   private constructor(
     private readonly db: Kysely<Tables>,
     private readonly engine: Engine,
     private readonly channel: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.columns = orderColumns(engine);
+  }
 
   /** Opens the repository and starts receiving the changes of every process on `channel`. */
   static async open(db: Kysely<Tables>, engine: Engine, channel: string, logger: Logger): Promise<SqlOrderRepository> {
@@ -51,6 +55,8 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
+    const { sql: engineSql } = this.engine;
+    const columns = this.columns;
     return guard(this.engine, () =>
       this.db.transaction().execute(async (tx) => {
         const inserted = await tx
@@ -60,15 +66,15 @@ export class SqlOrderRepository implements OrderRepository {
             name: order.name,
             completed: order.completed,
             // By default the date is the create time, to the same millisecond.
-            date: order.date?.toString() ?? sql<string>`now()::timestamptz(3)`,
+            date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
             idempotency_key: order.idempotency?.key ?? null,
             request_fingerprint: order.idempotency?.fingerprint ?? null,
           })
           .onConflict((conflict) => conflict.column("idempotency_key").doNothing())
-          .returning(orderColumns)
+          .returning(columns)
           .executeTakeFirst();
         if (inserted !== undefined) {
-          const created = toOrder(inserted);
+          const created = this.toOrder(inserted);
           await this.publish(tx, "created", created);
           return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
         }
@@ -76,18 +82,18 @@ export class SqlOrderRepository implements OrderRepository {
         // the insert waited for): answer with that order, write nothing.
         const earlier = await tx
           .selectFrom("orders")
-          .select(orderColumns)
+          .select(columns)
           .where("idempotency_key", "=", order.idempotency?.key ?? null)
           .executeTakeFirstOrThrow();
-        return { order: toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
+        return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
       }),
     );
   }
 
   get(id: string): Promise<Order | undefined> {
     return guard(this.engine, async () => {
-      const row = await this.db.selectFrom("orders").select(orderColumns).where("id", "=", id).executeTakeFirst();
-      return row === undefined ? undefined : toOrder(row);
+      const row = await this.db.selectFrom("orders").select(this.columns).where("id", "=", id).executeTakeFirst();
+      return row === undefined ? undefined : this.toOrder(row);
     });
   }
 
@@ -95,13 +101,14 @@ export class SqlOrderRepository implements OrderRepository {
     return this.guardedWrite(id, expectedVersion, async (tx, current) => {
       if (Object.keys(patch).length === 0) return current;
       const { date, ...rest } = patch;
+      const engineSql = this.engine.sql;
       const row = await tx
         .updateTable("orders")
-        .set({ ...rest, ...(date && { date: date.toString() }), update_time: sql<Date>`now()`, version: sql<number>`version + 1` })
+        .set({ ...rest, ...(date && { date: engineSql.dateValue(date) }), update_time: engineSql.now, version: sql<number>`version + 1` })
         .where("id", "=", id)
-        .returning(orderColumns)
+        .returning(this.columns)
         .executeTakeFirstOrThrow();
-      const updated = toOrder(row);
+      const updated = this.toOrder(row);
       await this.publish(tx, "updated", updated);
       return updated;
     });
@@ -117,12 +124,13 @@ export class SqlOrderRepository implements OrderRepository {
 
   list({ limit, after, completed }: OrderPageQuery): Promise<Order[]> {
     return guard(this.engine, async () => {
-      let query = this.db.selectFrom("orders").select(orderColumns).orderBy("create_time").orderBy("id").limit(limit);
+      let query = this.db.selectFrom("orders").select(this.columns).orderBy("create_time").orderBy("id").limit(limit);
       if (completed !== undefined) query = query.where("completed", "=", completed);
       if (after !== undefined) {
-        query = query.where((eb) => eb(eb.refTuple("create_time", "id"), ">", eb.tuple(after.createTime, after.id)));
+        const createTime = this.engine.sql.timeValue(after.createTime);
+        query = query.where((eb) => eb(eb.refTuple("create_time", "id"), ">", eb.tuple(createTime, after.id)));
       }
-      return (await query.execute()).map(toOrder);
+      return (await query.execute()).map((row) => this.toOrder(row));
     });
   }
 
@@ -149,9 +157,14 @@ export class SqlOrderRepository implements OrderRepository {
   ): Promise<GuardedWrite> {
     return guard(this.engine, () =>
       this.db.transaction().execute(async (tx): Promise<GuardedWrite> => {
-        const row = await tx.selectFrom("orders").select(orderColumns).where("id", "=", id).forUpdate().executeTakeFirst();
+        const row = await tx
+          .selectFrom("orders")
+          .select(this.columns)
+          .where("id", "=", id)
+          .$if(this.engine.sql.rowLocks, (query) => query.forUpdate())
+          .executeTakeFirst();
         if (row === undefined) return { outcome: "not-found" };
-        const current = toOrder(row);
+        const current = this.toOrder(row);
         if (expectedVersion !== undefined && current.version !== expectedVersion) return { outcome: "stale", order: current };
         return { outcome: "done", order: await write(tx, current) };
       }),
@@ -169,7 +182,20 @@ export class SqlOrderRepository implements OrderRepository {
         updateTime: order.updateTime.getTime(),
       },
     };
-    await sql`select pg_notify(${this.channel}, ${JSON.stringify(payload)})`.execute(tx);
+    await this.engine.publish(tx, this.channel, JSON.stringify(payload));
+  }
+
+  private toOrder(row: OrderSelection): Order {
+    const { sql: engineSql } = this.engine;
+    return {
+      id: row.id,
+      name: row.name,
+      completed: engineSql.readBoolean(row.completed),
+      date: Instant.fromEpochMicros(BigInt(row.date_micros)),
+      createTime: engineSql.readTime(row.create_time),
+      updateTime: engineSql.readTime(row.update_time),
+      version: row.version,
+    };
   }
 
   private deliver(payload: string): void {
@@ -210,36 +236,19 @@ interface ChangePayload {
   };
 }
 
-/**
- * Every column but the date, which is read as microseconds since the epoch:
- * node-postgres would make it a Date, which keeps milliseconds. Whole seconds
- * and the microseconds within them are extracted apart, so the sum is exact
- * whether extract() gives numeric (PostgreSQL 14 and later) or double.
- */
-const orderColumns = [
-  "id",
-  "name",
-  "completed",
-  "create_time",
-  "update_time",
-  "version",
-  "idempotency_key",
-  "request_fingerprint",
-  sql<string>`(extract(epoch from date_trunc('second', date))::int8 * 1000000 + extract(microseconds from date)::int8 % 1000000)::text`.as(
-    "date_micros",
-  ),
-] as const;
-
 type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string };
 
-function toOrder(row: OrderSelection): Order {
-  return {
-    id: row.id,
-    name: row.name,
-    completed: row.completed,
-    date: Instant.fromEpochMicros(BigInt(row.date_micros)),
-    createTime: row.create_time,
-    updateTime: row.update_time,
-    version: row.version,
-  };
+/** Every column but the date, which is read as microseconds since the epoch (EngineSql.dateMicros): a Date would keep milliseconds. */
+function orderColumns(engine: Engine) {
+  return [
+    "id",
+    "name",
+    "completed",
+    "create_time",
+    "update_time",
+    "version",
+    "idempotency_key",
+    "request_fingerprint",
+    engine.sql.dateMicros.as("date_micros"),
+  ] as const;
 }

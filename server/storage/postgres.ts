@@ -1,3 +1,4 @@
+import { type Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import type { DatabaseConfig } from "../config.js";
 import { redactPassword } from "../config.js";
@@ -6,8 +7,11 @@ import { handleClientErrors } from "./client-errors.js";
 import type { Engine } from "./engine.js";
 import { describeFailure, isConnectionFailure } from "./failures.js";
 import { HealthState } from "./health.js";
+import { postgresMigrations } from "./migrations/postgres.js";
 import { NotificationListener } from "./notification-listener.js";
+import { postgresSql } from "./postgres-sql.js";
 import { withQueryDeadline } from "./query-deadline.js";
+import type { Tables } from "./schema.js";
 import { retryWhileUnreachable, type StartupPatience } from "./startup.js";
 
 type PostgresConfig = Extract<DatabaseConfig, { engine: "postgres" }>;
@@ -69,11 +73,31 @@ export async function openPostgres(config: PostgresConfig, logger: Logger): Prom
   }
   logger.info({ engine: "postgres", url: redactPassword(config.url) }, "connected to PostgreSQL");
 
+  const callPool = withQueryDeadline(pool, queryTimeoutMs);
   return {
     kind: "postgres",
-    pool,
-    callPool: withQueryDeadline(pool, queryTimeoutMs),
+    adminDialect: new PostgresDialect({ pool }),
+    callDialect: new PostgresDialect({ pool: callPool }),
+    migrations: postgresMigrations,
+    sql: postgresSql,
+    connections: {
+      max: config.poolSize,
+      get total() {
+        return pool.totalCount;
+      },
+      get idle() {
+        return pool.idleCount;
+      },
+      get waiting() {
+        return pool.waitingCount;
+      },
+    },
+    sharedPool: callPool,
     health,
+    currentSchema,
+    async publish(tx, channel, payload) {
+      await sql`select pg_notify(${channel}, ${payload})`.execute(tx);
+    },
     get listening() {
       return listeners.every((listener) => listener.connected);
     },
@@ -99,4 +123,13 @@ async function firstQuery(pool: pg.Pool): Promise<void> {
     if (isConnectionFailure(error)) throw error;
     throw new Error(`PostgreSQL refused the connection: ${describeFailure(error)}`, { cause: error });
   }
+}
+
+async function currentSchema(db: Kysely<Tables>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (schema === null || schema === undefined) {
+    throw new Error("the database has no schema to use: its search_path names no schema that exists");
+  }
+  return schema;
 }

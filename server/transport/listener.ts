@@ -229,7 +229,11 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
       // stream has closed and its frames are written; HTTP/1 sockets end
       // after their last answer. Cutting them earlier loses those last frames.
       const open = [...sockets].map((socket) => new Promise((resolve) => socket.once("close", resolve)));
-      await Promise.race([Promise.all(open), sleep(timeoutMs, undefined, { ref: false })]);
+      // The timer holds the process for at most `timeoutMs`: unreferenced, a
+      // process with nothing else to do (an idle client session of its own
+      // that never closes) would stop here, shutdown never complete, the
+      // database never closed.
+      await Promise.race([Promise.all(open), sleep(timeoutMs)]);
       for (const session of sessions) session.destroy();
       for (const socket of sockets) socket.destroy();
     },

@@ -16,7 +16,7 @@ import {
   waitUntil,
   watchForPageProblems,
 } from "../support/browser.js";
-import { type EngineCase, pgliteCase } from "../support/database.js";
+import { type EngineCase, sqliteCase } from "../support/database.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { describeUnless } from "../support/skip.js";
 
@@ -45,7 +45,7 @@ describeUnless(skip, "web page: Movies and Orders in a real browser", () => {
   };
 
   before(async () => {
-    engine = await pgliteCase();
+    engine = await sqliteCase();
     server = await startTestServer(engine.env);
     connectGrpc();
     browser = await launchBrowser();

@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { OrderChangeType, OrderService } from "../../gen/order/v1/order_pb.js";
-import { migrations as schemaHistory } from "../../server/storage/migrations.js";
+import { postgresMigrations as schemaHistory } from "../../server/storage/migrations/postgres.js";
 import { type EngineCase, postgresCase, postgresSkipReason } from "../support/database.js";
 import { type ServerProcess, spawnServer } from "../support/process.js";
 import { describeUnless } from "../support/skip.js";

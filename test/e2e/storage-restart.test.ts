@@ -6,9 +6,9 @@ import { Code, createClient, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
-import { migrations } from "../../server/storage/migrations.js";
+import { sqliteMigrations as migrations } from "../../server/storage/migrations/sqlite.js";
 import { rejection } from "../support/assert.js";
-import { pgliteCase } from "../support/database.js";
+import { sqliteCase } from "../support/database.js";
 import { spawnServer } from "../support/process.js";
 import { startTestServer } from "../support/server.js";
 
@@ -19,7 +19,7 @@ async function movieTitles(transport: Transport): Promise<string[]> {
 }
 
 describe("the embedded database across restarts", () => {
-  const data = pgliteCase();
+  const data = sqliteCase();
   after(async () => (await data).cleanup());
 
   test("orders and changes survive a restart, and the catalogue is not seeded again", async () => {

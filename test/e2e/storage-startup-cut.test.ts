@@ -5,7 +5,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import pg from "pg";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
-import { migrations as schemaHistory } from "../../server/storage/migrations.js";
+import { postgresMigrations as schemaHistory } from "../../server/storage/migrations/postgres.js";
 import { type EngineCase, postgresCase, postgresSkipReason } from "../support/database.js";
 import { openWatch } from "../support/order-watch.js";
 import { type ServerProcess, spawnServer } from "../support/process.js";

@@ -155,7 +155,7 @@ describe("traces: OTLP over HTTP/protobuf, on every protocol", async () => {
       assert.ok(query);
       assert.equal(query.parentSpanId, call.spanId, `${call.name}: the query is a child of the call's span`);
       assert.equal(query.name, "SELECT");
-      assert.equal(query.attributes["db.system.name"], "postgresql");
+      assert.equal(query.attributes["db.system.name"], "sqlite");
       assert.match(String(query.attributes["db.query.text"]), /^select /i);
     }
   });

@@ -16,7 +16,7 @@ export type ServerProcess = StartedServer;
  */
 export async function startInteropServer(env: Record<string, string>): Promise<ServerProcess> {
   const workDir = mkdtempSync(join(tmpdir(), "interop-server-"));
-  const server = await startServerProcess({ LOG_LEVEL: "info", DATA_DIR: join(workDir, "pglite"), ...env }, { cwd: workDir });
+  const server = await startServerProcess({ LOG_LEVEL: "info", DATA_DIR: join(workDir, "data"), ...env }, { cwd: workDir });
   return {
     ...server,
     async stop() {

@@ -8,12 +8,12 @@ import { redactPassword } from "../../server/config.js";
 import { startTestServer, type TestServer } from "./server.js";
 
 /**
- * The database engines the service tests run on: embedded PGlite always,
+ * The database engines the service tests run on: embedded SQLite always,
  * PostgreSQL when TEST_DATABASE_URL is set. Each run gets its own data
  * folder or its own schema, so test files and runs never collide.
  */
 export interface EngineCase {
-  readonly name: "PGlite" | "PostgreSQL";
+  readonly name: "SQLite" | "PostgreSQL";
   /** Environment for startTestServer (DATA_DIR or DATABASE_URL). */
   readonly env: Record<string, string>;
   /** Removes the data folder or drops the schema. */
@@ -23,13 +23,13 @@ export interface EngineCase {
 /** Set when PostgreSQL tests cannot run: node:test prints it as the skip reason. */
 export const postgresSkipReason = process.env.TEST_DATABASE_URL
   ? undefined
-  : "TEST_DATABASE_URL is not set: PostgreSQL tests skipped (PGlite tests still run)";
+  : "TEST_DATABASE_URL is not set: PostgreSQL tests skipped (SQLite tests still run)";
 
-/** PGlite in a fresh temporary folder, like a first start on a fresh clone. */
-export async function pgliteCase(): Promise<EngineCase> {
-  const folder = await mkdtemp(path.join(tmpdir(), "pglite-test-"));
+/** SQLite in a fresh temporary folder, like a first start on a fresh clone. */
+export async function sqliteCase(): Promise<EngineCase> {
+  const folder = await mkdtemp(path.join(tmpdir(), "sqlite-test-"));
   const dataDir = path.join(folder, "data");
-  return { name: "PGlite", env: { DATA_DIR: dataDir }, cleanup: () => rm(folder, { recursive: true, force: true }) };
+  return { name: "SQLite", env: { DATA_DIR: dataDir }, cleanup: () => rm(folder, { recursive: true, force: true }) };
 }
 
 /**
@@ -53,7 +53,7 @@ export async function postgresCase(): Promise<EngineCase> {
 
 /** Every engine available in this run; PostgreSQL only with TEST_DATABASE_URL. */
 export async function engineCases(): Promise<EngineCase[]> {
-  const cases = [await pgliteCase()];
+  const cases = [await sqliteCase()];
   if (postgresSkipReason === undefined) cases.push(await postgresCase());
   return cases;
 }
@@ -65,7 +65,7 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
   } catch (error) {
     throw new Error(
       `TEST_DATABASE_URL is set (${redactPassword(url)}) but PostgreSQL cannot be reached: ${error instanceof Error ? error.message : String(error)}. ` +
-        "Start PostgreSQL or unset TEST_DATABASE_URL to run only the PGlite tests.",
+        "Start PostgreSQL or unset TEST_DATABASE_URL to run only the SQLite tests.",
       { cause: error },
     );
   }

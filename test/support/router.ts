@@ -8,7 +8,7 @@ import { type LogRecord, memoryLogger } from "./logs.js";
 
 /**
  * Every route of the server with the server's interceptors, in memory: no
- * sockets, no HTTP; the stateful services run on an in-memory PGlite that is
+ * sockets, no HTTP; the stateful services run on an in-memory SQLite database that is
  * closed after the file's tests. Returns the transport and what was logged.
  */
 export async function routerTransport(): Promise<{ transport: Transport; logs: LogRecord[] }> {

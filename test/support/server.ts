@@ -30,7 +30,7 @@ export interface TestServer {
 
 /**
  * Starts the real server, in this process, on a free port, logging JSON into
- * memory. Its database is a fresh in-memory PGlite unless `env` sets
+ * memory. Its database is a fresh in-memory SQLite database unless `env` sets
  * DATA_DIR or DATABASE_URL (see test/support/database.ts). FAST_PATH from
  * this process's environment applies (CI runs the suites both ways) unless
  * `env` sets it.

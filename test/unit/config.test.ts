@@ -31,7 +31,7 @@ describe("loadConfig", () => {
       logFormat: "json",
       allowedOrigins: [],
       allowedHosts: [],
-      database: { engine: "pglite", dataDir: ".data/pglite" },
+      database: { engine: "sqlite", dataDir: ".data", synchronous: "full" },
       watchBufferLimit: 1_000,
       maxConnections: 10_000,
       maxConnectionsPerAddress: 1_000,

@@ -2,9 +2,14 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ConfigError, loadConfig, redactPassword } from "../../server/config.js";
 
-test("without DATABASE_URL the embedded database lives in DATA_DIR, .data/pglite by default", () => {
-  assert.deepEqual(loadConfig({}, false).database, { engine: "pglite", dataDir: ".data/pglite" });
-  assert.deepEqual(loadConfig({ DATA_DIR: "/srv/orders" }, false).database, { engine: "pglite", dataDir: "/srv/orders" });
+test("without DATABASE_URL the embedded database lives in DATA_DIR, .data by default, synced fully at each commit", () => {
+  assert.deepEqual(loadConfig({}, false).database, { engine: "sqlite", dataDir: ".data", synchronous: "full" });
+  assert.deepEqual(loadConfig({ DATA_DIR: "/srv/orders", SQLITE_SYNCHRONOUS: "normal" }, false).database, {
+    engine: "sqlite",
+    dataDir: "/srv/orders",
+    synchronous: "normal",
+  });
+  assert.throws(() => loadConfig({ SQLITE_SYNCHRONOUS: "off" }, false), /SQLITE_SYNCHRONOUS/);
 });
 
 test("DATABASE_URL selects PostgreSQL, with pool size and startup patience", () => {

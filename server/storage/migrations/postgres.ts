@@ -1,13 +1,15 @@
 import { type Kysely, sql } from "kysely";
 import type { Migration } from "kysely/migration";
-import seed from "./seed/movies.json" with { type: "json" };
+import seed from "../seed/movies.json" with { type: "json" };
 
 /**
- * The schema's history, applied in name order at start, each once, inside a
- * transaction and under a lock, so replicas starting together agree. Never
- * edit a migration that has shipped: add a new one.
+ * The schema's history on PostgreSQL, applied in name order at start, each
+ * once, inside a transaction and under a lock, so replicas starting
+ * together agree. Never edit a migration that has shipped: add a new one,
+ * here and in sqlite.ts under the same name, so both engines have the same
+ * tables, columns and indexes.
  */
-export const migrations: Record<string, Migration> = {
+export const postgresMigrations: Record<string, Migration> = {
   "0001_movies": {
     async up(db: Kysely<unknown>) {
       await db.schema

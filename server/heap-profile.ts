@@ -2,17 +2,15 @@ import cluster from "node:cluster";
 import v8 from "node:v8";
 
 /**
- * V8 heap settings for a process that runs the embedded database: the
- * benchmark's database workloads (128 calls at a time) otherwise take the
- * server from 180 to about 440 MiB RSS, almost all of it V8's heap, which
- * keeps the pages it grew into.
+ * V8 heap settings for HEAP_PROFILE=small (server/config.ts; the default
+ * with the embedded database):
  *
  * - The young generation stays at 4 MiB semi-spaces instead of growing to
- *   16 MiB: V8 would keep 64 MiB of new space resident, 32 of it touched by
- *   every scavenge cycle. 4 MiB still holds what 128 calls in flight keep
- *   alive, so a cheap call's objects die young; at 1 MiB many of them
- *   outlived the young generation and a gRPC SquareRoot at 128 in flight
- *   cost about a sixth more CPU (81 against 70 µs).
+ *   16 MiB. A cheap call's objects still die young with 128 calls in
+ *   flight, and a scavenge touches a quarter of the memory: the benchmark
+ *   measured cheap calls faster this way than with V8's defaults (about 69
+ *   against 104 µs of CPU per call), and RSS lower. At 1 MiB many objects
+ *   outlived the young generation and calls cost more.
  * - The old generation grows by half of what survives a full collection
  *   rather than by up to four times it: under load V8 otherwise lets 100 MiB
  *   of garbage pile up before it marks.
@@ -20,9 +18,10 @@ import v8 from "node:v8";
  * V8 fixes the semi-space limits when the process starts, so they are
  * command-line flags: `node dist/server/main.js` starts again in place
  * (same process id, same open files) with them, before anything else is
- * loaded. HEAP_PROFILE chooses (server/config.ts): "small", this, is the
- * default with the embedded database; "fast" keeps V8's defaults.
- * test/e2e/storage-embedded.test.ts fails if the heap stops being small.
+ * loaded; nothing else sets them for every way the server is started
+ * (NODE_OPTIONS would reach every child process too). Started with the
+ * flags already, it does not restart. test/e2e/storage-embedded.test.ts fails
+ * if the heap stops being small.
  */
 const startFlags = ["--min-semi-space-size=4", "--max-semi-space-size=4"];
 const runTimeFlags = ["--heap-growing-percent=50"];

@@ -1,0 +1,47 @@
+import { sql } from "kysely";
+import type { EngineSql, MovieTuple } from "./engine.js";
+
+/**
+ * SQLite's pieces. Times are integers, microseconds since the epoch (an
+ * order's date to the microsecond, create and update times to the
+ * millisecond, as PostgreSQL's timestamptz(6) and (3) keep them); booleans
+ * are 0 and 1. Text compares code point by code point (SQLite's BINARY
+ * collation on UTF-8), like PostgreSQL's "C"; SQLite's own lower() knows
+ * ASCII only, so `unicode_lower` (registered by sqlite.ts, see
+ * unicodeLower) does what PostgreSQL's does in a UTF-8 database.
+ */
+export const sqliteSql: EngineSql = {
+  titleKey: sql<string>`unicode_lower(title)`,
+  idKey: sql<string>`id`,
+  titleKeyOf: (title) => sql<string>`unicode_lower(${title})`,
+  contains: (column, text) => sql<boolean>`instr(unicode_lower(${sql.ref(column)}), unicode_lower(${text})) > 0`,
+  // The aggregate's own ORDER BY (SQLite 3.44 and later) rather than trust in the subquery's.
+  batchAsJson: sql`json_group_array(json_array(batch.id, batch.title, batch.director, batch.rating) order by unicode_lower(batch.title), batch.id)`,
+  readBatch: (value) => JSON.parse(value as string) as MovieTuple[],
+  readVersion: (value) => String(value),
+  rowLocks: false,
+  dateValue: (date) => date.epochMicros,
+  // 'now' is the same for every use within one statement.
+  nowAsDate: sql`(cast(round(unixepoch('subsec') * 1000) as integer) * 1000)`,
+  now: sql`(cast(round(unixepoch('subsec') * 1000) as integer) * 1000)`,
+  // Read as text: a date in year 9999 needs more bits than a JavaScript number holds exactly.
+  dateMicros: sql<string>`cast(date as text)`,
+  timeValue: (time) => time.getTime() * 1000,
+  readTime: (value) => new Date(Number(value) / 1000),
+  readBoolean: (value) => value === 1 || value === 1n,
+};
+
+/**
+ * Lower case, one code point at a time, as PostgreSQL's lower() maps them in
+ * a UTF-8 database (the C library's towlower): to one code point (İ becomes
+ * i, where JavaScript's toLowerCase adds a combining dot), and never
+ * depending on its neighbours (JavaScript's toLowerCase turns a final Σ
+ * into ς).
+ */
+export function unicodeLower(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range
+  if (/^[\u0000-\u007f]*$/.test(text)) return text.toLowerCase();
+  let lowered = "";
+  for (const character of text) lowered += String.fromCodePoint(character.toLowerCase().codePointAt(0) ?? 0);
+  return lowered;
+}

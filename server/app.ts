@@ -28,6 +28,8 @@ import type { Logger } from "./logger.js";
 import type { Observability } from "./observability/observability.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
+import { uploadDrainLimits } from "./transport/drain-request.js";
+import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
 import { notFound } from "./transport/grpc-answers.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
@@ -98,16 +100,18 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy)];
   let implementations = new Map<string, MethodImpl>();
   let handlers: UniversalHandler[] = [];
+  const drainLimits = uploadDrainLimits(config.readMaxBytes);
   const handler = connectNodeAdapter({
     routes: (router) => {
       implementations = recordImplementations(router);
       registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
-      // each one, wrapped, also answers and logs the calls no interceptor sees.
+      // each one, wrapped, also answers and logs the calls no interceptor sees,
+      // and reads the rest of a request it answered early.
       router.handlers.splice(
         0,
         router.handlers.length,
-        ...router.handlers.map((registered) => answerUnseenCalls(registered, logger, onUnseen)),
+        ...router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits)),
       );
       handlers = router.handlers;
     },
@@ -123,10 +127,12 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     binaryOptions,
     interceptors,
     contextValues: (req) =>
-      createContextValues().set(requestInfoKey, {
-        httpVersion: req.httpVersion,
-        remoteAddress: req.socket.remoteAddress,
-      }),
+      createContextValues()
+        .set(requestInfoKey, {
+          httpVersion: req.httpVersion,
+          remoteAddress: req.socket.remoteAddress,
+        })
+        .set(nodeRequestKey, req),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
   });

@@ -50,7 +50,8 @@ export async function serveStream(
     }
     const result = await fast.serve(plan, exchange, body.bytes, signal, started, handBack);
     if (result?.kind === "answer") respond(stream, plan, headers, result.answer, undefined);
-    else if (result !== undefined) respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
+    else if (result !== undefined)
+      respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
   } finally {
     stream.off("close", onClose);
     fast.end(signal);

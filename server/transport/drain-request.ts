@@ -21,8 +21,10 @@ export interface DrainLimits {
  * means the connection cannot be reused.
  */
 export const uploadDrainLimits = (readMaxBytes: number): DrainLimits => ({
-  // The rest of one over-size message: at most about a message's worth.
-  maxBytes: readMaxBytes,
+  // What an honest client sends with one message somewhat over the limit
+  // (its whole body, when the limit refuses it by its announced length), and
+  // no more than two calls within the limit would have cost.
+  maxBytes: 2 * readMaxBytes,
   // Above a wide-area round trip, during which a client uploading as fast as
   // flow control lets it may send nothing.
   idleMs: 500,

@@ -5,6 +5,7 @@ import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { notModified } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
 import { type DrainLimits, drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
+import { resetStream } from "../transport/stream-resets.js";
 import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { writeServerStream } from "./h2-server-stream.js";
@@ -186,7 +187,7 @@ export function failStream(
   try {
     if (stream.destroyed || stream.closed) return;
     if (stream.headersSent) {
-      stream.close(NGHTTP2_INTERNAL_ERROR);
+      resetStream(stream, NGHTTP2_INTERNAL_ERROR);
     } else if (plan.protocol === "connect") {
       stream.respond({ ":status": 500, "content-type": "application/json" });
       stream.end(JSON.stringify({ code: "internal", message: "internal error" }));

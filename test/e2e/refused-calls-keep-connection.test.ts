@@ -126,39 +126,42 @@ for (const fastPath of ["on", "off"] as const) {
       }
     });
 
-    test("HTTP/1.1 keep-alive: an over-limit Connect unary, then a normal call on the same socket", async () => {
-      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-      const post = (body: string) =>
-        new Promise<{ status: number; body: string; localPort: number }>((resolve, reject) => {
-          const req = http.request(
-            `${server.baseUrl}${greeter}/SayHello`,
-            { method: "POST", agent, headers: { "content-type": "application/json" } },
-            (res) => {
-              const localPort = (res.socket.address() as AddressInfo).port;
-              const chunks: Buffer[] = [];
-              res.on("data", (chunk: Buffer) => chunks.push(chunk));
-              res.on("end", () =>
-                resolve({
-                  status: res.statusCode ?? 0,
-                  body: Buffer.concat(chunks).toString("utf8"),
-                  localPort,
-                }),
-              );
-            },
-          );
-          req.on("error", reject);
-          req.end(body);
-        });
-      try {
-        const refused = await post(JSON.stringify({ name: overLimit }));
-        assert.match(refused.body, /"code":"resource_exhausted"/);
-        const served = await post(JSON.stringify({ name: "Ada" }));
-        assert.equal(served.status, 200);
-        assert.deepEqual(JSON.parse(served.body), { message: "Hello, Ada!" });
-        assert.equal(served.localPort, refused.localPort, "the second call reused the connection");
-      } finally {
-        agent.destroy();
-      }
-    });
+    for (const framing of ["Content-Length", "chunked"] as const)
+      test(`HTTP/1.1 keep-alive: an over-limit Connect unary (${framing}), then a normal call on the same socket`, async () => {
+        const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+        const post = (body: string) =>
+          new Promise<{ status: number; body: string; localPort: number }>((resolve, reject) => {
+            const req = http.request(
+              `${server.baseUrl}${greeter}/SayHello`,
+              { method: "POST", agent, headers: { "content-type": "application/json" } },
+              (res) => {
+                const localPort = (res.socket.address() as AddressInfo).port;
+                const chunks: Buffer[] = [];
+                res.on("data", (chunk: Buffer) => chunks.push(chunk));
+                res.on("end", () =>
+                  resolve({
+                    status: res.statusCode ?? 0,
+                    body: Buffer.concat(chunks).toString("utf8"),
+                    localPort,
+                  }),
+                );
+              },
+            );
+            req.on("error", reject);
+            // Written in two parts, the body goes chunked: its size is known only once it has been read.
+            if (framing === "chunked") req.write(body.slice(0, 1024));
+            req.end(framing === "chunked" ? body.slice(1024) : body);
+          });
+        try {
+          const refused = await post(JSON.stringify({ name: overLimit }));
+          assert.match(refused.body, /"code":"resource_exhausted"/);
+          const served = await post(JSON.stringify({ name: "Ada" }));
+          assert.equal(served.status, 200);
+          assert.deepEqual(JSON.parse(served.body), { message: "Hello, Ada!" });
+          assert.equal(served.localPort, refused.localPort, "the second call reused the connection");
+        } finally {
+          agent.destroy();
+        }
+      });
   });
 }

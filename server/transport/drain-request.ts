@@ -14,10 +14,10 @@ export interface DrainLimits {
  * The rest of a request the server answered early (an over-size message, an
  * invalid one, a refusal) is read and thrown away, within limits, instead of
  * being cut off. Cut off, it costs an honest client its connection: Node's
- * HTTP/2 client (grpc-js, connect-node, undici) never takes the unsent part
- * of a reset upload off its session's memory count, so a few such calls
- * exhaust maxSessionMemory and it then refuses every answer on that
- * connection with RST_STREAM(ENHANCE_YOUR_CALM). On HTTP/1.1 an unread body
+ * HTTP/2 client (connect-node's transports, undici; grpc-js lifts the cap)
+ * never takes the unsent part of a reset upload off its session's memory
+ * count, so a few such calls exhaust maxSessionMemory and it then refuses
+ * every answer on that connection with RST_STREAM(ENHANCE_YOUR_CALM). On HTTP/1.1 an unread body
  * means the connection cannot be reused.
  */
 export const uploadDrainLimits = (readMaxBytes: number): DrainLimits => ({

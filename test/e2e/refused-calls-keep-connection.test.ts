@@ -4,9 +4,11 @@ import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
+  GreeterService,
   LotsOfGreetingsRequestSchema,
   LotsOfRepliesRequestSchema,
   SayHelloRequestSchema,
@@ -19,10 +21,11 @@ import { startTestServer, type TestServer } from "../support/server.js";
 // A call the server refuses before reading all of it (a message over
 // READ_MAX_BYTES, 4 MiB by default) must cost the client that call only: the
 // next calls on the same connection are served. Node's HTTP/2 client (under
-// grpc-js and connect-node) counts the unsent part of an upload the server
-// resets against its session memory for good, so a few of those made it
-// refuse every later answer with RST_STREAM(ENHANCE_YOUR_CALM) until it
-// reconnected; the server now reads the rest of such a request instead.
+// connect-node's transports and undici; grpc-js lifts the cap) counts the
+// unsent part of an upload the server resets against its session memory for
+// good, so a few of those made it refuse every later answer with
+// RST_STREAM(ENHANCE_YOUR_CALM) until it reconnected; the server now reads
+// the rest of such a request instead.
 
 const greeter = "/greeter.v1.GreeterService";
 const overLimit = "x".repeat(5 * 1024 * 1024);
@@ -110,6 +113,32 @@ for (const fastPath of ["on", "off"] as const) {
       }
     });
 
+    test("connect-node's gRPC client: one HTTP/2 session keeps serving after over-limit client streams", async () => {
+      const sessionManager = new Http2SessionManager(server.baseUrl);
+      const client = createClient(GreeterService, createGrpcTransport({ baseUrl: server.baseUrl, sessionManager }));
+      try {
+        for (let i = 0; i < 3; i++) {
+          const error = await client
+            .lotsOfGreetings(
+              (async function* () {
+                yield { name: "Ada" };
+                yield { name: overLimit };
+              })(),
+            )
+            .then(
+              () => undefined,
+              (reason: unknown) => ConnectError.from(reason),
+            );
+          assert.equal(error?.code, Code.ResourceExhausted, `call ${i}: ${error?.message}`);
+        }
+        for (let i = 0; i < 3; i++) assert.equal((await client.sayHello({ name: "Ada" })).message, "Hello, Ada!", `SayHello ${i}`);
+      } finally {
+        sessionManager.abort();
+      }
+    });
+
+    // grpc-js lifts its session's memory cap (grpc-node.max_session_memory), so
+    // it never hit this; it must keep working all the same.
     test("grpc-js: a channel keeps serving after over-limit client streams", async () => {
       const client = new GrpcJsClient(
         serviceConstructor(loadProtos(["greeter/v1/greeter.proto"]), "greeter.v1.GreeterService"),

@@ -32,6 +32,8 @@ import type { Observability } from "./observability/observability.js";
 import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
+import { uploadDrainLimits } from "./transport/drain-request.js";
+import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
 import { notFound } from "./transport/grpc-answers.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
@@ -122,16 +124,18 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)];
   let implementations = new Map<string, MethodImpl>();
   let handlers: UniversalHandler[] = [];
+  const drainLimits = uploadDrainLimits(config.readMaxBytes);
   const handler = connectNodeAdapter({
     routes: (router) => {
       implementations = recordImplementations(router);
       registerServices(router, { dependencies, health, reflection: config.reflection });
       // connect-node serves the handlers the router holds once this returns:
-      // each one, wrapped, also answers and logs the calls no interceptor sees.
+      // each one, wrapped, also answers and logs the calls no interceptor sees,
+      // and reads the rest of a request it answered early.
       router.handlers.splice(
         0,
         router.handlers.length,
-        ...router.handlers.map((registered) => answerUnseenCalls(registered, logger, onUnseen)),
+        ...router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits)),
       );
       handlers = router.handlers;
     },
@@ -147,12 +151,14 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     binaryOptions,
     interceptors,
     contextValues: (req) =>
-      createContextValues().set(requestInfoKey, {
-        httpVersion: req.httpVersion,
-        remoteAddress: req.socket.remoteAddress,
-        // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
-        connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
-      }),
+      createContextValues()
+        .set(requestInfoKey, {
+          httpVersion: req.httpVersion,
+          remoteAddress: req.socket.remoteAddress,
+          // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
+          connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
+        })
+        .set(nodeRequestKey, req),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
   });

@@ -4,6 +4,7 @@ import { universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
 import { failRequest } from "../transport/contain-failures.js";
+import { drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { readBody, replay } from "./read-body.js";
 
@@ -43,6 +44,9 @@ export function fastPathH1(fast: FastPath, next: RequestHandler, logger: Logger)
         const result = await fast.serve(plan, exchange, body.bytes, signal, started, () => replay(body.chunks, body.rest));
         if (result === undefined || res.destroyed) return;
         if (result.kind === "universal") {
+          // Answered before the body was read to its end: read the rest first,
+          // else connect-node closes the connection (see drainRequest).
+          await drainRequest(req, uploadDrainLimits(fast.options.readMaxBytes));
           await universalResponseToNodeResponse(result.response, res).catch(() => {});
           return;
         }

@@ -4,6 +4,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { notModified } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
+import { type DrainLimits, drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
+import { resetStream } from "../transport/stream-resets.js";
 import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { writeServerStream } from "./h2-server-stream.js";
@@ -45,12 +47,13 @@ export async function serveStream(
       const result = await fast.openStream(plan, exchange, body.bytes, signal, started, handBack);
       if (result.kind === "stream")
         await writeServerStream(stream, plan, result.outcome, result.binary, signal, fast.options.compressMinBytes);
-      else respond(stream, plan, headers, await collect(result.response, plan), true);
+      else respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
       return;
     }
     const result = await fast.serve(plan, exchange, body.bytes, signal, started, handBack);
-    if (result?.kind === "answer") respond(stream, plan, headers, result.answer, false);
-    else if (result !== undefined) respond(stream, plan, headers, await collect(result.response, plan), true);
+    if (result?.kind === "answer") respond(stream, plan, headers, result.answer, undefined);
+    else if (result !== undefined)
+      respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
   } finally {
     stream.off("close", onClose);
     fast.end(signal);
@@ -112,11 +115,18 @@ async function collect(response: UniversalServerResponse, plan: CallPlan): Promi
 
 /**
  * Writes the answer: HEADERS, the body, and trailers for gRPC. A request
- * answered before it was read to its end (connect-node's answers to what the
- * fast path handed back) then resets the stream with NO_ERROR, as
- * connect-node does, so the client stops sending.
+ * that may have been answered before it was read to its end (connect-node's
+ * answers to what the fast path handed back: `early` says how much of the rest
+ * to read) is then read to its end and discarded (see drainRequest); only a
+ * client that goes on past that gets RST_STREAM(NO_ERROR) (RFC 9113 §8.1).
  */
-function respond(stream: http2.ServerHttp2Stream, plan: CallPlan, request: IncomingHttpHeaders, answer: Answer, early: boolean): void {
+function respond(
+  stream: http2.ServerHttp2Stream,
+  plan: CallPlan,
+  request: IncomingHttpHeaders,
+  answer: Answer,
+  early: DrainLimits | undefined,
+): void {
   if (stream.destroyed || stream.closed) return;
   const { status, headers } = answer;
   if (plan.requestMethod === "GET") {
@@ -130,7 +140,7 @@ function respond(stream: http2.ServerHttp2Stream, plan: CallPlan, request: Incom
   const trailers = answer.trailers;
   // The answer's headers are its own (a new object): Node copies them as it sends them.
   headers[":status"] = status;
-  if (trailers === undefined && !early) {
+  if (trailers === undefined && early === undefined) {
     stream.respond(headers);
     stream.end(answer.body);
     return;
@@ -142,9 +152,9 @@ function respond(stream: http2.ServerHttp2Stream, plan: CallPlan, request: Incom
     } catch {
       // The stream is gone: nothing more reaches the client.
     }
-    if (early) {
-      setImmediate(() => {
-        if (!stream.destroyed && stream.state.remoteClose === 0) stream.close(NGHTTP2_NO_ERROR);
+    if (early !== undefined) {
+      void drainRequest(stream, early).then((ended) => {
+        if (!ended && !stream.destroyed && stream.state.remoteClose === 0) stream.close(NGHTTP2_NO_ERROR);
       });
     }
   });
@@ -178,7 +188,7 @@ export function failStream(
   try {
     if (stream.destroyed || stream.closed) return;
     if (stream.headersSent) {
-      stream.close(NGHTTP2_INTERNAL_ERROR);
+      resetStream(stream, NGHTTP2_INTERNAL_ERROR);
     } else if (plan.protocol === "connect") {
       stream.respond({ ":status": 500, "content-type": "application/json" });
       stream.end(JSON.stringify({ code: "internal", message: "internal error" }));

@@ -3,6 +3,7 @@ import { Code } from "@connectrpc/connect";
 import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
 import { refuse } from "./grpc-answers.js";
+import { resetStream } from "./stream-resets.js";
 
 type Request = Parameters<RequestHandler>[0];
 type Response = Parameters<RequestHandler>[1];
@@ -47,7 +48,7 @@ export function failRequest(req: Request, res: Response, error: unknown, logger:
     if (!res.headersSent && !res.writableEnded) {
       refuse(req, res, 500, Code.Internal, "internal error");
     } else if (res instanceof http2.Http2ServerResponse) {
-      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      resetStream(res.stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
     } else {
       res.destroy();
     }

@@ -8,7 +8,10 @@ import type { RequestHandler } from "../app.js";
  * resets are counted per connection in a token bucket that holds `perSecond`
  * resets, refilled at `perSecond` a second, and never less than the
  * connection's concurrent streams (a client may always cancel every call it
- * has open at once, as one whose deadlines all expire together does). A
+ * has open at once, as one whose deadlines all expire together does). Only
+ * the client's own resets count: Node reports a stream the server cuts
+ * mid-answer the same way ("aborted"), so the server cuts them with
+ * resetStream, which this skips. A
  * connection that empties it is closed with GOAWAY(ENHANCE_YOUR_CALM), its
  * streams cut; `onExceeded` is told first, to log it.
  */
@@ -26,8 +29,8 @@ export function limitStreamResets(
   // most once (when the client resets a stream the server has not finished
   // answering), so a plain listener does what once() would, without its
   // per-stream wrapper.
-  const onAborted = () => {
-    if (session.destroyed) return;
+  const onAborted = function (this: http2.ServerHttp2Stream) {
+    if (session.destroyed || serverResets.has(this)) return;
     resets++;
     const now = performance.now();
     tokens = Math.min(capacity, tokens + ((now - updatedAt) / 1_000) * options.perSecond) - 1;
@@ -43,6 +46,15 @@ export function limitStreamResets(
   session.on("stream", (stream: http2.ServerHttp2Stream) => {
     stream.on("aborted", onAborted);
   });
+}
+
+/** Streams the server itself reset mid-answer (a fault of ours): not the client's doing. */
+const serverResets = new WeakSet<http2.Http2Stream>();
+
+/** Resets a stream from the server's side, without counting it against the client (see limitStreamResets). */
+export function resetStream(stream: http2.Http2Stream, code: number): void {
+  serverResets.add(stream);
+  stream.close(code);
 }
 
 /** Why a session was destroyed by limitStreamResets; already logged, so the session's "error" can be ignored. */

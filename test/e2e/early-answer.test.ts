@@ -13,7 +13,9 @@ import { startTestServer } from "../support/server.js";
 // A server that answers before the client has sent its whole request (an
 // over-size message, an invalid one in a stream) must still deliver the whole
 // answer, trailers included, and then close the stream (RST_STREAM NO_ERROR,
-// RFC 9113 §8.1) instead of waiting for the rest of a body it will not read.
+// RFC 9113 §8.1) once the client stops sending, instead of waiting for ever
+// for the rest of a body it will not read (see refused-calls-keep-connection
+// for a client that does send the rest).
 
 const lotsOfGreetings = "/greeter.v1.GreeterService/LotsOfGreetings";
 const greeting = (name: string) => envelope(toBinary(LotsOfGreetingsRequestSchema, create(LotsOfGreetingsRequestSchema, { name })));

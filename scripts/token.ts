@@ -4,11 +4,12 @@
  *
  *   export AUTH_JWT_SECRET="$(openssl rand -base64 32)"
  *   npm run --silent token -- --scope "movies:write orders:write"
- *   npm run --silent token -- --scope orders:write --ttl 15m --sub alice
+ *   npm run --silent token -- --scope orders:write --ttl 15m --sub alice --audience shop-api
  *
  * The token alone goes to stdout, so `TOKEN=$(npm run --silent token -- …)`
- * works. It carries AUTH_ISSUER and AUTH_AUDIENCE when they are set, so the
- * server started with the same environment accepts it.
+ * works. It carries AUTH_ISSUER and AUTH_AUDIENCE (or --audience, which
+ * takes precedence) when they are set, so the server started with the same
+ * environment accepts it.
  */
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
@@ -19,14 +20,15 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name]';
-let args: { scope: string; ttl: string; sub: string };
+const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name] [--audience api]';
+let args: { scope: string; ttl: string; sub: string; audience?: string | undefined };
 try {
   args = parseArgs({
     options: {
       scope: { type: "string", default: "" },
       ttl: { type: "string", default: "1h" },
       sub: { type: "string", default: "local-dev" },
+      audience: { type: "string" },
     },
   }).values;
 } catch (error) {
@@ -53,7 +55,13 @@ const token = new SignJWT({ ...(scope !== "" && { scope }) })
   .setSubject(args.sub)
   .setIssuedAt();
 if (auth.issuer !== undefined) token.setIssuer(auth.issuer);
-if (auth.audience.length > 0) token.setAudience([...auth.audience]);
+// The audience the server checks (comma-separated, like AUTH_AUDIENCE).
+const audience =
+  args.audience
+    ?.split(",")
+    .map((one) => one.trim())
+    .filter((one) => one !== "") ?? auth.audience;
+if (audience.length > 0) token.setAudience([...audience]);
 try {
   token.setExpirationTime(args.ttl);
 } catch {

@@ -12,7 +12,7 @@
  * environment accepts it.
  */
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { ConfigError, loadConfig } from "../server/config.js";
 
 function fail(message: string): never {
@@ -67,4 +67,10 @@ try {
 } catch {
   fail(`--ttl must be a time span such as 90s, 15m, 1h or 7d, got "${args.ttl}"`);
 }
-process.stdout.write(`${await token.sign(new TextEncoder().encode(auth.keys.secret))}\n`);
+const signed = await token.sign(new TextEncoder().encode(auth.keys.secret));
+// A token the server would refuse is no use: say so now rather than at the first call.
+const { iat = 0, exp = 0 } = decodeJwt(signed);
+if ((exp - iat) * 1000 > auth.maxTokenTtlMs) {
+  fail(`--ttl ${args.ttl} is longer than the server accepts (AUTH_MAX_TOKEN_TTL_MS=${auth.maxTokenTtlMs})`);
+}
+process.stdout.write(`${signed}\n`);

@@ -25,7 +25,7 @@ COPY --from=build /app/dist/server ./dist/server
 COPY --from=build /app/dist/gen ./dist/gen
 COPY --from=build /app/dist/web ./dist/web
 # Every interface of the container; authentication must then be configured
-# (AUTH_JWT_SECRET or AUTH_JWKS_URL), or AUTH_MODE=off chosen explicitly.
+# (AUTH_JWT_SECRET or AUTH_JWKS_URL, with AUTH_AUDIENCE), or AUTH_MODE=off chosen explicitly.
 ENV HOST=0.0.0.0 PORT=8080 LOG_FORMAT=json SHUTDOWN_GRACE_MS=10000
 USER node
 EXPOSE 8080

@@ -4,14 +4,15 @@
  *
  *   export AUTH_JWT_SECRET="$(openssl rand -base64 32)"
  *   npm run --silent token -- --scope "movies:write orders:write"
- *   npm run --silent token -- --scope orders:write --ttl 15m --sub alice
+ *   npm run --silent token -- --scope orders:write --ttl 15m --sub alice --audience shop-api
  *
  * The token alone goes to stdout, so `TOKEN=$(npm run --silent token -- …)`
- * works. It carries AUTH_ISSUER and AUTH_AUDIENCE when they are set, so the
- * server started with the same environment accepts it.
+ * works. It carries AUTH_ISSUER and AUTH_AUDIENCE (or --audience, which
+ * takes precedence) when they are set, so the server started with the same
+ * environment accepts it.
  */
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { ConfigError, loadConfig } from "../server/config.js";
 
 function fail(message: string): never {
@@ -19,14 +20,15 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name]';
-let args: { scope: string; ttl: string; sub: string };
+const usage = 'usage: npm run --silent token -- --scope "movies:write orders:write" [--ttl 1h] [--sub name] [--audience api]';
+let args: { scope: string; ttl: string; sub: string; audience?: string | undefined };
 try {
   args = parseArgs({
     options: {
       scope: { type: "string", default: "" },
       ttl: { type: "string", default: "1h" },
       sub: { type: "string", default: "local-dev" },
+      audience: { type: "string" },
     },
   }).values;
 } catch (error) {
@@ -53,10 +55,22 @@ const token = new SignJWT({ ...(scope !== "" && { scope }) })
   .setSubject(args.sub)
   .setIssuedAt();
 if (auth.issuer !== undefined) token.setIssuer(auth.issuer);
-if (auth.audience.length > 0) token.setAudience([...auth.audience]);
+// The audience the server checks (comma-separated, like AUTH_AUDIENCE).
+const audience =
+  args.audience
+    ?.split(",")
+    .map((one) => one.trim())
+    .filter((one) => one !== "") ?? auth.audience;
+if (audience.length > 0) token.setAudience([...audience]);
 try {
   token.setExpirationTime(args.ttl);
 } catch {
   fail(`--ttl must be a time span such as 90s, 15m, 1h or 7d, got "${args.ttl}"`);
 }
-process.stdout.write(`${await token.sign(new TextEncoder().encode(auth.keys.secret))}\n`);
+const signed = await token.sign(new TextEncoder().encode(auth.keys.secret));
+// A token the server would refuse is no use: say so now rather than at the first call.
+const { iat = 0, exp = 0 } = decodeJwt(signed);
+if ((exp - iat) * 1000 > auth.maxTokenTtlMs) {
+  fail(`--ttl ${args.ttl} is longer than the server accepts (AUTH_MAX_TOKEN_TTL_MS=${auth.maxTokenTtlMs})`);
+}
+process.stdout.write(`${signed}\n`);

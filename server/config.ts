@@ -6,6 +6,7 @@
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
+import { secretRule, secretWeakness } from "./auth/secret-strength.js";
 import { allowedHosts } from "./transport/allowed-hosts.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 
@@ -222,8 +223,13 @@ export type AuthConfig =
       readonly keys: JwtKeys;
       /** Required `iss` claim, when set. */
       readonly issuer: string | undefined;
-      /** Accepted `aud` values; empty means the audience is not checked. */
+      /**
+       * Accepted `aud` values; empty means the audience is not checked, which
+       * is allowed only with a shared secret on a loopback-only server.
+       */
       readonly audience: readonly string[];
+      /** Longest a token may live (`exp` - `iat`, or `exp` - now without `iat`); longer ones are refused. */
+      readonly maxTokenTtlMs: number;
       /** Reads need a valid token too (any scope); otherwise only changes do. */
       readonly requireForReads: boolean;
     };
@@ -247,6 +253,12 @@ export interface RateLimitConfig {
   readonly writes: number;
   /** Every other call, except health checks. */
   readonly reads: number;
+  /**
+   * Failed authentications (a token or authorization header that is refused)
+   * per client address; once spent, that address's calls carrying a token are
+   * refused before the token is checked. On whenever authentication is.
+   */
+  readonly authFailures: number;
 }
 
 /**
@@ -265,8 +277,6 @@ export interface StreamLimitsConfig {
   readonly maxWatchMs: number;
 }
 
-/** Shortest HS256 secret accepted: as long as the hash (RFC 7518 §3.2). */
-export const minSecretBytes = 32;
 /** Where the server listens unless HOST says otherwise. */
 export const loopbackHosts: readonly string[] = ["127.0.0.1", "::1"];
 
@@ -551,17 +561,30 @@ function authConfig(read: EnvReader, hosts: readonly string[]): AuthConfig {
     }
     return { mode: "off", explicit: mode === "off" };
   }
-  return { mode: "jwt", keys: jwtKeys(read, secret, jwksUrl), issuer, audience, requireForReads };
+  const keys = jwtKeys(read, secret, jwksUrl);
+  // Without an audience, any token the same keys signed for another
+  // application is accepted here: an identity provider signs for all of its
+  // applications, and a secret may be shared with other services.
+  if (audience.length === 0 && jwksUrl !== undefined) {
+    throw new ConfigError(
+      "AUTH_AUDIENCE must be set when tokens come from AUTH_JWKS_URL: your identity provider signs tokens for every application " +
+        "it serves, and without an audience this server would accept them all; set it to this API's identifier (the `aud` its tokens carry)",
+    );
+  }
+  if (audience.length === 0 && !hosts.every(isLoopbackHost)) {
+    throw new ConfigError(
+      `AUTH_AUDIENCE must be set when HOST=${hosts.join(",")} can be reached from other machines and tokens are signed with AUTH_JWT_SECRET: ` +
+        "set it to this API's name and mint tokens with that `aud` (npm run token uses AUTH_AUDIENCE)",
+    );
+  }
+  const maxTokenTtlMs = read.integer("AUTH_MAX_TOKEN_TTL_MS", 24 * 60 * 60_000, 1_000, 366 * 24 * 60 * 60_000);
+  return { mode: "jwt", keys, issuer, audience, maxTokenTtlMs, requireForReads };
 }
 
 function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | undefined): JwtKeys {
   if (secret !== undefined) {
-    const bytes = Buffer.byteLength(secret, "utf8");
-    if (bytes < minSecretBytes) {
-      throw new ConfigError(
-        `AUTH_JWT_SECRET must be at least ${minSecretBytes} bytes long, got ${bytes}; make one with: openssl rand -base64 32`,
-      );
-    }
+    const weakness = secretWeakness(secret);
+    if (weakness !== undefined) throw new ConfigError(`AUTH_JWT_SECRET is too weak (${weakness}): it must be ${secretRule}`);
     return { kind: "secret", secret };
   }
   const url = jwksUrl ?? "";
@@ -581,7 +604,9 @@ function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | 
 /**
  * Budgets protect a server others can reach. One that only this machine can
  * reach and that has no authentication is a developer's own (the quick
- * start, tests, benchmarks): no budgets there unless asked for.
+ * start, tests, benchmarks): no budgets there unless asked for. The budget
+ * of failed authentications is on wherever tokens are checked, loopback
+ * included: guessing tokens must never be free.
  */
 function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
   const local = auth.mode === "off" && !auth.explicit;
@@ -589,6 +614,8 @@ function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
     windowMs: read.integer("RATE_LIMIT_WINDOW_MS", 60_000, 1_000, 24 * 60 * 60_000),
     writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : 600, 0, 1_000_000_000),
     reads: read.integer("RATE_LIMIT_READS", local ? 0 : 6_000, 0, 1_000_000_000),
+    // With authentication off there is nothing to fail.
+    authFailures: auth.mode === "jwt" ? read.integer("RATE_LIMIT_AUTH_FAILURES", 60, 0, 1_000_000_000) : 0,
   };
 }
 

@@ -28,9 +28,12 @@ export async function openDependencies(
   // The writes budget is shared by every replica when they share PostgreSQL:
   // changes query the database anyway. Reads are counted by each replica in
   // memory: a shared counter would add a database write to every read and
-  // make even Calculator and Greeter wait on PostgreSQL.
-  const writes = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
-  const rateLimiters = await createRateLimiters(config.rateLimit, { writes, reads: memoryLimiters }).catch(async (error: unknown) => {
+  // make even Calculator and Greeter wait on PostgreSQL. Failed
+  // authentications are shared too, or a guesser would get a budget per
+  // replica; they are rare enough that counting them costs nothing.
+  const shared = database.sharedPool ? postgresLimiters(database.sharedPool, () => database.health.reachable) : memoryLimiters;
+  const factories = { writes: shared, reads: memoryLimiters, authFailures: shared };
+  const rateLimiters = await createRateLimiters(config.rateLimit, factories).catch(async (error: unknown) => {
     await database.close();
     throw error;
   });

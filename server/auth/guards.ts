@@ -5,6 +5,7 @@ import { countRejections } from "../interceptors/metrics.js";
 import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
+import { AuthFailureBudget } from "../rate-limit/auth-failures.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
 import { accessOf } from "./access.js";
 import { createVerifier } from "./verifier.js";
@@ -19,24 +20,26 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
     if (auth.explicit) logger.warn("authentication is off (AUTH_MODE=off): anyone who can reach the port can change data");
     else logger.info("authentication is off, which is allowed on loopback only: set AUTH_JWT_SECRET or AUTH_JWKS_URL to require tokens");
   } else {
-    const { keys, issuer, audience, requireForReads } = auth;
+    const { keys, issuer, audience, requireForReads, maxTokenTtlMs } = auth;
     logger.info(
-      { keys: keys.kind === "secret" ? "AUTH_JWT_SECRET (HS256)" : keys.url, issuer, audience, requireForReads },
+      { keys: keys.kind === "secret" ? "AUTH_JWT_SECRET (HS256)" : keys.url, issuer, audience, requireForReads, maxTokenTtlMs },
       `bearer tokens required for ${requireForReads ? "every call" : "calls that change data"}`,
     );
-    if (keys.kind === "jwks" && audience.length === 0) {
-      logger.warn("AUTH_AUDIENCE is not set: tokens the identity provider issued for any other application are accepted too");
-    }
   }
   const budget = (limiter: RateLimiters["writes"], what: string) =>
     limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
   logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
+  if (auth.mode === "jwt") logger.info(`rate limit per client address: ${budget(limiters.authFailures, "failed authentications")}`);
   const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
-  const authenticate = authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads });
+  const failures = limiters.authFailures === undefined ? undefined : new AuthFailureBudget(limiters.authFailures, logger);
+  const authenticate = authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads, failures });
   // Without budgets the rate limit would only look each call up to spend nothing.
   const rateLimit = limiters.writes !== undefined || limiters.reads !== undefined ? rateLimitInterceptor(limiters) : undefined;
   if (metrics === undefined) return rateLimit === undefined ? [authenticate] : [authenticate, rateLimit];
-  const countedAuth = countRejections(authenticate, (error) => metrics.authRejected(error));
+  const countedAuth = countRejections(authenticate, (error) => {
+    if (error instanceof ConnectError && error.code === Code.ResourceExhausted) metrics.rateLimited("auth_failures");
+    else metrics.authRejected(error);
+  });
   if (rateLimit === undefined) return [countedAuth];
   return [
     countedAuth,

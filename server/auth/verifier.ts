@@ -2,6 +2,7 @@ import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, type
 import type { AuthConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import { tokenRejected, verificationUnavailable } from "./errors.js";
+import { lifetimeExcess } from "./lifetime.js";
 import type { Principal } from "./principal.js";
 
 /**
@@ -29,10 +30,11 @@ type JwtAuth = Extract<AuthConfig, { mode: "jwt" }>;
  * key of the identity provider's JWKS, fetched, cached and refetched when a
  * token names a key not seen yet, which is how rotation works), `exp` and
  * `nbf` with a small tolerance, `iss` and `aud` when configured. The token
- * must name its subject (`sub`) and expire (`exp`).
+ * must name its subject (`sub`) and expire (`exp`), within AUTH_MAX_TOKEN_TTL_MS.
  */
 export function createVerifier(auth: JwtAuth, logger: Logger): TokenVerifier {
   const { key, algorithms } = signingKeys(auth.keys);
+  const maxTtlSeconds = auth.maxTokenTtlMs / 1000;
   const options: JWTVerifyOptions = {
     algorithms,
     clockTolerance: clockToleranceSeconds,
@@ -54,6 +56,8 @@ export function createVerifier(auth: JwtAuth, logger: Logger): TokenVerifier {
         throw error;
       }
       if (typeof payload.sub !== "string" || payload.sub === "") throw tokenRejected('the bearer token has no "sub" claim');
+      const excess = lifetimeExcess(payload, Math.floor(Date.now() / 1000), maxTtlSeconds, clockToleranceSeconds);
+      if (excess !== undefined) throw tokenRejected(excess);
       const scopes = typeof payload.scope === "string" ? payload.scope.split(" ").filter((scope) => scope !== "") : [];
       return { subject: payload.sub, scopes: new Set(scopes) };
     },

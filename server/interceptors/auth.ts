@@ -5,12 +5,17 @@ import { bearerToken } from "../auth/bearer.js";
 import { scopeMissing, tokenMissing } from "../auth/errors.js";
 import { grantKey, type Principal, principalKey } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/verifier.js";
+import type { AuthFailureBudget } from "../rate-limit/auth-failures.js";
+import { clientAddressKey } from "./client-address.js";
+import { requestInfoKey } from "./request-info.js";
 
 export interface AuthPolicy {
   /** Checks bearer tokens; undefined when authentication is off and every call is allowed. */
   readonly verifier: TokenVerifier | undefined;
   /** Reads need a valid token too (any scope). */
   readonly requireForReads: boolean;
+  /** Charges refused credentials to the client address; undefined: not counted (RATE_LIMIT_AUTH_FAILURES=0). */
+  readonly failures?: AuthFailureBudget | undefined;
 }
 
 /**
@@ -21,8 +26,14 @@ export interface AuthPolicy {
  * comes from the access table (server/auth/access.ts); a method missing from
  * it is refused. The caller and the scope that allowed a change are put in
  * the call's context, for the rate limits and the call log.
+ *
+ * Credentials that are refused are charged to the client address (the one
+ * the other budgets count, TRUST_PROXY aware); an address over that budget
+ * has its calls with credentials refused before any token is checked. Calls
+ * without credentials are not refused by it: they guess nothing, and the
+ * call budgets count them.
  */
-export function authInterceptor({ verifier, requireForReads }: AuthPolicy): Interceptor {
+export function authInterceptor({ verifier, requireForReads, failures }: AuthPolicy): Interceptor {
   if (verifier === undefined) {
     // Authentication off: only the access table is consulted, with no promise of its own per call.
     return (next) => (req) => {
@@ -37,8 +48,7 @@ export function authInterceptor({ verifier, requireForReads }: AuthPolicy): Inte
   return (next) => async (req) => {
     const access = accessOf(req.method);
     if (access === undefined) throw noAccessRule(req.method);
-    const token = bearerToken(req.header);
-    const principal = token === undefined ? undefined : await verifier.verify(token);
+    const principal = req.header.has("authorization") ? await authenticate(req, verifier, failures) : undefined;
     req.contextValues.set(principalKey, principal);
     req.contextValues.set(grantKey, authorize(req.method, access, principal, requireForReads));
     const res = await next(req);
@@ -48,6 +58,29 @@ export function authInterceptor({ verifier, requireForReads }: AuthPolicy): Inte
     if (cacheControl !== null) res.header.set("cache-control", cacheControl.replace(/\bpublic\b/, "private"));
     return res;
   };
+}
+
+type Request = Parameters<ReturnType<Interceptor>>[0];
+
+/** The principal the call's credentials name; throws the refusal otherwise, charging it to the client address. */
+async function authenticate(
+  req: Request,
+  verifier: TokenVerifier,
+  failures: AuthFailureBudget | undefined,
+): Promise<Principal | undefined> {
+  const address = req.contextValues.get(clientAddressKey) ?? req.contextValues.get(requestInfoKey).remoteAddress;
+  const refusal = failures?.refusal(address);
+  if (refusal !== undefined) throw refusal;
+  try {
+    const token = bearerToken(req.header);
+    return token === undefined ? undefined : await verifier.verify(token);
+  } catch (error) {
+    // The token's fault only: keys that cannot be fetched are the server's.
+    if (failures !== undefined && error instanceof ConnectError && error.code === Code.Unauthenticated) {
+      throw (await failures.charge(address)) ?? error;
+    }
+    throw error;
+  }
 }
 
 function noAccessRule(method: DescMethod): ConnectError {

@@ -263,7 +263,7 @@ export class ServerMetrics {
   });
   private readonly rateLimitRejections = new Counter({
     name: "rpc_server_rate_limit_rejections_total",
-    help: "Calls refused with RESOURCE_EXHAUSTED because their caller spent its budget, by budget (reads or writes).",
+    help: "Calls refused with RESOURCE_EXHAUSTED because their caller spent its budget, by budget (reads, writes, or auth_failures: a client address's failed authentications).",
     labelNames: ["budget"],
     registers: [this.registry],
   });
@@ -306,7 +306,7 @@ export class ServerMetrics {
     this.authRejections.inc({ rpc_status_code: statusCodeName(error) });
   }
 
-  rateLimited(budget: "reads" | "writes"): void {
+  rateLimited(budget: "reads" | "writes" | "auth_failures"): void {
     this.rateLimitRejections.inc({ budget });
   }
 

@@ -19,10 +19,12 @@ export interface RateLimiters {
   readonly writes: Limiter | undefined;
   /** Every other call, health checks excepted. */
   readonly reads: Limiter | undefined;
+  /** Failed authentications per client address (see auth-failures.ts). */
+  readonly authFailures: Limiter | undefined;
 }
 
 export interface Budget {
-  readonly name: "writes" | "reads";
+  readonly name: "writes" | "reads" | "authFailures";
   readonly points: number;
   readonly windowMs: number;
 }
@@ -113,12 +115,13 @@ function queryable(pool: PostgresPool) {
 /** The configured budgets, each made by its factory; a budget of 0 has no limiter. */
 export async function createRateLimiters(
   config: RateLimitConfig,
-  factories: { readonly writes: LimiterFactory; readonly reads: LimiterFactory },
+  factories: { readonly [name in Budget["name"]]: LimiterFactory },
 ): Promise<RateLimiters> {
   const make = (name: Budget["name"], points: number) =>
     points === 0 ? Promise.resolve(undefined) : factories[name]({ name, points, windowMs: config.windowMs });
   // One after the other: both may create the same table.
   const writes = await make("writes", config.writes);
   const reads = await make("reads", config.reads);
-  return { writes, reads };
+  const authFailures = await make("authFailures", config.authFailures);
+  return { writes, reads, authFailures };
 }

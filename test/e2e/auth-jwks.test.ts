@@ -29,12 +29,12 @@ async function signingKey(kid: string, alg: SigningKey["alg"]): Promise<SigningK
 const issuer = "https://id.example.test/";
 const audience = "shop-api";
 
-function sign(key: SigningKey, scope = "orders:write", kid = key.kid): Promise<string> {
+function sign(key: SigningKey, scope = "orders:write", kid = key.kid, aud = audience): Promise<string> {
   return new SignJWT({ scope })
     .setProtectedHeader({ alg: key.alg, kid, typ: "JWT" })
     .setSubject(`user-of-${key.kid}`)
     .setIssuer(issuer)
-    .setAudience(audience)
+    .setAudience(aud)
     .setIssuedAt()
     .setExpirationTime("5m")
     .sign(key.privateKey);
@@ -83,6 +83,13 @@ test("tokens signed with RS256 and ES256 keys of the set are accepted; the set i
   assert.equal(fetches, 1);
   const logged = server.callLogs("/order.v1.OrderService/CreateOrder").map((record) => record.principal);
   assert.deepEqual(logged, ["user-of-rsa-2026-01", "user-of-ec-2026-01", "user-of-rsa-2026-01"]);
+});
+
+test("a token the identity provider signed for another application is refused", async () => {
+  const error = await rejection(createAs(await sign(rsaOld, "orders:write", rsaOld.kid, "some-other-app")));
+  assert.equal(error.code, Code.Unauthenticated);
+  assert.equal(error.rawMessage, "the bearer token is meant for another audience (aud)");
+  assert.equal(error.metadata.get("www-authenticate"), 'Bearer error="invalid_token"');
 });
 
 test("a key that is not in the set, or a public key used as an HMAC secret, is refused", async () => {

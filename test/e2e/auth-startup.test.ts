@@ -63,7 +63,43 @@ describe("where the server listens, and whether it may run without authenticatio
     assert.equal(code, 1);
     assert.equal(
       stderr,
-      "configuration error: AUTH_JWT_SECRET must be at least 32 bytes long, got 7; make one with: openssl rand -base64 32\n",
+      "configuration error: AUTH_JWT_SECRET is too weak (it is 7 bytes long): it must be at least 32 bytes, using at least 8 " +
+        "different byte values, and not a short pattern repeated; make one with: openssl rand -base64 32\n",
+    );
+  });
+
+  test("a shared secret of 32 identical characters, or a short pattern repeated: one line naming the rule, exit 1", async () => {
+    for (const [secret, reason] of [
+      ["x".repeat(32), "it uses only 1 different byte value"],
+      ["Secret!42".repeat(4), "it repeats a pattern of 9 bytes"],
+    ] as const) {
+      const { code, stderr } = await spawnServer({ AUTH_JWT_SECRET: secret }, { inheritEnv: false }).exited;
+      assert.equal(code, 1);
+      assert.equal(
+        stderr,
+        `configuration error: AUTH_JWT_SECRET is too weak (${reason}): it must be at least 32 bytes, using at least 8 ` +
+          "different byte values, and not a short pattern repeated; make one with: openssl rand -base64 32\n",
+      );
+    }
+  });
+
+  test("tokens from a key set without AUTH_AUDIENCE: one line, exit 1 (another application's tokens would pass)", async () => {
+    const { code, stderr, output } = await spawnServer(
+      { AUTH_JWKS_URL: "https://id.example.test/.well-known/jwks.json" },
+      { inheritEnv: false },
+    ).exited;
+    assert.equal(code, 1);
+    assert.match(stderr, /^configuration error: AUTH_AUDIENCE must be set when tokens come from AUTH_JWKS_URL: [^\n]+\n$/);
+    assert.equal(output, stderr, "nothing else printed");
+  });
+
+  // On loopback only the audience stays optional (test/unit/config-security.test.ts).
+  test("a shared secret on an address other machines reach without AUTH_AUDIENCE: one line, exit 1", async () => {
+    const { code, stderr } = await spawnServer({ AUTH_JWT_SECRET: testSecret, HOST: "0.0.0.0" }, { inheritEnv: false }).exited;
+    assert.equal(code, 1);
+    assert.match(
+      stderr,
+      /^configuration error: AUTH_AUDIENCE must be set when HOST=0\.0\.0\.0 can be reached from other machines and tokens are signed with AUTH_JWT_SECRET: [^\n]+\n$/,
     );
   });
 
@@ -109,6 +145,20 @@ describe("npm run token", () => {
     assert.ok((await orders.createOrder({ name: "Minted" }, { headers: { authorization: `Bearer ${token}` } })).order?.id);
     // The call's log line may reach the test just after its answer does.
     await server.waitForLog((record) => record.principal === "alice" && record.scope === "orders:write");
+
+    // --audience says whom the token is for, whatever AUTH_AUDIENCE says.
+    const withAudience = async (audience: string, environment: Record<string, string>) => {
+      const minted = await run(["--scope", "orders:write", "--audience", audience], environment);
+      assert.equal(minted.code, 0, minted.stderr);
+      return minted.stdout.trim();
+    };
+    const foreign = await withAudience("other-api", env);
+    assert.deepEqual(decodeJwt(foreign).aud, ["other-api"]);
+    const refused = await rejection(orders.createOrder({ name: "Foreign" }, { headers: { authorization: `Bearer ${foreign}` } }));
+    assert.equal(refused.code, Code.Unauthenticated);
+    assert.equal(refused.rawMessage, "the bearer token is meant for another audience (aud)");
+    const explicit = await withAudience("shop-api", { AUTH_JWT_SECRET: testSecret, AUTH_ISSUER: "https://issuer.test/" });
+    assert.ok((await orders.createOrder({ name: "Explicit" }, { headers: { authorization: `Bearer ${explicit}` } })).order?.id);
     await server.stop();
   });
 
@@ -118,13 +168,14 @@ describe("npm run token", () => {
     assert.match(noSecret.stderr, /^token: set AUTH_JWT_SECRET \(the server's shared secret\) first/);
     const short = await run([], { AUTH_JWT_SECRET: "short" });
     assert.equal(short.code, 1);
-    assert.equal(
-      short.stderr,
-      "token: configuration error: AUTH_JWT_SECRET must be at least 32 bytes long, got 5; make one with: openssl rand -base64 32\n",
-    );
+    assert.match(short.stderr, /^token: configuration error: AUTH_JWT_SECRET is too weak \(it is 5 bytes long\): [^\n]+\n$/);
     const badTtl = await run(["--ttl", "soon"], { AUTH_JWT_SECRET: testSecret });
     assert.equal(badTtl.code, 1);
     assert.equal(badTtl.stderr, 'token: --ttl must be a time span such as 90s, 15m, 1h or 7d, got "soon"\n');
+    const tooLong = await run(["--ttl", "7d"], { AUTH_JWT_SECRET: testSecret });
+    assert.equal(tooLong.code, 1);
+    assert.equal(tooLong.stderr, "token: --ttl 7d is longer than the server accepts (AUTH_MAX_TOKEN_TTL_MS=86400000)\n");
+    assert.equal((await run(["--ttl", "7d"], { AUTH_JWT_SECRET: testSecret, AUTH_MAX_TOKEN_TTL_MS: "604800000" })).code, 0);
     const unknown = await run(["--scopes", "x"], { AUTH_JWT_SECRET: testSecret });
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /^token: Unknown option '--scopes'.*; usage: npm run --silent token -- --scope/);

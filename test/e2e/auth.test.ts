@@ -16,7 +16,9 @@ import { authEnv, badAuthorizations, mintToken } from "../support/tokens.js";
 // against a server that requires tokens (a shared secret, an issuer and an
 // audience), with every kind of bad token and with good ones.
 
-const server = await startTestServer(authEnv);
+// Hundreds of refused tokens from one address, on purpose: the budget of
+// failed authentications (test/e2e/auth-failures.test.ts) must not end them.
+const server = await startTestServer({ ...authEnv, RATE_LIMIT_AUTH_FAILURES: "100000" });
 const protocols = protocolCases(server.baseUrl);
 after(async () => {
   protocols.close();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { ConfigError, isLoopbackHost, loadConfig } from "../../server/config.js";
 
-const secret = "0123456789abcdef0123456789abcdef"; // 32 bytes
+const secret = "pV3q9LmZx0RkT7bW2yNc5HsJ8dFg1aQe"; // 32 bytes
 
 function configError(env: Record<string, string>): string {
   let message = "";
@@ -57,7 +57,7 @@ describe("authentication settings", () => {
       assert.match(message, /set AUTH_JWT_SECRET .* or AUTH_JWKS_URL .*, or AUTH_MODE=off/);
     }
     assert.deepEqual(loadConfig({ HOST: "0.0.0.0", AUTH_MODE: "off" }, false).auth, { mode: "off", explicit: true });
-    assert.equal(loadConfig({ HOST: "0.0.0.0", AUTH_JWT_SECRET: secret }, false).auth.mode, "jwt");
+    assert.equal(loadConfig({ HOST: "0.0.0.0", AUTH_JWT_SECRET: secret, AUTH_AUDIENCE: "api" }, false).auth.mode, "jwt");
   });
 
   test("AUTH_MODE=off can be chosen on loopback too, and is then explicit", () => {
@@ -66,37 +66,84 @@ describe("authentication settings", () => {
 
   test("a shared secret shorter than 32 bytes is refused without showing it", () => {
     const message = configError({ AUTH_JWT_SECRET: "too-short-secret" });
-    assert.equal(message, "AUTH_JWT_SECRET must be at least 32 bytes long, got 16; make one with: openssl rand -base64 32");
+    assert.equal(
+      message,
+      "AUTH_JWT_SECRET is too weak (it is 16 bytes long): it must be at least 32 bytes, using at least 8 different byte values, " +
+        "and not a short pattern repeated; make one with: openssl rand -base64 32",
+    );
     assert.doesNotMatch(message, /too-short-secret/);
-    // Bytes, not characters: 11 three-byte characters are 33 bytes.
-    assert.equal(loadConfig({ AUTH_JWT_SECRET: "€".repeat(11) }, false).auth.mode, "jwt");
-    assert.match(configError({ AUTH_JWT_SECRET: secret.slice(1) }), /got 31;/);
+    // Bytes, not characters: 8 three-byte characters and 8 letters are 32 bytes.
+    assert.equal(loadConfig({ AUTH_JWT_SECRET: `${"€".repeat(8)}abcdefgh` }, false).auth.mode, "jwt");
+    assert.match(configError({ AUTH_JWT_SECRET: secret.slice(1) }), /\(it is 31 bytes long\)/);
+  });
+
+  test("a shared secret of 32 bytes that is easy to guess is refused, saying the rule", () => {
+    assert.match(configError({ AUTH_JWT_SECRET: "a".repeat(32) }), /^AUTH_JWT_SECRET is too weak \(it uses only 1 different byte value\)/);
+    assert.match(configError({ AUTH_JWT_SECRET: "abcd".repeat(10) }), /^AUTH_JWT_SECRET is too weak \(it uses only 4 different/);
+    assert.match(
+      configError({ AUTH_JWT_SECRET: "correct-horse".repeat(3) }),
+      /^AUTH_JWT_SECRET is too weak \(it repeats a pattern of 13 bytes\): .* openssl rand -base64 32$/,
+    );
+  });
+
+  test("an audience is required with a key set, and with a secret on an address other machines reach", () => {
+    assert.equal(
+      configError({ AUTH_JWKS_URL: "https://id.example.com/jwks" }).split(":")[0],
+      "AUTH_AUDIENCE must be set when tokens come from AUTH_JWKS_URL",
+    );
+    assert.match(configError({ AUTH_JWKS_URL: "https://id.example.com/jwks", HOST: "127.0.0.1" }), /^AUTH_AUDIENCE must be set/);
+    assert.match(
+      configError({ AUTH_JWT_SECRET: secret, HOST: "0.0.0.0" }),
+      /^AUTH_AUDIENCE must be set when HOST=0\.0\.0\.0 can be reached from other machines and tokens are signed with AUTH_JWT_SECRET: /,
+    );
+    // A secret on loopback only: the developer's own server, audience optional.
+    assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret, HOST: "127.0.0.1,::1" }, false).auth.mode, "jwt");
+    assert.equal(loadConfig({ AUTH_JWKS_URL: "https://id.example.com/jwks", AUTH_AUDIENCE: "api" }, false).auth.mode, "jwt");
+  });
+
+  test("AUTH_MAX_TOKEN_TTL_MS: 24 h unless set", () => {
+    const ttl = (env: Record<string, string>) => {
+      const { auth } = loadConfig({ AUTH_JWT_SECRET: secret, ...env }, false);
+      return auth.mode === "jwt" ? auth.maxTokenTtlMs : undefined;
+    };
+    assert.equal(ttl({}), 86_400_000);
+    assert.equal(ttl({ AUTH_MAX_TOKEN_TTL_MS: "900000" }), 900_000);
+    assert.match(configError({ AUTH_JWT_SECRET: secret, AUTH_MAX_TOKEN_TTL_MS: "24h" }), /^AUTH_MAX_TOKEN_TTL_MS must be a whole number/);
   });
 
   test("a secret with issuer, audience and reads", () => {
     assert.deepEqual(
       loadConfig({ AUTH_JWT_SECRET: secret, AUTH_ISSUER: "me", AUTH_AUDIENCE: "a, b", AUTH_REQUIRE_FOR_READS: "TRUE" }, false).auth,
-      { mode: "jwt", keys: { kind: "secret", secret }, issuer: "me", audience: ["a", "b"], requireForReads: true },
+      {
+        mode: "jwt",
+        keys: { kind: "secret", secret },
+        issuer: "me",
+        audience: ["a", "b"],
+        maxTokenTtlMs: 86_400_000,
+        requireForReads: true,
+      },
     );
     assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret }, false).auth, {
       mode: "jwt",
       keys: { kind: "secret", secret },
       issuer: undefined,
       audience: [],
+      maxTokenTtlMs: 86_400_000,
       requireForReads: false,
     });
   });
 
   test("a JWKS URL: https anywhere, http only on loopback", () => {
-    assert.deepEqual(loadConfig({ AUTH_JWKS_URL: "https://id.example.com/.well-known/jwks.json" }, false).auth, {
+    assert.deepEqual(loadConfig({ AUTH_JWKS_URL: "https://id.example.com/.well-known/jwks.json", AUTH_AUDIENCE: "api" }, false).auth, {
       mode: "jwt",
       keys: { kind: "jwks", url: "https://id.example.com/.well-known/jwks.json", cacheMaxAgeMs: 600_000, cooldownMs: 30_000 },
       issuer: undefined,
-      audience: [],
+      audience: ["api"],
+      maxTokenTtlMs: 86_400_000,
       requireForReads: false,
     });
     const local = loadConfig(
-      { AUTH_JWKS_URL: "http://127.0.0.1:9000/jwks", AUTH_JWKS_CACHE_MS: "1000", AUTH_JWKS_COOLDOWN_MS: "0" },
+      { AUTH_JWKS_URL: "http://127.0.0.1:9000/jwks", AUTH_JWKS_CACHE_MS: "1000", AUTH_JWKS_COOLDOWN_MS: "0", AUTH_AUDIENCE: "api" },
       false,
     );
     assert.deepEqual(local.auth.mode === "jwt" && local.auth.keys, {
@@ -105,13 +152,16 @@ describe("authentication settings", () => {
       cacheMaxAgeMs: 1000,
       cooldownMs: 0,
     });
-    assert.equal(loadConfig({ AUTH_JWKS_URL: "http://[::1]:9000/jwks" }, false).auth.mode, "jwt");
+    assert.equal(loadConfig({ AUTH_JWKS_URL: "http://[::1]:9000/jwks", AUTH_AUDIENCE: "api" }, false).auth.mode, "jwt");
     assert.match(
       configError({ AUTH_JWKS_URL: "http://id.example.com/jwks" }),
       /^AUTH_JWKS_URL must be an https:\/\/ URL \(http:\/\/ only on loopback\)/,
     );
     assert.match(configError({ AUTH_JWKS_URL: "not a url" }), /^AUTH_JWKS_URL must be/);
-    assert.match(configError({ AUTH_JWKS_URL: "https://id.example.com/", AUTH_JWKS_COOLDOWN_MS: "-1" }), /^AUTH_JWKS_COOLDOWN_MS /);
+    assert.match(
+      configError({ AUTH_JWKS_URL: "https://id.example.com/", AUTH_JWKS_COOLDOWN_MS: "-1", AUTH_AUDIENCE: "api" }),
+      /^AUTH_JWKS_COOLDOWN_MS /,
+    );
   });
 
   test("contradictions and settings without a key source are refused", () => {
@@ -138,6 +188,7 @@ describe("rate limits and reflection", () => {
       windowMs: 2500,
       writes: 0,
       reads: 10,
+      authFailures: 0,
     });
     assert.match(configError({ RATE_LIMIT_WINDOW_MS: "10" }), /^RATE_LIMIT_WINDOW_MS must be a whole number from 1000 /);
     assert.match(configError({ RATE_LIMIT_WRITES: "many" }), /^RATE_LIMIT_WRITES /);
@@ -145,12 +196,25 @@ describe("rate limits and reflection", () => {
   });
 
   test("no budgets by default on a loopback-only server without authentication; 600 changes and 6000 other calls a minute otherwise", () => {
-    assert.deepEqual(loadConfig({}, false).rateLimit, { windowMs: 60_000, writes: 0, reads: 0 });
-    const reachable = { windowMs: 60_000, writes: 600, reads: 6_000 };
-    assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret }, false).rateLimit, reachable);
+    assert.deepEqual(loadConfig({}, false).rateLimit, { windowMs: 60_000, writes: 0, reads: 0, authFailures: 0 });
+    const reachable = { windowMs: 60_000, writes: 600, reads: 6_000, authFailures: 0 };
+    assert.deepEqual(loadConfig({ AUTH_JWT_SECRET: secret }, false).rateLimit, { ...reachable, authFailures: 60 });
     assert.deepEqual(loadConfig({ HOST: "::", AUTH_MODE: "off" }, false).rateLimit, reachable);
     assert.deepEqual(loadConfig({ AUTH_MODE: "off" }, false).rateLimit, reachable, "AUTH_MODE=off says others may call");
-    assert.deepEqual(loadConfig({ RATE_LIMIT_WRITES: "5" }, false).rateLimit, { windowMs: 60_000, writes: 5, reads: 0 });
+    assert.deepEqual(loadConfig({ RATE_LIMIT_WRITES: "5" }, false).rateLimit, { windowMs: 60_000, writes: 5, reads: 0, authFailures: 0 });
+  });
+
+  test("failed authentications: 60 per window per address wherever tokens are checked, loopback too; nothing to fail without", () => {
+    const failures = (env: Record<string, string>) => loadConfig(env, false).rateLimit.authFailures;
+    assert.equal(failures({ AUTH_JWT_SECRET: secret, HOST: "127.0.0.1" }), 60);
+    assert.equal(failures({ AUTH_JWT_SECRET: secret, RATE_LIMIT_WRITES: "0", RATE_LIMIT_READS: "0" }), 60, "even with call budgets off");
+    assert.equal(failures({ AUTH_JWT_SECRET: secret, RATE_LIMIT_AUTH_FAILURES: "5" }), 5);
+    assert.equal(failures({ AUTH_JWT_SECRET: secret, RATE_LIMIT_AUTH_FAILURES: "0" }), 0);
+    assert.equal(failures({ AUTH_MODE: "off", RATE_LIMIT_AUTH_FAILURES: "5" }), 0);
+    assert.match(
+      configError({ AUTH_JWT_SECRET: secret, RATE_LIMIT_AUTH_FAILURES: "x" }),
+      /^RATE_LIMIT_AUTH_FAILURES must be a whole number/,
+    );
   });
 
   test("FAST_PATH is on or off, on by default", () => {

@@ -8,7 +8,14 @@ import { memoryLogger } from "../support/logs.js";
 import { badAuthorizations, mintToken, testAudience, testIssuer, testSecret } from "../support/tokens.js";
 
 const verifier = createVerifier(
-  { mode: "jwt", keys: { kind: "secret", secret: testSecret }, issuer: testIssuer, audience: [testAudience], requireForReads: false },
+  {
+    mode: "jwt",
+    keys: { kind: "secret", secret: testSecret },
+    issuer: testIssuer,
+    audience: [testAudience],
+    maxTokenTtlMs: 24 * 60 * 60_000,
+    requireForReads: false,
+  },
   memoryLogger().logger,
 );
 
@@ -50,6 +57,21 @@ describe("token verification (HS256 shared secret)", () => {
   test("a token must name its subject and expire", async () => {
     assert.match((await refusal(await mintToken({ sub: "" }))).rawMessage, /^the bearer token has no "sub" claim$/);
     assert.match((await refusal(await mintToken({ expiresIn: null }))).rawMessage, /^the bearer token has no "exp" claim$/);
+  });
+
+  test("a token that lives longer than AUTH_MAX_TOKEN_TTL_MS (24 h here) is refused, however well signed", async () => {
+    await verifier.verify(await mintToken({ expiresIn: 24 * 3_600 }));
+    const centuries = await refusal(await mintToken({ expiresIn: 200 * 365.25 * 86_400 }));
+    assert.match(centuries.rawMessage, /^the bearer token lives longer than this server accepts \(200 years, at most 24 h\)/);
+    assert.match((await refusal(await mintToken({ expiresIn: 25 * 3_600 }))).rawMessage, /\(25 h, at most 24 h\)/);
+    // Without iat, the life left counts.
+    const noIat = await new SignJWT({ sub: "alice" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuer(testIssuer)
+      .setAudience(testAudience)
+      .setExpirationTime("30d")
+      .sign(new TextEncoder().encode(testSecret));
+    assert.match((await refusal(noIat)).rawMessage, /lives longer than this server accepts \(30 days, at most 24 h\)/);
   });
 
   test("only HS256: another HMAC size or an RSA signature is refused", async () => {

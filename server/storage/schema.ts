@@ -28,13 +28,15 @@ export interface MovieRow {
 
 export interface OrderRow {
   id: string;
+  /** The token subject that created it; "" (anonymousOwner) without a token. */
+  owner: string;
   name: string;
   completed: boolean;
   date: ColumnType<never, string, string>;
   create_time: Generated<Date>;
   update_time: Generated<Date>;
   version: Generated<number>;
-  /** Set when the client sent an idempotency key; unique. */
+  /** Set when the client sent an idempotency key; unique per owner. */
   idempotency_key: string | null;
   /** What the creating request asked for, to tell a retry from a reused key. */
   request_fingerprint: string | null;

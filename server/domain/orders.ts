@@ -386,8 +386,9 @@ function decodePageToken(pageToken: string, completed: boolean | undefined): Pag
       ? new Date(millis)
       : undefined;
   const id = typeof token?.i === "string" && uuidPattern.test(token.i) ? token.i.toLowerCase() : undefined;
-  if (time === undefined || id === undefined) throw invalid();
-  if ((token.c ?? null) !== (completed ?? null)) {
+  const filter = token?.c ?? null;
+  if (time === undefined || id === undefined || (filter !== null && typeof filter !== "boolean")) throw invalid();
+  if (filter !== (completed ?? null)) {
     throw new ValidationError(
       "page_token",
       "filter_changed",

@@ -200,9 +200,16 @@ describeUnless(skip, "web page with authentication on", () => {
     const readCalls = calls.filter((record) => reads.includes(String(record.procedure)));
     assert.ok(readCalls.length >= pageProtocols.length, "the page read meanwhile");
     for (const read of readCalls) {
+      // The watch opened before signing in is logged when it ends, after.
+      if (read.procedure === "/order.v1.OrderService/WatchOrders") continue;
       if (String(read.procedure).startsWith("/order.v1.")) assert.equal(read.principal, "tester", `${read.procedure} carried the token`);
       else assert.equal(read.principal, undefined, `${read.procedure} went without the token`);
     }
+    const watches = readCalls.filter((read) => read.procedure === "/order.v1.OrderService/WatchOrders");
+    assert.ok(
+      watches.some((watch) => watch.principal === "tester"),
+      "the watch was opened again with the token",
+    );
 
     // A reload keeps the sign-in (same tab); signing out forgets the token.
     await page.reload();
@@ -296,6 +303,7 @@ describeUnless(skip, "web page with authentication on", () => {
     await row.getByRole("checkbox", { name: "Completed: Tick me" }).click();
     await waitForText(page.locator("#order-error"), /^PERMISSION_DENIED/);
     assert.equal(await row.getByRole("checkbox").isChecked(), false, "the refused tick is taken back");
+    await page.locator("#session").getByRole("button", { name: "Sign out" }).click();
     await signInWith(page, fullToken);
     await row.getByRole("button", { name: "Delete Tick me" }).click();
     await row.waitFor({ state: "detached" });
@@ -429,15 +437,22 @@ describeUnless(skip, "web page with AUTH_REQUIRE_FOR_READS=true", () => {
     await settled(page);
     await waitUntil(async () => !(await page.locator("#movie-list-error").isVisible()), "no error left");
     assert.equal(await page.locator("#order-error").isVisible(), false);
-    // The first read went without the token and was refused; the same read then went again with it.
-    const listOrders = server.logs.slice(logsBefore).filter((record) => record.procedure === "/order.v1.OrderService/ListOrders");
+    // The first movie read went without the token and was refused; the same read then went again with it.
+    const listMovies = server.logs.slice(logsBefore).filter((record) => record.procedure === "/movie.v1.MovieService/ListMovies");
     assert.deepEqual(
-      listOrders.slice(0, 2).map(({ code, principal }) => ({ code, principal })),
+      listMovies.slice(0, 2).map(({ code, principal }) => ({ code, principal })),
       [
         { code: "unauthenticated", principal: undefined },
         { code: "ok", principal: "tester" },
       ],
     );
+    await waitForText(callLogRow(page, "MovieService/ListMovies"), /ok\s+.*sent/);
+    // Order reads carry the token from the start: orders are the signed-in person's own.
+    const listOrders = server.logs.slice(logsBefore).filter((record) => record.procedure === "/order.v1.OrderService/ListOrders");
+    assert.deepEqual(listOrders[0] && { code: listOrders[0].code, principal: listOrders[0].principal }, {
+      code: "ok",
+      principal: "tester",
+    });
     await waitForText(callLogRow(page, "OrderService/ListOrders"), /ok\s+.*sent/);
     assert.match((await sessionStatus(page).textContent()) ?? "", /^Signed in as tester/);
     problems.assertNone();

@@ -215,6 +215,7 @@ for (const { engine, server } of await serversOnEachEngine((name) => `order owne
         "a time as text": token({ t: "0", i: id, c: null }),
         "a bad id": token({ t: 0, i: "not-a-uuid", c: null }),
         "an id of the wrong type": token({ t: 0, i: 7, c: null }),
+        "a filter that is not a boolean": token({ t: 0, i: id, c: "yes" }),
         "an array": token([0, id]),
         garbage: "%%%not-base64%%%",
       };

@@ -13,8 +13,16 @@ import { Greeter } from "../../gen/tutorial/helloworld/helloworld_pb.js";
 import { Movie } from "../../gen/tutorial/movie/movie_pb.js";
 import { OrderService as TutorialOrderService } from "../../gen/tutorial/order/order_pb.js";
 
-/** The scopes a token's `scope` claim can grant. */
+/** The scopes a token's `scope` claim can grant that a method may need (the table below). */
 export type Scope = "movies:write" | "orders:write";
+
+/**
+ * The scope that reaches every owner's orders, not only the caller's own:
+ * reading any order, and changing any with `orders:write` as well. No method
+ * needs it: it widens which orders a call works on (the order services check
+ * it), not whether the call is allowed.
+ */
+export const ordersAdminScope = "orders:admin";
 
 /**
  * What a method needs from its caller:

@@ -10,6 +10,8 @@ import { optionalText, preview, requiredText, requiredUuid, uuidPattern } from "
  */
 export interface Order {
   readonly id: string;
+  /** Who created it: a token's subject, or anonymousOwner. */
+  readonly owner: string;
   readonly name: string;
   readonly completed: boolean;
   readonly date: Instant;
@@ -32,12 +34,35 @@ export type WatchEvent = { readonly type: "started" } | OrderChange;
 
 export interface NewOrder {
   readonly id: string;
+  readonly owner: string;
   readonly name: string;
   readonly completed: boolean;
   /** Undefined means the creation time. */
   readonly date: Instant | undefined;
+  /** A key is unique per owner: another owner's use of the same key is unrelated. */
   readonly idempotency: { readonly key: string; readonly fingerprint: string } | undefined;
 }
+
+/**
+ * The owner of orders made without a token: with authentication off, every
+ * order; with it on, those of anonymous callers (none can create any while
+ * changes need a token). No token can be this owner: a token's subject is
+ * never empty.
+ */
+export const anonymousOwner = "";
+
+/** Who is asking, as far as orders are concerned. */
+export interface OrderCaller {
+  /** The owner of the orders it creates, and the only one whose orders it sees and changes unless `admin`. */
+  readonly owner: string;
+  /** Sees and changes every owner's orders. */
+  readonly admin: boolean;
+}
+
+export const anonymousCaller: OrderCaller = { owner: anonymousOwner, admin: false };
+
+/** Whose orders a query may reach: one owner's, or (undefined) everyone's. */
+export type OwnerFilter = string | undefined;
 
 export interface OrderPatch {
   readonly name?: string;
@@ -45,16 +70,19 @@ export interface OrderPatch {
   readonly date?: Instant;
 }
 
-/** Where a page starts: just after this order in (create time, id) order. */
+/** Where a page starts: just after this order in (create time, id) order, or just before it when newest first. */
 export interface PagePosition {
   readonly createTime: Date;
   readonly id: string;
 }
 
 export interface OrderPageQuery {
+  readonly owner: OwnerFilter;
   readonly limit: number;
   readonly after: PagePosition | undefined;
   readonly completed: boolean | undefined;
+  /** Newest first instead of oldest first. */
+  readonly newestFirst?: boolean;
 }
 
 /** The result of a change guarded by an expected version. */
@@ -76,14 +104,15 @@ export interface OrderChangeListener {
  */
 export interface OrderRepository {
   /**
-   * Stores the order, unless its idempotency key was used before: then
-   * nothing is written and the earlier order comes back with the
+   * Stores the order, unless its owner used its idempotency key before:
+   * then nothing is written and the earlier order comes back with the
    * fingerprint of the request that created it.
    */
   create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }>;
-  get(id: string): Promise<Order | undefined>;
-  update(id: string, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite>;
-  delete(id: string, expectedVersion: number | undefined): Promise<GuardedWrite>;
+  /** An order of another owner than `owner` is as absent as one that does not exist. */
+  get(id: string, owner: OwnerFilter): Promise<Order | undefined>;
+  update(id: string, owner: OwnerFilter, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite>;
+  delete(id: string, owner: OwnerFilter, expectedVersion: number | undefined): Promise<GuardedWrite>;
   /** Orders by create time then id, `limit` of them at most. */
   list(query: OrderPageQuery): Promise<Order[]>;
   /** Resolves once `listener` is subscribed; call the function it resolves to to unsubscribe. */
@@ -117,13 +146,17 @@ export class Orders {
   ) {}
 
   /** Creates an order; with an idempotency key, a retry returns the first order and creates nothing. */
-  async create(input: { name: string; completed: boolean; date: Instant | undefined; idempotencyKey: string }): Promise<Order> {
+  async create(
+    caller: OrderCaller,
+    input: { name: string; completed: boolean; date: Instant | undefined; idempotencyKey: string },
+  ): Promise<Order> {
     const name = requiredText("name", input.name, maxNameLength);
     const date = input.date === undefined ? undefined : checkDate("date", input.date);
     const key = optionalText("idempotency_key", input.idempotencyKey, maxIdempotencyKeyLength);
     const fingerprint = JSON.stringify([name, input.completed, fingerprintDate(date)]);
     const result = await this.repository.create({
       id: randomUUID(),
+      owner: caller.owner,
       name,
       completed: input.completed,
       date,
@@ -139,69 +172,86 @@ export class Orders {
     return result.order;
   }
 
-  /** `field` is what the caller's contract calls the id, for error messages. */
-  async get(id: string, field = "id"): Promise<Order> {
+  /**
+   * `field` is what the caller's contract calls the id, for error messages.
+   * Another owner's order is NOT_FOUND with the same message as a missing
+   * one, so a caller cannot tell whether an id exists.
+   */
+  async get(caller: OrderCaller, id: string, field = "id"): Promise<Order> {
     const orderId = requiredUuid(field, id);
-    const order = await this.repository.get(orderId);
+    const order = await this.repository.get(orderId, reach(caller));
     if (order === undefined) throw notFound(orderId);
     return order;
   }
 
   /** Changes the fields given; with an etag, only if the order is still at that version. */
-  async update(id: string, changes: { name?: string; completed?: boolean; date?: Instant }, etag: string, field = "id"): Promise<Order> {
+  async update(
+    caller: OrderCaller,
+    id: string,
+    changes: { name?: string; completed?: boolean; date?: Instant },
+    etag: string,
+    field = "id",
+  ): Promise<Order> {
     const orderId = requiredUuid(field, id);
     const patch: { -readonly [K in keyof OrderPatch]: OrderPatch[K] } = {};
     if (changes.name !== undefined) patch.name = requiredText("name", changes.name, maxNameLength);
     if (changes.completed !== undefined) patch.completed = changes.completed;
     if (changes.date !== undefined) patch.date = checkDate("date", changes.date);
-    return guarded(orderId, etag, await this.repository.update(orderId, patch, parseEtag(etag)));
+    return guarded(orderId, etag, await this.repository.update(orderId, reach(caller), patch, parseEtag(etag)));
   }
 
-  async delete(id: string, etag: string, field = "id"): Promise<Order> {
+  async delete(caller: OrderCaller, id: string, etag: string, field = "id"): Promise<Order> {
     const orderId = requiredUuid(field, id);
-    return guarded(orderId, etag, await this.repository.delete(orderId, parseEtag(etag)));
+    return guarded(orderId, etag, await this.repository.delete(orderId, reach(caller), parseEtag(etag)));
   }
 
   /** One page, oldest first; `pageToken` is the `nextPageToken` of the page before. */
-  async list(query: {
-    pageSize: number;
-    pageToken: string;
-    completed: boolean | undefined;
-  }): Promise<{ orders: Order[]; nextPageToken: string }> {
+  async list(
+    caller: OrderCaller,
+    query: {
+      pageSize: number;
+      pageToken: string;
+      completed: boolean | undefined;
+    },
+  ): Promise<{ orders: Order[]; nextPageToken: string }> {
     if (!Number.isInteger(query.pageSize) || query.pageSize < 0) {
       throw new ValidationError("page_size", "non_negative", `page_size must not be negative, got ${query.pageSize}`);
     }
     const pageSize = query.pageSize === 0 ? defaultPageSize : Math.min(query.pageSize, maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken, query.completed);
     // One more than asked tells whether another page follows, without a count.
-    const rows = await this.repository.list({ limit: pageSize + 1, after, completed: query.completed });
+    const rows = await this.repository.list({ owner: reach(caller), limit: pageSize + 1, after, completed: query.completed });
     const orders = rows.slice(0, pageSize);
     const last = orders.at(-1);
     const nextPageToken = rows.length > pageSize && last !== undefined ? encodePageToken(last, query.completed) : "";
     return { orders, nextPageToken };
   }
 
-  /** Every order, oldest first, read page by page (for contracts that have no paging). */
-  async all(): Promise<Order[]> {
-    const orders: Order[] = [];
-    let after: PagePosition | undefined;
-    for (;;) {
-      const page = await this.repository.list({ limit: maxPageSize, after, completed: undefined });
-      orders.push(...page);
-      const last = page.at(-1);
-      if (page.length < maxPageSize || last === undefined) return orders;
-      after = last;
-    }
+  /**
+   * The newest maxPageSize orders, listed oldest first, for contracts that
+   * have no paging: one answer stays bounded however many orders there are,
+   * and an order just created is always in it.
+   */
+  async newest(caller: OrderCaller): Promise<Order[]> {
+    const orders = await this.repository.list({
+      owner: reach(caller),
+      limit: maxPageSize,
+      after: undefined,
+      completed: undefined,
+      newestFirst: true,
+    });
+    return orders.reverse();
   }
 
   /**
-   * Streams every committed change from now on. The first event, "started",
+   * Streams every committed change to the caller's orders (an admin's: to
+   * everyone's) from now on. The first event, "started",
    * comes once the subscription is live: any change committed after the
    * client sees it is delivered. The stream ends with RESOURCE_EXHAUSTED if
    * the client reads too slowly, and with UNAVAILABLE if the change feed
    * breaks or the server stops, since changes could then be missed.
    */
-  async *watch(signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(caller: OrderCaller, signal: AbortSignal): AsyncGenerator<WatchEvent> {
     const limit = this.options.watchBufferLimit;
     const buffer = new ChangeBuffer<OrderChange>(
       limit,
@@ -211,7 +261,10 @@ export class Orders {
         ),
     );
     const unsubscribe = await this.repository.watch({
-      onChange: (change) => buffer.push(change),
+      // Filtered before the buffer, so other owners' changes never count against this watcher's limit.
+      onChange: (change) => {
+        if (caller.admin || change.order.owner === caller.owner) buffer.push(change);
+      },
       onEnd: (error) => buffer.end(error),
     });
     this.watches.add(buffer);
@@ -240,6 +293,11 @@ export class Orders {
   endWatches(reason: string): void {
     for (const buffer of this.watches) buffer.end(new UnavailableError(`${reason}; reopen the watch`));
   }
+}
+
+/** The repository's owner filter for what `caller` may reach. */
+function reach(caller: OrderCaller): OwnerFilter {
+  return caller.admin ? undefined : caller.owner;
 }
 
 /** The opaque etag of an order's current version. */
@@ -320,11 +378,17 @@ function decodePageToken(pageToken: string, completed: boolean | undefined): Pag
     throw invalid();
   }
   // Anything but what encodePageToken makes (e.g. JSON null, a time out of
-  // range) is refused here rather than reaching the database.
-  const time = typeof token?.t === "number" ? new Date(token.t) : undefined;
+  // range) is refused here rather than reaching the database, which would
+  // fail on a time beyond its own range (before 4713 BC).
+  const millis = token?.t;
+  const time =
+    typeof millis === "number" && Number.isInteger(millis) && millis >= earliestDate.epochMillis && millis <= latestDate.epochMillis
+      ? new Date(millis)
+      : undefined;
   const id = typeof token?.i === "string" && uuidPattern.test(token.i) ? token.i.toLowerCase() : undefined;
-  if (time === undefined || Number.isNaN(time.getTime()) || id === undefined) throw invalid();
-  if ((token.c ?? null) !== (completed ?? null)) {
+  const filter = token?.c ?? null;
+  if (time === undefined || id === undefined || (filter !== null && typeof filter !== "boolean")) throw invalid();
+  if (filter !== (completed ?? null)) {
     throw new ValidationError(
       "page_token",
       "filter_changed",

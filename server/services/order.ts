@@ -5,6 +5,7 @@ import { OrderChangeType, type Order as OrderMessage, OrderSchema, type OrderSer
 import { ValidationError } from "../domain/errors.js";
 import { Instant } from "../domain/instant.js";
 import { type OrderChangeType as ChangeType, etagOf, type Order, type Orders } from "../domain/orders.js";
+import { orderCaller } from "./order-caller.js";
 
 const changeTypes: Record<ChangeType, OrderChangeType> = {
   created: OrderChangeType.CREATED,
@@ -14,28 +15,28 @@ const changeTypes: Record<ChangeType, OrderChangeType> = {
 
 export function orderService(orders: Orders): ServiceImpl<typeof OrderService> {
   return {
-    createOrder: async ({ name, completed, date, idempotencyKey }) => ({
-      order: toMessage(await orders.create({ name, completed, date: toInstant(date), idempotencyKey })),
+    createOrder: async ({ name, completed, date, idempotencyKey }, context) => ({
+      order: toMessage(await orders.create(orderCaller(context), { name, completed, date: toInstant(date), idempotencyKey })),
     }),
 
-    getOrder: async ({ id }) => ({ order: toMessage(await orders.get(id)) }),
+    getOrder: async ({ id }, context) => ({ order: toMessage(await orders.get(orderCaller(context), id)) }),
 
-    updateOrder: async ({ id, name, completed, date, etag }) => ({
-      order: toMessage(await orders.update(id, { name, completed, date: toInstant(date) }, etag)),
+    updateOrder: async ({ id, name, completed, date, etag }, context) => ({
+      order: toMessage(await orders.update(orderCaller(context), id, { name, completed, date: toInstant(date) }, etag)),
     }),
 
-    deleteOrder: async ({ id, etag }) => {
-      await orders.delete(id, etag);
+    deleteOrder: async ({ id, etag }, context) => {
+      await orders.delete(orderCaller(context), id, etag);
       return {};
     },
 
-    listOrders: async ({ pageSize, pageToken, completed }) => {
-      const page = await orders.list({ pageSize, pageToken, completed });
+    listOrders: async ({ pageSize, pageToken, completed }, context) => {
+      const page = await orders.list(orderCaller(context), { pageSize, pageToken, completed });
       return { orders: page.orders.map(toMessage), nextPageToken: page.nextPageToken };
     },
 
-    async *watchOrders(_request, { signal }) {
-      for await (const event of orders.watch(signal)) {
+    async *watchOrders(_request, context) {
+      for await (const event of orders.watch(orderCaller(context), context.signal)) {
         yield event.type === "started" ? { started: true } : { type: changeTypes[event.type], order: toMessage(event.order) };
       }
     },

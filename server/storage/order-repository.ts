@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
 import { UnavailableError } from "../domain/errors.js";
 import { Instant } from "../domain/instant.js";
 import type {
@@ -11,7 +11,9 @@ import type {
   OrderPageQuery,
   OrderPatch,
   OrderRepository,
+  OwnerFilter,
 } from "../domain/orders.js";
+import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
 import type { Engine } from "./engine.js";
 import { guard } from "./guard.js";
@@ -63,6 +65,7 @@ export class SqlOrderRepository implements OrderRepository {
           .insertInto("orders")
           .values({
             id: order.id,
+            owner: order.owner,
             name: order.name,
             completed: order.completed,
             // By default the date is the create time, to the same millisecond.
@@ -70,7 +73,7 @@ export class SqlOrderRepository implements OrderRepository {
             idempotency_key: order.idempotency?.key ?? null,
             request_fingerprint: order.idempotency?.fingerprint ?? null,
           })
-          .onConflict((conflict) => conflict.column("idempotency_key").doNothing())
+          .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
           .returning(columns)
           .executeTakeFirst();
         if (inserted !== undefined) {
@@ -78,11 +81,12 @@ export class SqlOrderRepository implements OrderRepository {
           await this.publish(tx, "created", created);
           return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
         }
-        // The key was used before (possibly by a concurrent request, which
-        // the insert waited for): answer with that order, write nothing.
+        // The owner used the key before (possibly in a concurrent request,
+        // which the insert waited for): answer with that order, write nothing.
         const earlier = await tx
           .selectFrom("orders")
           .select(columns)
+          .where("owner", "=", order.owner)
           .where("idempotency_key", "=", order.idempotency?.key ?? null)
           .executeTakeFirstOrThrow();
         return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
@@ -90,15 +94,15 @@ export class SqlOrderRepository implements OrderRepository {
     );
   }
 
-  get(id: string): Promise<Order | undefined> {
+  get(id: string, owner: OwnerFilter): Promise<Order | undefined> {
     return guard(this.engine, async () => {
-      const row = await this.db.selectFrom("orders").select(this.columns).where("id", "=", id).executeTakeFirst();
+      const row = await ownedBy(this.db.selectFrom("orders").select(this.columns).where("id", "=", id), owner).executeTakeFirst();
       return row === undefined ? undefined : this.toOrder(row);
     });
   }
 
-  update(id: string, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite> {
-    return this.guardedWrite(id, expectedVersion, async (tx, current) => {
+  update(id: string, owner: OwnerFilter, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
       if (Object.keys(patch).length === 0) return current;
       const { date, ...rest } = patch;
       const engineSql = this.engine.sql;
@@ -114,21 +118,25 @@ export class SqlOrderRepository implements OrderRepository {
     });
   }
 
-  delete(id: string, expectedVersion: number | undefined): Promise<GuardedWrite> {
-    return this.guardedWrite(id, expectedVersion, async (tx, current) => {
+  delete(id: string, owner: OwnerFilter, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
       await tx.deleteFrom("orders").where("id", "=", id).execute();
       await this.publish(tx, "deleted", current);
       return current;
     });
   }
 
-  list({ limit, after, completed }: OrderPageQuery): Promise<Order[]> {
+  list({ owner, limit, after, completed, newestFirst = false }: OrderPageQuery): Promise<Order[]> {
     return guard(this.engine, async () => {
-      let query = this.db.selectFrom("orders").select(this.columns).orderBy("create_time").orderBy("id").limit(limit);
+      const direction = newestFirst ? "desc" : "asc";
+      let query = ownedBy(this.db.selectFrom("orders").select(this.columns), owner)
+        .orderBy("create_time", direction)
+        .orderBy("id", direction)
+        .limit(limit);
       if (completed !== undefined) query = query.where("completed", "=", completed);
       if (after !== undefined) {
         const createTime = this.engine.sql.timeValue(after.createTime);
-        query = query.where((eb) => eb(eb.refTuple("create_time", "id"), ">", eb.tuple(createTime, after.id)));
+        query = query.where((eb) => eb(eb.refTuple("create_time", "id"), newestFirst ? "<" : ">", eb.tuple(createTime, after.id)));
       }
       return (await query.execute()).map((row) => this.toOrder(row));
     });
@@ -152,15 +160,13 @@ export class SqlOrderRepository implements OrderRepository {
   /** Locks the row, checks the expected version, then runs `write`, all in one transaction. */
   private guardedWrite(
     id: string,
+    owner: OwnerFilter,
     expectedVersion: number | undefined,
     write: (tx: Transaction<Tables>, current: Order) => Promise<Order>,
   ): Promise<GuardedWrite> {
     return guard(this.engine, () =>
       this.db.transaction().execute(async (tx): Promise<GuardedWrite> => {
-        const row = await tx
-          .selectFrom("orders")
-          .select(this.columns)
-          .where("id", "=", id)
+        const row = await ownedBy(tx.selectFrom("orders").select(this.columns).where("id", "=", id), owner)
           .$if(this.engine.sql.rowLocks, (query) => query.forUpdate())
           .executeTakeFirst();
         if (row === undefined) return { outcome: "not-found" };
@@ -189,6 +195,7 @@ export class SqlOrderRepository implements OrderRepository {
     const { sql: engineSql } = this.engine;
     return {
       id: row.id,
+      owner: row.owner,
       name: row.name,
       completed: engineSql.readBoolean(row.completed),
       date: Instant.fromEpochMicros(BigInt(row.date_micros)),
@@ -202,11 +209,13 @@ export class SqlOrderRepository implements OrderRepository {
     let change: OrderChange;
     try {
       const { type, order } = JSON.parse(payload) as ChangePayload;
-      const { dateMicros, ...rest } = order;
+      const { dateMicros, owner, ...rest } = order;
       change = {
         type,
         order: {
           ...rest,
+          // From a server of an earlier version, whose orders are all the anonymous owner's.
+          owner: owner ?? anonymousOwner,
           // From a server of an earlier version, milliseconds only.
           date: dateMicros === undefined ? Instant.fromDate(new Date(order.date)) : Instant.fromEpochMicros(BigInt(dateMicros)),
           createTime: new Date(order.createTime),
@@ -228,7 +237,8 @@ export class SqlOrderRepository implements OrderRepository {
  */
 interface ChangePayload {
   readonly type: OrderChangeType;
-  readonly order: Omit<Order, "date" | "createTime" | "updateTime"> & {
+  readonly order: Omit<Order, "owner" | "date" | "createTime" | "updateTime"> & {
+    owner?: string;
     date: number;
     dateMicros?: string;
     createTime: number;
@@ -242,6 +252,7 @@ type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string
 function orderColumns(engine: Engine) {
   return [
     "id",
+    "owner",
     "name",
     "completed",
     "create_time",
@@ -251,4 +262,9 @@ function orderColumns(engine: Engine) {
     "request_fingerprint",
     engine.sql.dateMicros.as("date_micros"),
   ] as const;
+}
+
+/** `query` narrowed to one owner's orders, unless `owner` is undefined (every owner's). */
+function ownedBy<O>(query: SelectQueryBuilder<Tables, "orders", O>, owner: OwnerFilter): SelectQueryBuilder<Tables, "orders", O> {
+  return owner === undefined ? query : query.where("owner", "=", owner);
 }

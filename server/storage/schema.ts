@@ -31,6 +31,8 @@ export interface MovieRow {
 
 export interface OrderRow {
   id: string;
+  /** The token subject that created it; "" (anonymousOwner) without a token. */
+  owner: string;
   name: string;
   /** A boolean; 0 or 1 in SQLite. */
   completed: ColumnType<boolean | number, boolean, boolean>;
@@ -38,7 +40,7 @@ export interface OrderRow {
   create_time: ColumnType<unknown, never, never>;
   update_time: ColumnType<unknown, never, unknown>;
   version: Generated<number>;
-  /** Set when the client sent an idempotency key; unique. */
+  /** Set when the client sent an idempotency key; unique per owner. */
   idempotency_key: string | null;
   /** What the creating request asked for, to tell a retry from a reused key. */
   request_fingerprint: string | null;

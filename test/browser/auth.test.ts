@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Browser, Page } from "playwright-core";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
@@ -76,14 +78,18 @@ const callLogRow = (page: Page, procedure: string) => page.locator("#call-log tr
 
 describe("the page's rule for which calls carry the token matches the server's access table", () => {
   // The page sends the token on methods its contract does not mark NO_SIDE_EFFECTS
-  // (web/src/api.ts, changesData); the server requires one on "write" methods.
+  // (web/src/api.ts, changesData), where the server requires one ("write"
+  // methods), and on reads of orders (answersPerCaller), which the server
+  // answers with the token subject's own orders; on no other read.
   for (const service of [MovieService, OrderService, CalculatorService, GreeterService]) {
     test(service.typeName, () => {
       // Client and bidi streams cannot be called from a browser.
       const callable = service.methods.filter((method) => method.methodKind === "unary" || method.methodKind === "server_streaming");
       for (const method of callable) {
-        const pageSendsToken = method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
-        assert.equal(pageSendsToken, accessOf(method)?.kind === "write", `${method.name}`);
+        const changes = method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
+        assert.equal(changes, accessOf(method)?.kind === "write", `${method.name}`);
+        const pageSendsToken = changes || service === OrderService;
+        assert.equal(pageSendsToken, accessOf(method)?.kind === "write" || service === OrderService, `${method.name}`);
       }
     });
   }
@@ -139,7 +145,7 @@ describeUnless(skip, "web page with authentication on", () => {
     await dialog.waitFor();
     await waitForText(dialog.locator("#sign-in-reason"), "Sign in to make changes: this server needs a token for them.");
     assert.equal(await page.evaluate<string>("document.activeElement?.id"), "sign-in-token");
-    assert.match((await dialog.textContent()) ?? "", /sent only with calls that change data/);
+    assert.match((await dialog.textContent()) ?? "", /sent only with calls that change data and with reads of your orders/);
     await screenshot(page, "auth-sign-in-dialog");
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
@@ -148,7 +154,7 @@ describeUnless(skip, "web page with authentication on", () => {
     await page.close();
   });
 
-  test("signed in with a pasted token: changes work over every protocol, and only they carry the token", async () => {
+  test("signed in with a pasted token: changes work over every protocol, and only they and order reads carry the token", async () => {
     const { page, problems } = await open();
     await settled(page);
     const logsBefore = server.logs.length;
@@ -183,7 +189,7 @@ describeUnless(skip, "web page with authentication on", () => {
     await waitForText(callLogRow(page, "MovieService/CreateMovie"), /ok\s+.*sent$/);
     await waitForText(callLogRow(page, "MovieService/ListMovies"), /none$/);
 
-    // The server saw the token on every change and on nothing else.
+    // The server saw the token on every change and every order read, and on nothing else.
     const calls = server.logs.slice(logsBefore).filter((record) => typeof record.procedure === "string");
     const changes = calls.filter((record) => /\/(Create|Update|Delete)\w+$/.test(String(record.procedure)));
     assert.equal(changes.length, 4 * pageProtocols.length);
@@ -193,7 +199,17 @@ describeUnless(skip, "web page with authentication on", () => {
     }
     const readCalls = calls.filter((record) => reads.includes(String(record.procedure)));
     assert.ok(readCalls.length >= pageProtocols.length, "the page read meanwhile");
-    for (const read of readCalls) assert.equal(read.principal, undefined, `${read.procedure} went without the token`);
+    for (const read of readCalls) {
+      // The watch opened before signing in is logged when it ends, after.
+      if (read.procedure === "/order.v1.OrderService/WatchOrders") continue;
+      if (String(read.procedure).startsWith("/order.v1.")) assert.equal(read.principal, "tester", `${read.procedure} carried the token`);
+      else assert.equal(read.principal, undefined, `${read.procedure} went without the token`);
+    }
+    const watches = readCalls.filter((read) => read.procedure === "/order.v1.OrderService/WatchOrders");
+    assert.ok(
+      watches.some((watch) => watch.principal === "tester"),
+      "the watch was opened again with the token",
+    );
 
     // A reload keeps the sign-in (same tab); signing out forgets the token.
     await page.reload();
@@ -249,6 +265,31 @@ describeUnless(skip, "web page with authentication on", () => {
     await page.close();
   });
 
+  test("the Orders panel shows the signed-in person's own orders, and changes with the sign-in", async () => {
+    const orders = createClient(OrderService, createConnectTransport({ baseUrl: server.baseUrl, httpVersion: "1.1" }));
+    const stranger = await mintToken({ sub: "stranger", scope: "orders:write" });
+    const theirs = (await orders.createOrder({ name: "A stranger's order" }, { headers: { authorization: `Bearer ${stranger}` } })).order;
+    const { page, problems } = await open();
+    await signInWith(page, fullToken);
+    await settled(page);
+    await addOrder(page, "Mine only");
+    const mine = page.locator("#order-rows tr", { hasText: "Mine only" });
+    await mine.waitFor();
+    // A change by someone else reaches neither the table nor the watch's activity line.
+    await orders.updateOrder({ id: theirs?.id ?? "", completed: true }, { headers: { authorization: `Bearer ${stranger}` } });
+    await page.waitForTimeout(300);
+    assert.equal(await page.locator("#order-rows tr", { hasText: "A stranger's order" }).count(), 0);
+    // Signed out, the page shows what anonymous callers own: nothing of the signed-in person's.
+    await page.locator("#session").getByRole("button", { name: "Sign out" }).click();
+    await mine.waitFor({ state: "detached" });
+    // Signing in as the stranger shows the stranger's order.
+    await signInWith(page, stranger);
+    await page.locator("#order-rows tr", { hasText: "A stranger's order" }).waitFor();
+    assert.equal(await mine.count(), 0);
+    problems.assertNone();
+    await page.close();
+  });
+
   test("a refused change leaves the table as the server has it", async () => {
     const { page } = await open();
     await signInWith(page, fullToken);
@@ -256,10 +297,13 @@ describeUnless(skip, "web page with authentication on", () => {
     await addOrder(page, "Tick me");
     const row = page.locator("#order-rows tr", { hasText: "Tick me" });
     await row.waitFor();
+    // The same person with a token that may not change orders: the order is still theirs to see.
     await page.locator("#session").getByRole("button", { name: "Sign out" }).click();
+    await signInWith(page, await mintToken({ scope: "movies:write" }));
     await row.getByRole("checkbox", { name: "Completed: Tick me" }).click();
-    await waitForText(page.locator("#order-error"), /^UNAUTHENTICATED/);
+    await waitForText(page.locator("#order-error"), /^PERMISSION_DENIED/);
     assert.equal(await row.getByRole("checkbox").isChecked(), false, "the refused tick is taken back");
+    await page.locator("#session").getByRole("button", { name: "Sign out" }).click();
     await signInWith(page, fullToken);
     await row.getByRole("button", { name: "Delete Tick me" }).click();
     await row.waitFor({ state: "detached" });
@@ -393,15 +437,22 @@ describeUnless(skip, "web page with AUTH_REQUIRE_FOR_READS=true", () => {
     await settled(page);
     await waitUntil(async () => !(await page.locator("#movie-list-error").isVisible()), "no error left");
     assert.equal(await page.locator("#order-error").isVisible(), false);
-    // The first read went without the token and was refused; the same read then went again with it.
-    const listOrders = server.logs.slice(logsBefore).filter((record) => record.procedure === "/order.v1.OrderService/ListOrders");
+    // The first movie read went without the token and was refused; the same read then went again with it.
+    const listMovies = server.logs.slice(logsBefore).filter((record) => record.procedure === "/movie.v1.MovieService/ListMovies");
     assert.deepEqual(
-      listOrders.slice(0, 2).map(({ code, principal }) => ({ code, principal })),
+      listMovies.slice(0, 2).map(({ code, principal }) => ({ code, principal })),
       [
         { code: "unauthenticated", principal: undefined },
         { code: "ok", principal: "tester" },
       ],
     );
+    await waitForText(callLogRow(page, "MovieService/ListMovies"), /ok\s+.*sent/);
+    // Order reads carry the token from the start: orders are the signed-in person's own.
+    const listOrders = server.logs.slice(logsBefore).filter((record) => record.procedure === "/order.v1.OrderService/ListOrders");
+    assert.deepEqual(listOrders[0] && { code: listOrders[0].code, principal: listOrders[0].principal }, {
+      code: "ok",
+      principal: "tester",
+    });
     await waitForText(callLogRow(page, "OrderService/ListOrders"), /ok\s+.*sent/);
     assert.match((await sessionStatus(page).textContent()) ?? "", /^Signed in as tester/);
     problems.assertNone();

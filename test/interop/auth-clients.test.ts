@@ -120,13 +120,15 @@ describe("Python grpcio with call metadata", async () => {
     failed("CreateOrder(no token)", "UNAUTHENTICATED", /send a bearer token with the scope "orders:write"/);
     failed("CreateOrder(no scope)", "PERMISSION_DENIED", /needs the scope "orders:write"; the token has no scopes/);
     assert.match(String(answered("CreateOrder(metadata)")), /^[0-9a-f-]{36}$/);
-    assert.equal(answered("ReadOrder(no token)"), "Python order with a token", "reads need no token");
+    // Reads need no token, but the order is its creator's: to anyone else it does not exist.
+    failed("ReadOrder(no token)", "NOT_FOUND", /^no order has id [0-9a-f-]{36}$/);
+    assert.equal(answered("ReadOrder(metadata)"), "Python order with a token");
     failed("DeleteOrder(no token)", "UNAUTHENTICATED", /DeleteOrder changes data/);
     assert.equal(answered("DeleteOrder(metadata)"), true);
     failed("ReadOrder(deleted)", "NOT_FOUND", /./);
     assert.match(String(answered("CreateOrder(call credentials)")), /^[0-9a-f-]{36}$/);
     assert.equal(answered("DeleteOrder(call credentials)"), true);
-    assert.equal(outcomes.size, 9, "every call the script makes is checked here");
+    assert.equal(outcomes.size, 10, "every call the script makes is checked here");
     const deleted = (record: LogRecord) => record.procedure === "/order.OrderService/DeleteOrder" && record.code === "ok";
     // Both calls' log lines may reach the test just after the script ends.
     await server.waitForLog(() => server.logs.filter(deleted).length >= 2);

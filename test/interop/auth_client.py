@@ -50,6 +50,7 @@ def main():
             report("CreateOrder(metadata)", ok=True, response=created.order.uuid)
             uuid = created.order.uuid
             attempt("ReadOrder(no token)", lambda: stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid)).order.name)
+            attempt("ReadOrder(metadata)", lambda: stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid), metadata=metadata).order.name)
             attempt("DeleteOrder(no token)", lambda: stub.DeleteOrder(order_pb2.DeleteOrderRequest(uuid=uuid)).success)
             attempt("DeleteOrder(metadata)", lambda: stub.DeleteOrder(order_pb2.DeleteOrderRequest(uuid=uuid), metadata=metadata).success)
             attempt("ReadOrder(deleted)", lambda: stub.ReadOrder(order_pb2.ReadOrderRequest(uuid=uuid)).order.name)

@@ -2,6 +2,7 @@ import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { callLogInterceptor, recordingFetch } from "./call-log.js";
 import { currentToken, noteReadsNeedToken, readsNeedToken } from "./session.js";
 
@@ -46,10 +47,19 @@ export function changesData(method: DescMethod): boolean {
   return method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
 }
 
+/**
+ * Whether the server answers a read according to who asks: orders belong to
+ * the token's subject that created them, so reading them without the token
+ * would show the orders of nobody signed in instead of one's own.
+ */
+export function answersPerCaller(method: DescMethod): boolean {
+  return method.parent.typeName === OrderService.typeName;
+}
+
 /** Puts the token on the request if this call should carry it; says whether it did. */
 function attachToken(req: { method: DescMethod; header: Headers }): boolean {
   const token = currentToken();
-  if (token === undefined || !(changesData(req.method) || readsNeedToken())) return false;
+  if (token === undefined || !(changesData(req.method) || answersPerCaller(req.method) || readsNeedToken())) return false;
   req.header.set("authorization", `Bearer ${token.value}`);
   return true;
 }
@@ -60,16 +70,17 @@ function attachToken(req: { method: DescMethod; header: Headers }): boolean {
  * remembers that for this tab. Returns true when `error` taught it so.
  */
 function learnFromRefusal(method: DescMethod, error: unknown): boolean {
-  if (changesData(method) || ConnectError.from(error).code !== Code.Unauthenticated) return false;
+  if (changesData(method) || answersPerCaller(method) || ConnectError.from(error).code !== Code.Unauthenticated) return false;
   noteReadsNeedToken();
   return true;
 }
 
 /**
  * Sends the signed-in person's token as `authorization: Bearer <token>` on
- * calls that change data, and on reads too once the server has asked for it
- * (see learnFromRefusal). Other reads go without it, so a token is exposed
- * only where it is needed and anonymous reads stay cacheable. A unary read
+ * calls that change data, on reads of orders (answersPerCaller), and on
+ * every read once the server has asked for it (see learnFromRefusal). Other
+ * reads go without it, so a token is exposed only where it is needed and
+ * anonymous reads stay cacheable. A unary read
  * refused for want of a token goes once more with it; panels that stream
  * reads open them again when told (onReadCredentialsChange).
  */

@@ -39,7 +39,7 @@ export function setUpSignIn(problemFromAddress: string | undefined): void {
     signOutButton.hidden = token === undefined;
     sentWith.textContent = readsNeedToken()
       ? "with every call, because this server asks for a token on reads too"
-      : "only with calls that change data";
+      : "only with calls that change data and with reads of your orders";
     if (token !== undefined) return status.replaceChildren(...describeSignIn(token));
     const why = signedOutBecause() ?? (readsNeedToken() ? "This server needs a token for every call." : undefined);
     status.replaceChildren(h("strong", {}, "Not signed in"), why === undefined ? "" : h("span", { class: "facts" }, why));

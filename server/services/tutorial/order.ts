@@ -10,6 +10,7 @@ import { ValidationError } from "../../domain/errors.js";
 import { type Instant, parseInstant } from "../../domain/instant.js";
 import type { Order, Orders } from "../../domain/orders.js";
 import { preview } from "../../domain/text.js";
+import { orderCaller } from "../order-caller.js";
 
 const ok = OrderNotificationTypeEnum.OK;
 const maxDateLength = 64;
@@ -18,28 +19,40 @@ const maxDateLength = 64;
  * The order tutorial's contract, answered by the same orders. Its dates are
  * strings: RFC 3339 and the forms Python writes (see parseInstant), given
  * back as RFC 3339 in UTC with the same instant, to the microsecond. Its
- * updates replace the name and date unless left empty.
+ * updates replace the name and date unless left empty. It has no paging, so
+ * ListOrders answers the caller's newest 500 orders (see Orders.newest).
  */
 export function tutorialOrderService(orders: Orders): ServiceImpl<typeof OrderService> {
   return {
-    createOrder: async ({ name, completed, date }) => ({
+    createOrder: async ({ name, completed, date }, context) => ({
       notificationType: ok,
-      order: toMessage(await orders.create({ name, completed, date: parseDate(date), idempotencyKey: "" })),
+      order: toMessage(await orders.create(orderCaller(context), { name, completed, date: parseDate(date), idempotencyKey: "" })),
     }),
 
-    readOrder: async ({ uuid }) => ({ notificationType: ok, order: toMessage(await orders.get(uuid, "uuid")) }),
-
-    updateOrder: async ({ uuid, name, completed, date }) => ({
+    readOrder: async ({ uuid }, context) => ({
       notificationType: ok,
-      order: toMessage(await orders.update(uuid, { name: name === "" ? undefined : name, completed, date: parseDate(date) }, "", "uuid")),
+      order: toMessage(await orders.get(orderCaller(context), uuid, "uuid")),
     }),
 
-    deleteOrder: async ({ uuid }) => {
-      await orders.delete(uuid, "", "uuid");
+    updateOrder: async ({ uuid, name, completed, date }, context) => ({
+      notificationType: ok,
+      order: toMessage(
+        await orders.update(
+          orderCaller(context),
+          uuid,
+          { name: name === "" ? undefined : name, completed, date: parseDate(date) },
+          "",
+          "uuid",
+        ),
+      ),
+    }),
+
+    deleteOrder: async ({ uuid }, context) => {
+      await orders.delete(orderCaller(context), uuid, "", "uuid");
       return { notificationType: ok, success: true };
     },
 
-    listOrders: async () => ({ notificationType: ok, orders: (await orders.all()).map(toMessage) }),
+    listOrders: async (_request, context) => ({ notificationType: ok, orders: (await orders.newest(orderCaller(context))).map(toMessage) }),
   };
 }
 

@@ -84,4 +84,26 @@ export const postgresMigrations: Record<string, Migration> = {
         for each statement execute function movie_catalogue_changed()`.execute(db);
     },
   },
+  // Orders belong to the token subject that created them; rows from before
+  // belong to the anonymous owner, "" (see anonymousOwner in
+  // domain/orders.ts), as do all orders made without a token. Idempotency
+  // keys become unique per owner, so one owner's key neither clashes with
+  // nor reveals another's order. Each owner's listing gets its own indexes.
+  "0006_order_owner": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .alterTable("orders")
+        .addColumn("owner", "text", (column) => column.notNull().defaultTo(""))
+        .execute();
+      // The name PostgreSQL gave the column's unique constraint in 0003_orders.
+      await db.schema.alterTable("orders").dropConstraint("orders_idempotency_key_key").execute();
+      await db.schema.createIndex("orders_owner_idempotency_key").on("orders").columns(["owner", "idempotency_key"]).unique().execute();
+      await db.schema.createIndex("orders_listing_by_owner").on("orders").columns(["owner", "create_time", "id"]).execute();
+      await db.schema
+        .createIndex("orders_listing_by_owner_completed")
+        .on("orders")
+        .columns(["owner", "completed", "create_time", "id"])
+        .execute();
+    },
+  },
 };

@@ -83,4 +83,40 @@ export const sqliteMigrations: Record<string, Migration> = {
       }
     },
   },
+  // Orders belong to their creator (see the PostgreSQL twin). SQLite cannot
+  // drop the column-level unique constraint of 0003 in place, so the table is
+  // rebuilt as its documented ALTER TABLE procedure says (create, copy, drop,
+  // rename), inside this migration's transaction.
+  "0006_order_owner": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("orders_with_owner")
+        .addColumn("id", "text", (column) => column.primaryKey().notNull())
+        .addColumn("owner", "text", (column) => column.notNull().defaultTo(""))
+        .addColumn("name", "text", (column) => column.notNull())
+        .addColumn("completed", "integer", (column) => column.notNull().check(sql`completed in (0, 1)`))
+        .addColumn("date", "integer", (column) => column.notNull())
+        .addColumn("create_time", "integer", (column) => column.notNull().defaultTo(nowMicros))
+        .addColumn("update_time", "integer", (column) => column.notNull().defaultTo(nowMicros))
+        .addColumn("version", "integer", (column) => column.notNull().defaultTo(1))
+        .addColumn("idempotency_key", "text")
+        .addColumn("request_fingerprint", "text")
+        .execute();
+      await sql`insert into orders_with_owner
+          (id, name, completed, date, create_time, update_time, version, idempotency_key, request_fingerprint)
+        select id, name, completed, date, create_time, update_time, version, idempotency_key, request_fingerprint
+        from orders`.execute(db);
+      await db.schema.dropTable("orders").execute();
+      await db.schema.alterTable("orders_with_owner").renameTo("orders").execute();
+      await db.schema.createIndex("orders_listing").on("orders").columns(["create_time", "id"]).execute();
+      await db.schema.createIndex("orders_listing_by_completed").on("orders").columns(["completed", "create_time", "id"]).execute();
+      await db.schema.createIndex("orders_owner_idempotency_key").on("orders").columns(["owner", "idempotency_key"]).unique().execute();
+      await db.schema.createIndex("orders_listing_by_owner").on("orders").columns(["owner", "create_time", "id"]).execute();
+      await db.schema
+        .createIndex("orders_listing_by_owner_completed")
+        .on("orders")
+        .columns(["owner", "completed", "create_time", "id"])
+        .execute();
+    },
+  },
 };

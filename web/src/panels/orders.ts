@@ -8,7 +8,7 @@ import { inBackground } from "../call-log.js";
 import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
 import { clearError, codeName, failureInWords, showError, showProblem } from "../errors.js";
 import { keepStreaming, type LinkState } from "../live-stream.js";
-import { onReadCredentialsChange } from "../session.js";
+import { onSessionChange } from "../session.js";
 
 /** One table row, kept across refreshes so a rename in progress survives live updates. */
 interface Row {
@@ -340,7 +340,8 @@ export function setUpOrders(): void {
     void refresh();
   };
   onProtocolChange(reopen);
-  onReadCredentialsChange(reopen);
+  // Orders are the signed-in person's own: another token, or none, shows other orders.
+  onSessionChange(reopen);
 
   void refresh();
   watch.restart();

@@ -3,7 +3,7 @@ export const minSecretBytes = 32;
 /** Fewest different byte values a secret must use: random bytes use far more, typed patterns far fewer. */
 export const minDistinctSecretBytes = 8;
 
-/** The rule a shared secret must follow, as the refusal and the README say it. */
+/** The rule a shared secret must follow, as the refusal and docs/security.md say it. */
 export const secretRule =
   `at least ${minSecretBytes} bytes, using at least ${minDistinctSecretBytes} different byte values, ` +
   "and not a short pattern repeated; make one with: openssl rand -base64 32";

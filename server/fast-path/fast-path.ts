@@ -85,7 +85,7 @@ export type StreamResult =
  * Unary calls, and gRPC server streams, without connect-node's generic pipeline: the protocol framing,
  * deadline and cancellation here, and everything users see (interceptors,
  * implementations, serialization, error mapping) the same objects
- * connect-node uses. See README "Fast path".
+ * connect-node uses. See docs/performance.md.
  */
 export class FastPath {
   readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, serverStream: 0, handedBack: 0 };

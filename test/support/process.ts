@@ -144,7 +144,7 @@ export async function startServerProcess(env: Record<string, string> = {}, optio
  * (the embedded database): "ExperimentalWarning: SQLite is an experimental
  * feature", and a line on how to trace it. Node 24 does not. It is the one
  * line the server writes outside its log, and harmless, so tests that
- * require a quiet stderr do not count it (README: Database).
+ * require a quiet stderr do not count it (docs/database.md).
  */
 function withoutSqliteWarning(text: string): string {
   return text.replace(/^\(node:\d+\) ExperimentalWarning: SQLite is an experimental feature.*\n(\(Use `node --trace-warnings .*\n)?/m, "");

@@ -31,18 +31,10 @@ import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { notFound } from "./transport/grpc-answers.js";
+import type { App } from "./transport/listener.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
-
-/** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
-export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
-
-/**
- * The app's request handler, its fast path for the listener's HTTP/2 streams
- * (undefined when FAST_PATH=off), and the streaming calls it has open.
- */
-export type App = RequestHandler & { readonly fastPath: FastPath | undefined; readonly streams: StreamBudget };
 
 export interface AppOptions {
   readonly config: Pick<

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import type { ServerMetrics } from "./metrics.js";
 
 export const metricsPath = "/metrics";

@@ -1,10 +1,10 @@
 import { Code } from "@connectrpc/connect";
-import type { RequestHandler } from "../app.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
 import { disarmOverlongDeadline } from "./deadline.js";
 import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { headerListSize, rawHeaderListSize } from "./header-size.js";
+import type { RequestHandler } from "./http-handler.js";
 import { checkRequestTarget, plainAuthority } from "./request-target.js";
 
 type Request = Parameters<RequestHandler>[0];

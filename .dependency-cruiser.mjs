@@ -24,9 +24,9 @@
  *   server/storage/      Kysely over PGlite or PostgreSQL, behind the
  *                        repositories the domain defines
  *
- * Shared leaves anyone may import: server/config.ts (settings),
- * server/logger.ts, gen/ (generated protobuf code), and type-only leaves such
- * as server/transport/http-handler.ts. A type used across folders lives with
+ * Shared leaves anyone may import: the files at server/'s top such as
+ * config.ts (settings), logger.ts and trusted-proxies.ts, gen/ (generated
+ * protobuf code), and type-only leaves such as server/transport/http-handler.ts. A type used across folders lives with
  * the folder that owns the concept, or in a leaf of its own: never in a module
  * that imports its users, since that is how import circles start.
  *
@@ -67,6 +67,20 @@ export default {
       comment: "Only main.ts starts server.ts, and only server.ts builds app.ts: nothing below them imports them.",
       from: { path: "^server/", pathNot: "^server/(main|server)[.]ts$" },
       to: { path: "^server/(main|server|app)[.]ts$" },
+    },
+    {
+      name: "config-is-a-leaf",
+      severity: "error",
+      comment: "Every floor reads its settings from config.ts, so config.ts imports no floor (shared leaves at server/ only).",
+      from: { path: "^server/config[.]ts$" },
+      to: { path: "^server/[^/]+/" },
+    },
+    {
+      name: "auth-below-the-pipeline",
+      severity: "error",
+      comment: "Tokens, scopes and budgets are what the pipeline's guards use; the guards themselves live in interceptors/.",
+      from: { path: "^server/(auth|rate-limit)/" },
+      to: { path: "^server/(transport|fast-path|web|health|interceptors|services|storage)/" },
     },
     {
       name: "domain-imports-nothing-of-the-server",

@@ -6,7 +6,7 @@
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
-import { trustedProxies } from "./transport/trusted-proxies.js";
+import { trustedProxies } from "./trusted-proxies.js";
 
 export interface Config {
   /** TCP port; 0 picks a free one (tests). */

@@ -26,7 +26,7 @@ import { streamBudgetInterceptor } from "./interceptors/stream-budget.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
-import type { Observability } from "./observability/observability.js";
+import type { Observability } from "./observability.js";
 import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";

@@ -4,7 +4,6 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health } from "../gen/health/v1/health_pb.js";
 import { assertClassified } from "./auth/access.js";
-import { guardInterceptors } from "./auth/guards.js";
 import { metricsReader } from "./auth/metrics-access.js";
 import { createVerifier } from "./auth/verifier.js";
 import { compressions } from "./compression.js";
@@ -20,6 +19,7 @@ import { rememberCallSignal } from "./interceptors/call-state.js";
 import { clientAddressInterceptor } from "./interceptors/client-address.js";
 import { connectVersionInterceptor } from "./interceptors/connect-version.js";
 import { errorMappingInterceptor } from "./interceptors/errors.js";
+import { guardInterceptors } from "./interceptors/guards.js";
 import { guardedJsonOptions } from "./interceptors/json-shape.js";
 import { loggingInterceptor } from "./interceptors/logging.js";
 import { requestIdInterceptor } from "./interceptors/request-id.js";
@@ -28,25 +28,17 @@ import { streamBudgetInterceptor } from "./interceptors/stream-budget.js";
 import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
-import type { Observability } from "./observability/observability.js";
+import type { Observability } from "./observability.js";
 import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { registerReflection } from "./reflection/service.js";
 import { createRoutes, type RouteDependencies } from "./routes.js";
 import { uploadDrainLimits } from "./transport/drain-request.js";
 import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
 import { notFound } from "./transport/grpc-answers.js";
-import { trustedProxies } from "./transport/trusted-proxies.js";
+import type { App } from "./transport/listener.js";
+import { trustedProxies } from "./trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
-
-/** A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns). */
-export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
-
-/**
- * The app's request handler, its fast path for the listener's HTTP/2 streams
- * (undefined when FAST_PATH=off), and the streaming calls it has open.
- */
-export type App = RequestHandler & { readonly fastPath: FastPath | undefined; readonly streams: StreamBudget };
 
 export interface AppOptions {
   readonly config: Pick<

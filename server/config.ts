@@ -6,9 +6,9 @@
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
-import { secretRule, secretWeakness } from "./auth/secret-strength.js";
-import { allowedHosts } from "./transport/allowed-hosts.js";
-import { trustedProxies } from "./transport/trusted-proxies.js";
+import { allowedHosts } from "./allowed-hosts.js";
+import { secretRule, secretWeakness } from "./secret-strength.js";
+import { trustedProxies } from "./trusted-proxies.js";
 
 export interface Config {
   /** TCP port; 0 picks a free one (tests). */

@@ -8,7 +8,7 @@ import { openDependencies } from "./dependencies.js";
 import type { FastPathStats } from "./fast-path/fast-path.js";
 import { followDependency, HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
-import { createObservability } from "./observability/observability.js";
+import { createObservability } from "./observability.js";
 import { databaseBackedServices, type RouteDependencies } from "./routes.js";
 import { type Listener, listen } from "./transport/listener.js";
 

@@ -1,10 +1,10 @@
 import * as http from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
 import { failRequest } from "../transport/contain-failures.js";
 import { drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { readBody, replay } from "./read-body.js";
 

@@ -1,4 +1,4 @@
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import type { HealthRegistry } from "./registry.js";
 
 const probePaths = new Set(["/healthz", "/readyz"]);

@@ -4,7 +4,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import { binaryMessagesKey } from "./binary-messages.js";
 
 /**

@@ -1,5 +1,5 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
-import type { TrustedProxies } from "../transport/trusted-proxies.js";
+import type { TrustedProxies } from "../trusted-proxies.js";
 import { requestInfoKey } from "./request-info.js";
 
 /**

@@ -1,9 +1,9 @@
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import type { RequestHandler } from "../app.js";
 import { preview } from "../domain/text.js";
 import type { Logger } from "../logger.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import { type CallState, callStateKey } from "./call-state.js";
 import { checkGetQuery } from "./connect-get.js";
 import { discardBody, errorAnswer, refusalAnswer } from "./early-answers.js";

@@ -3,9 +3,9 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
-import type { RequestHandler } from "../app.js";
+import { HostFilter, hostOf } from "../allowed-hosts.js";
 import type { Logger } from "../logger.js";
-import { HostFilter, hostOf } from "../transport/allowed-hosts.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 import type { ServerMetrics } from "./metrics.js";
 
 export const metricsPath = "/metrics";

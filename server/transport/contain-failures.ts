@@ -1,8 +1,8 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
-import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
 import { refuse } from "./grpc-answers.js";
+import type { RequestHandler } from "./http-handler.js";
 import { resetStream } from "./stream-resets.js";
 
 type Request = Parameters<RequestHandler>[0];

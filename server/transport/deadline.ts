@@ -1,4 +1,4 @@
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "./http-handler.js";
 
 type Request = Parameters<RequestHandler>[0];
 

@@ -1,8 +1,8 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
-import type { RequestHandler } from "../app.js";
 import { encodeGrpcMessage, isGrpc, isGrpcWeb } from "./grpc-message.js";
+import type { RequestHandler } from "./http-handler.js";
 
 /**
  * Answers for requests that never reach an RPC handler, in the form each

@@ -1,5 +1,5 @@
 import * as http2 from "node:http2";
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "./http-handler.js";
 
 type Request = Parameters<RequestHandler>[0];
 

@@ -5,16 +5,18 @@ import * as http2 from "node:http2";
 import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
-import type { App } from "../app.js";
 import type { Config } from "../config.js";
+import type { FastPath } from "../fast-path/fast-path.js";
 import { failStream, serveStream } from "../fast-path/h2-stream.js";
 import type { Logger } from "../logger.js";
+import type { StreamBudget } from "../rate-limit/stream-budget.js";
 import { connectionLifetime, goAwayGracefully } from "./connection-lifetime.js";
 import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
 import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { answerClientErrors } from "./h1-client-errors.js";
 import { http2HeaderListCap } from "./header-size.js";
+import type { RequestHandler } from "./http-handler.js";
 import { plainStream, screening, screenRequest } from "./screen-request.js";
 import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
@@ -64,6 +66,13 @@ export type ListenerConfig = Pick<
   | "maxConnectionAgeGraceMs"
   | "tcpKeepaliveMs"
 >;
+
+/**
+ * What the listener serves: the app's request handler, its fast path for the
+ * listener's HTTP/2 streams (undefined when FAST_PATH=off), and the streaming
+ * calls it has open.
+ */
+export type App = RequestHandler & { readonly fastPath: FastPath | undefined; readonly streams: StreamBudget };
 
 /** Told of each connection once its protocol is known (ALPN, or its first bytes in cleartext); e.g. to count it until it closes. */
 export type ConnectionHook = (protocol: WireProtocol, socket: net.Socket) => void;

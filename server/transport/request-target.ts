@@ -1,6 +1,6 @@
 import * as http2 from "node:http2";
 import type { Socket } from "node:net";
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "./http-handler.js";
 
 type Request = Parameters<RequestHandler>[0];
 

@@ -1,13 +1,13 @@
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
-import type { RequestHandler } from "../app.js";
+import { HostFilter, hostOf } from "../allowed-hosts.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../logger.js";
-import { HostFilter, hostOf } from "./allowed-hosts.js";
 import { authorizationFields } from "./authorization-fields.js";
 import { disarmOverlongDeadline } from "./deadline.js";
 import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { headerListSize, rawHeaderListSize } from "./header-size.js";
+import type { RequestHandler } from "./http-handler.js";
 import { checkRequestTarget, plainAuthority } from "./request-target.js";
 import { ThrottledLog } from "./throttled-log.js";
 

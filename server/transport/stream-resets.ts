@@ -1,5 +1,5 @@
 import * as http2 from "node:http2";
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "./http-handler.js";
 
 /**
  * The "rapid reset" defence (CVE-2023-44487): a client that opens streams

@@ -1,6 +1,6 @@
 import { cors as connectCors } from "@connectrpc/connect";
 import cors from "cors";
-import type { RequestHandler } from "../app.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 
 /** How long a browser may reuse a preflight answer before asking again. */
 const preflightMaxAgeSeconds = 2 * 60 * 60;

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
 import sirv from "sirv";
-import type { RequestHandler } from "../app.js";
 import type { Logger } from "../logger.js";
+import type { RequestHandler } from "../transport/http-handler.js";
 
 /** Where `npm run build` puts the page: dist/web, beside the compiled dist/server. */
 export const builtPageDir = fileURLToPath(new URL("../../web/", import.meta.url));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { allowedHosts, HostFilter, hostAllowed, hostOf } from "../../server/allowed-hosts.js";
 import { ConfigError, loadConfig } from "../../server/config.js";
-import { allowedHosts, HostFilter, hostAllowed, hostOf } from "../../server/transport/allowed-hosts.js";
 
 describe("allowed hosts (ALLOWED_HOSTS)", () => {
   const none = allowedHosts([]);

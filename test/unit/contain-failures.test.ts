@@ -4,8 +4,8 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { after, describe, test } from "node:test";
-import type { RequestHandler } from "../../server/app.js";
 import { containFailures } from "../../server/transport/contain-failures.js";
+import type { RequestHandler } from "../../server/transport/http-handler.js";
 import { memoryLogger } from "../support/logs.js";
 import { h2Request } from "../support/raw.js";
 

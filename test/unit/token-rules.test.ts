@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { lifetimeExcess, span } from "../../server/auth/lifetime.js";
-import { secretWeakness } from "../../server/auth/secret-strength.js";
+import { secretWeakness } from "../../server/secret-strength.js";
 
 describe("shared secret strength", () => {
   test("random secrets, base64 or hex, and long passphrases pass", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { loadConfig } from "../../server/config.js";
-import { trustedProxies } from "../../server/transport/trusted-proxies.js";
+import { trustedProxies } from "../../server/trusted-proxies.js";
 
 describe("trusted proxies (TRUST_PROXY)", () => {
   const proxies = trustedProxies(["10.0.0.0/8", "192.168.1.5", "fd00::/8"]);

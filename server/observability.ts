@@ -1,16 +1,16 @@
 import type { Interceptor } from "@connectrpc/connect";
-import type { RequestHandler } from "../app.js";
-import type { Config } from "../config.js";
-import type { Orders } from "../domain/orders.js";
-import { metricsInterceptor } from "../interceptors/metrics.js";
-import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
-import type { Logger } from "../logger.js";
-import type { StorageHooks } from "../storage/hooks.js";
-import type { ConnectionHook } from "../transport/listener.js";
-import { observeStorage } from "./database.js";
-import { ServerMetrics } from "./metrics.js";
-import { listenForMetrics, type MetricsGate, type MetricsServer, withMetricsEndpoint } from "./metrics-endpoint.js";
-import type { Tracing } from "./tracing.js";
+import type { Config } from "./config.js";
+import type { Orders } from "./domain/orders.js";
+import { metricsInterceptor } from "./interceptors/metrics.js";
+import type { UnseenCallHook } from "./interceptors/unseen-calls.js";
+import type { Logger } from "./logger.js";
+import { observeStorage } from "./observability/database.js";
+import { ServerMetrics } from "./observability/metrics.js";
+import { listenForMetrics, type MetricsGate, type MetricsServer, withMetricsEndpoint } from "./observability/metrics-endpoint.js";
+import type { Tracing } from "./observability/tracing.js";
+import type { StorageHooks } from "./storage/hooks.js";
+import type { RequestHandler } from "./transport/http-handler.js";
+import type { ConnectionHook } from "./transport/listener.js";
 
 /**
  * Metrics (unless METRICS=off) and traces (when OTEL_* says so) for one

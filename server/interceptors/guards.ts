@@ -1,14 +1,14 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { accessOf } from "../auth/access.js";
+import { createVerifier } from "../auth/verifier.js";
 import type { AuthConfig } from "../config.js";
-import { authInterceptor } from "../interceptors/auth.js";
-import { countRejections } from "../interceptors/metrics.js";
-import { rateLimitInterceptor } from "../interceptors/rate-limit.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
 import { AuthFailureBudget } from "../rate-limit/auth-failures.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
-import { accessOf } from "./access.js";
-import { createVerifier } from "./verifier.js";
+import { authInterceptor } from "./auth.js";
+import { countRejections } from "./metrics.js";
+import { rateLimitInterceptor } from "./rate-limit.js";
 
 /**
  * The interceptors that guard every call, in order: who is calling (and may

@@ -389,7 +389,7 @@ export const settings = {
   AUTH_ISSUER: {
     group: "auth",
     kind: "text",
-    accepts: "text",
+    accepts: "the issuer's identifier, usually its URL",
     description: "when set, tokens must carry exactly this `iss`",
   },
   AUTH_AUDIENCE: {
@@ -640,17 +640,17 @@ export const settings = {
   },
   OTEL_EXPORTER_OTLP_PROTOCOL: {
     group: "tracing",
-    kind: "oneOf",
-    values: ["http/protobuf"],
-    default: "http/protobuf",
-    description: "only `http/protobuf` is supported",
+    kind: "text",
+    accepts: "only `http/protobuf`",
+    defaultText: "`http/protobuf`",
+    description: "the OTLP transport: this server exports spans over HTTP with protobuf",
   },
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: {
     group: "tracing",
-    kind: "oneOf",
-    values: ["http/protobuf"],
-    default: "http/protobuf",
-    description: "only `http/protobuf` is supported",
+    kind: "text",
+    accepts: "only `http/protobuf`",
+    defaultText: "`http/protobuf`",
+    description: "the OTLP transport: this server exports spans over HTTP with protobuf",
   },
   OTEL_EXPORTER_OTLP_HEADERS: {
     group: "tracing",
@@ -708,7 +708,7 @@ export const settings = {
     group: "tracing",
     kind: "text",
     accepts: "a number from 0 to 1",
-    defaultText: "`1`",
+    defaultText: "`1` (every new trace)",
     description: "the share of new traces the `traceidratio` samplers record (ignored by the others)",
   },
   OTEL_PROPAGATORS: {
@@ -721,7 +721,7 @@ export const settings = {
   OTEL_SERVICE_NAME: {
     group: "tracing",
     kind: "text",
-    accepts: "text",
+    accepts: "a name",
     default: defaultServiceName,
     defaultText: "`service.name` in `OTEL_RESOURCE_ATTRIBUTES`, else `connect-polyglot-server`",
     description: "the `service.name` the spans carry",

@@ -412,7 +412,7 @@ function tracingConfig(read: EnvReader): TracingConfig | undefined {
       throw new ConfigError(`${name}: this server exports traces as OTLP over HTTP with protobuf only; set http/protobuf or unset it`);
     }
   }
-  const url = tracesEndpoint ?? `${(endpoint ?? "http://localhost:4318").replace(/\/+$/, "")}/v1/traces`;
+  const url = tracesEndpoint ?? `${(endpoint ?? settings.OTEL_EXPORTER_OTLP_ENDPOINT.default).replace(/\/+$/, "")}/v1/traces`;
   const urlVariable = tracesEndpoint !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new ConfigError(`${urlVariable} must be an http:// or https:// URL, got "${tracesEndpoint ?? endpoint}"`);

@@ -19,6 +19,8 @@ type IntegerName = NamesOfKind<"integer">;
 type OneOfName = NamesOfKind<"oneOf">;
 type BooleanName = NamesOfKind<"boolean">;
 type ListName = NamesOfKind<"list">;
+/** Settings that declare a default; the others need one computed by the caller. */
+type WithDefault = { [N in SettingName]: Settings[N] extends { readonly default: unknown } ? N : never }[SettingName];
 /** The words a one-of setting accepts, as a union type. */
 export type ValueOf<N extends OneOfName> = Settings[N] extends { readonly values: readonly (infer V)[] } ? V : never;
 
@@ -32,6 +34,8 @@ export class EnvReader {
   }
 
   /** The number set, else `fallback` (a default computed from other settings), else the declared default. */
+  integer(name: IntegerName & WithDefault, fallback?: number): number;
+  integer(name: IntegerName, fallback: number): number;
   integer(name: IntegerName, fallback?: number): number {
     const value = this.optionalInteger(name) ?? fallback ?? declaredDefault<number>(name);
     if (value === undefined) throw new Error(`${name} has no declared default: read it with optionalInteger`);
@@ -87,6 +91,8 @@ export class EnvReader {
   }
 
   /** The word set (lower-cased), else `fallback` (a default computed from other settings), else the declared default. */
+  oneOf<N extends OneOfName & WithDefault>(name: N, fallback?: ValueOf<N>): ValueOf<N>;
+  oneOf<N extends OneOfName>(name: N, fallback: ValueOf<N>): ValueOf<N>;
   oneOf<N extends OneOfName>(name: N, fallback?: ValueOf<N>): ValueOf<N> {
     const value = this.optionalOneOf(name) ?? fallback ?? declaredDefault<ValueOf<N>>(name);
     if (value === undefined) throw new Error(`${name} has no declared default: read it with optionalOneOf`);

@@ -630,7 +630,9 @@ export const settings = {
     group: "tracing",
     kind: "text",
     accepts: "an http:// or https:// URL",
-    description: "turns tracing on; spans go to `<endpoint>/v1/traces` (`http://localhost:4318/v1/traces` when only the exporter is set)",
+    default: "http://localhost:4318",
+    defaultText: "unset; `http://localhost:4318` when only `OTEL_TRACES_EXPORTER` turns tracing on",
+    description: "turns tracing on; spans go to `<endpoint>/v1/traces`",
   },
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: {
     group: "tracing",

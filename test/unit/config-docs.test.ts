@@ -104,6 +104,11 @@ describe("every environment variable the server reads is declared", () => {
     // @ts-expect-error: PORT is a number; reading it as a list would skip its range
     assert.deepEqual(reader.list("PORT"), ["1"]);
     assert.equal(reader.integer("PORT"), 1);
+    assert.throws(
+      // @ts-expect-error: METRICS_PORT declares no default, so a caller must give one (or read it with optionalInteger)
+      () => reader.integer("METRICS_PORT"),
+      /no declared default/,
+    );
   });
 
   test("no module of the server reads process.env by name outside server/config", () => {
@@ -155,9 +160,7 @@ describe("README's Configuration table", () => {
 
 /** What README's default cell must contain for a setting: its value, "unset", or the values its computed default names. */
 function expectedInReadme(setting: Setting): string[] {
-  const literal = literalDefault(setting);
-  if (literal !== undefined) return [literal];
-  const text = defaultCell(setting);
-  if (text.startsWith("unset")) return ["unset"];
-  return [...text.matchAll(/`[^`]+`/g)].map(([code]) => code);
+  if (setting.defaultText === undefined) return [literalDefault(setting) ?? "unset"];
+  if (setting.defaultText.startsWith("unset")) return ["unset"];
+  return [...setting.defaultText.matchAll(/`[^`]+`/g)].map(([code]) => code);
 }

@@ -72,6 +72,18 @@ describe("configuration documentation (docs/configuration.md)", () => {
     assert.throws(() => loadConfig({ PORT: String(settings.PORT.max + 1) }), { message: new RegExp(`from 0 to ${settings.PORT.max},`) });
   });
 
+  test("its links lead to pages and headings that exist", () => {
+    const links = [...configurationPage().matchAll(/\]\(([a-z-]+\.md)(?:#([a-z0-9-]+))?\)/g)];
+    assert.ok(links.length >= 10, "the topic pages are linked");
+    for (const [, page = "", fragment] of links) {
+      const headings = read(join("docs", page))
+        .split("\n")
+        .filter((line) => /^#{1,6} /.test(line))
+        .map((line) => githubAnchor(line.replace(/^#+ /, "")));
+      if (fragment !== undefined) assert.ok(headings.includes(fragment), `docs/${page} has no heading #${fragment}`);
+    }
+  });
+
   test("no other page keeps its own table of settings, which would drift", () => {
     const pages = readdirSync(join(root, "docs")).filter((file) => file.endsWith(".md") && file !== "configuration.md");
     for (const page of pages) {
@@ -163,4 +175,12 @@ function expectedInReadme(setting: Setting): string[] {
   if (setting.defaultText === undefined) return [literalDefault(setting) ?? "unset"];
   if (setting.defaultText.startsWith("unset")) return ["unset"];
   return [...setting.defaultText.matchAll(/`[^`]+`/g)].map(([code]) => code);
+}
+
+/** The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens. */
+function githubAnchor(title: string): string {
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, "")
+    .replaceAll(" ", "-");
 }

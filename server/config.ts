@@ -281,6 +281,7 @@ export interface StreamLimitsConfig {
   readonly maxWatchMs: number;
 }
 
+// The rest of the tree imports everything about settings from this module.
 export { ConfigError, defaultMetricsHosts, defaultServiceName, loopbackHosts };
 
 export type LogLevel = (typeof settings.LOG_LEVEL.values)[number];

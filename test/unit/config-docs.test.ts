@@ -60,6 +60,15 @@ describe("configuration documentation (docs/configuration.md)", () => {
     }
   });
 
+  test("a default described in words names the declared value", () => {
+    for (const name of declared) {
+      const setting: Setting = settings[name as keyof typeof settings];
+      const literal = literalDefault(setting);
+      if (setting.defaultText === undefined || literal === undefined) continue;
+      assert.ok(setting.defaultText.includes(literal), `${name}: "${setting.defaultText}" should name its declared default ${literal}`);
+    }
+  });
+
   test("the row shows the range and the default loadConfig uses", () => {
     const page = configurationPage();
     assert.ok(page.includes("| `PORT` | `8080` | TCP port for every protocol"));

@@ -1,12 +1,16 @@
 /**
  * The one place the server reads its settings. Every setting comes from the
  * environment and is checked once, at start: a bad value stops the process
- * with a message naming the variable, before any port is opened.
+ * with a message naming the variable, before any port is opened. Each
+ * variable is declared, with its range, default and description, in
+ * server/config/settings.ts; docs/configuration.md is generated from there.
  */
 
 import { isIP, isIPv4 } from "node:net";
 import { availableParallelism } from "node:os";
 import { allowedHosts } from "./allowed-hosts.js";
+import { ConfigError, type Env, EnvReader } from "./config/env-reader.js";
+import { defaultMetricsHosts, defaultServiceName, loopbackHosts, settings } from "./config/settings.js";
 import { secretRule, secretWeakness } from "./secret-strength.js";
 import { trustedProxies } from "./trusted-proxies.js";
 
@@ -277,18 +281,10 @@ export interface StreamLimitsConfig {
   readonly maxWatchMs: number;
 }
 
-/** Where the server listens unless HOST says otherwise. */
-export const loopbackHosts: readonly string[] = ["127.0.0.1", "::1"];
+// The rest of the tree imports everything about settings from this module.
+export { ConfigError, defaultMetricsHosts, defaultServiceName, loopbackHosts };
 
-export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
-const logLevels: readonly LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-
-/** A setting that cannot be used; its message names the variable. */
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
+export type LogLevel = (typeof settings.LOG_LEVEL.values)[number];
 
 export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process.stdout.isTTY)): Config {
   const read = new EnvReader(env);
@@ -302,41 +298,41 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
   const database = databaseConfig(read);
   const workers = workersConfig(read, database);
   return {
-    port: read.integer("PORT", 8080, 0, 65535),
+    port: read.integer("PORT"),
     hosts,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
-    readMaxBytes: read.integer("READ_MAX_BYTES", 4 * 1024 * 1024, 1024, 0xffffffff),
-    compressMinBytes: read.integer("COMPRESS_MIN_BYTES", 1024, 0, 0xffffffff),
-    maxTimeoutMs: read.integer("MAX_TIMEOUT_MS", 5 * 60_000, 1, 24 * 60 * 60_000),
-    http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 250, 1, 0xffffffff),
-    idleTimeoutMs: read.integer("IDLE_TIMEOUT_MS", 120_000, 1_000, 24 * 60 * 60_000),
-    headersTimeoutMs: read.integer("HEADERS_TIMEOUT_MS", 10_000, 100, 10 * 60_000),
-    shutdownGraceMs: read.integer("SHUTDOWN_GRACE_MS", 10_000, 0, 10 * 60_000),
-    logLevel: read.oneOf("LOG_LEVEL", logLevels, "info"),
-    logFormat: read.oneOf("LOG_FORMAT", ["pretty", "json"] as const, stdoutIsTTY ? "pretty" : "json"),
+    readMaxBytes: read.integer("READ_MAX_BYTES"),
+    compressMinBytes: read.integer("COMPRESS_MIN_BYTES"),
+    maxTimeoutMs: read.integer("MAX_TIMEOUT_MS"),
+    http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS"),
+    idleTimeoutMs: read.integer("IDLE_TIMEOUT_MS"),
+    headersTimeoutMs: read.integer("HEADERS_TIMEOUT_MS"),
+    shutdownGraceMs: read.integer("SHUTDOWN_GRACE_MS"),
+    logLevel: read.oneOf("LOG_LEVEL"),
+    logFormat: read.oneOf("LOG_FORMAT", stdoutIsTTY ? "pretty" : "json"),
     allowedOrigins: read.origins("ALLOWED_ORIGINS"),
     allowedHosts: allowedHostsConfig(read),
     database,
-    watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT", 1_000, 1, 1_000_000),
-    maxConnections: read.integer("MAX_CONNECTIONS", 10_000, 1, 1_000_000),
-    maxConnectionsPerAddress: read.integer("MAX_CONNECTIONS_PER_ADDRESS", 1_000, 1, 1_000_000),
-    http2MaxResetsPerSecond: read.integer("HTTP2_MAX_RESETS_PER_SECOND", 200, 1, 1_000_000),
-    maxHeaderBytes: read.integer("MAX_HEADER_BYTES", 16 * 1024, 1024, 1024 * 1024),
-    abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS", 10_000, 0, 60 * 60_000),
+    watchBufferLimit: read.integer("WATCH_BUFFER_LIMIT"),
+    maxConnections: read.integer("MAX_CONNECTIONS"),
+    maxConnectionsPerAddress: read.integer("MAX_CONNECTIONS_PER_ADDRESS"),
+    http2MaxResetsPerSecond: read.integer("HTTP2_MAX_RESETS_PER_SECOND"),
+    maxHeaderBytes: read.integer("MAX_HEADER_BYTES"),
+    abuseCooldownMs: read.integer("ABUSE_COOLDOWN_MS"),
     auth,
     rateLimit: rateLimitConfig(read, auth),
     streamLimits: streamLimitsConfig(read),
-    reflection: read.oneOf("REFLECTION", ["on", "off"] as const, "on") === "on",
-    fastPath: read.oneOf("FAST_PATH", ["on", "off"] as const, "on") === "on",
-    heapProfile: read.oneOf("HEAP_PROFILE", ["small", "fast"] as const, database.engine === "sqlite" ? "small" : "fast"),
+    reflection: read.oneOf("REFLECTION") === "on",
+    fastPath: read.oneOf("FAST_PATH") === "on",
+    heapProfile: read.oneOf("HEAP_PROFILE", database.engine === "sqlite" ? "small" : "fast"),
     metrics: metricsConfig(read),
     tracing: tracingConfig(read),
     trustProxy: trustProxyConfig(read),
-    http2KeepaliveMs: read.integer("HTTP2_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
-    http2KeepaliveTimeoutMs: read.integer("HTTP2_KEEPALIVE_TIMEOUT_MS", 20_000, 10, 10 * 60_000),
-    maxConnectionAgeMs: read.integer("MAX_CONNECTION_AGE_MS", 0, 0, 7 * 24 * 60 * 60_000),
-    maxConnectionAgeGraceMs: read.integer("MAX_CONNECTION_AGE_GRACE_MS", 30_000, 0, 24 * 60 * 60_000),
-    tcpKeepaliveMs: read.integer("TCP_KEEPALIVE_MS", 60_000, 0, 24 * 60 * 60_000),
+    http2KeepaliveMs: read.integer("HTTP2_KEEPALIVE_MS"),
+    http2KeepaliveTimeoutMs: read.integer("HTTP2_KEEPALIVE_TIMEOUT_MS"),
+    maxConnectionAgeMs: read.integer("MAX_CONNECTION_AGE_MS"),
+    maxConnectionAgeGraceMs: read.integer("MAX_CONNECTION_AGE_GRACE_MS"),
+    tcpKeepaliveMs: read.integer("TCP_KEEPALIVE_MS"),
     workers,
   };
 }
@@ -349,7 +345,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
  */
 function workersConfig(read: EnvReader, database: DatabaseConfig): number {
   const raw = read.string("WORKERS");
-  const workers = raw?.toLowerCase() === "auto" ? availableParallelism() : read.integer("WORKERS", 1, 1, 1_024);
+  const workers = raw?.toLowerCase() === "auto" ? availableParallelism() : read.integer("WORKERS");
   if (workers > 1 && database.engine === "sqlite") {
     throw new ConfigError(
       `WORKERS=${raw} needs DATABASE_URL: the embedded database (DATA_DIR) can be opened by one process only; use PostgreSQL or WORKERS=1`,
@@ -378,14 +374,11 @@ function trustProxyConfig(read: EnvReader): readonly string[] {
   return entries;
 }
 
-/** Where METRICS_PORT binds unless METRICS_HOST says: the metrics need no token there, so only this machine. */
-export const defaultMetricsHosts: readonly string[] = ["127.0.0.1"];
-
 function metricsConfig(read: EnvReader): MetricsConfig {
-  const enabled = read.oneOf("METRICS", ["on", "off"] as const, "on") === "on";
-  const port = read.string("METRICS_PORT") === undefined ? undefined : read.integer("METRICS_PORT", 0, 0, 65535);
-  const metricsHosts = read.list("METRICS_HOST") ?? defaultMetricsHosts;
-  if (port !== undefined && port !== 0 && port === read.integer("PORT", 8080, 0, 65535)) {
+  const enabled = read.oneOf("METRICS") === "on";
+  const port = read.optionalInteger("METRICS_PORT");
+  const metricsHosts = read.list("METRICS_HOST") ?? settings.METRICS_HOST.default;
+  if (port !== undefined && port !== 0 && port === read.integer("PORT")) {
     throw new ConfigError(`METRICS_PORT must differ from PORT (${port}): unset it to serve /metrics on PORT`);
   }
   if (read.string("METRICS_HOST") !== undefined && port === undefined) {
@@ -395,24 +388,13 @@ function metricsConfig(read: EnvReader): MetricsConfig {
   return { enabled, port: enabled ? port : undefined, hosts: metricsHosts };
 }
 
-/** The name traces carry unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES says otherwise. */
-export const defaultServiceName = "connect-polyglot-server";
-const samplers = [
-  "always_on",
-  "always_off",
-  "traceidratio",
-  "parentbased_always_on",
-  "parentbased_always_off",
-  "parentbased_traceidratio",
-] as const;
-
 /**
  * Tracing is off (nothing loaded, nothing measured) unless an OTLP endpoint
  * or OTEL_TRACES_EXPORTER is set; OTEL_SDK_DISABLED=true or
  * OTEL_TRACES_EXPORTER=none turns it off whatever else is set.
  */
 function tracingConfig(read: EnvReader): TracingConfig | undefined {
-  const disabled = read.boolean("OTEL_SDK_DISABLED", false);
+  const disabled = read.boolean("OTEL_SDK_DISABLED");
   const exporterList = read.list("OTEL_TRACES_EXPORTER")?.map((name) => name.toLowerCase());
   const tracesEndpoint = read.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
   const endpoint = read.string("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -425,13 +407,13 @@ function tracingConfig(read: EnvReader): TracingConfig | undefined {
   if (exporterList === undefined && tracesEndpoint === undefined && endpoint === undefined) return undefined;
   const exporters = (exporterList ?? ["otlp"]) as ("otlp" | "console")[];
 
-  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"] as const) {
     const protocol = read.string(name);
     if (protocol !== undefined && protocol !== "http/protobuf") {
       throw new ConfigError(`${name}: this server exports traces as OTLP over HTTP with protobuf only; set http/protobuf or unset it`);
     }
   }
-  const url = tracesEndpoint ?? `${(endpoint ?? "http://localhost:4318").replace(/\/+$/, "")}/v1/traces`;
+  const url = tracesEndpoint ?? `${(endpoint ?? settings.OTEL_EXPORTER_OTLP_ENDPOINT.default).replace(/\/+$/, "")}/v1/traces`;
   const urlVariable = tracesEndpoint !== undefined ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
   if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
     throw new ConfigError(`${urlVariable} must be an http:// or https:// URL, got "${tracesEndpoint ?? endpoint}"`);
@@ -443,7 +425,7 @@ function tracingConfig(read: EnvReader): TracingConfig | undefined {
       ? "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"
       : "OTEL_EXPORTER_OTLP_COMPRESSION";
 
-  const samplerName = read.oneOf("OTEL_TRACES_SAMPLER", samplers, "parentbased_always_on");
+  const samplerName = read.oneOf("OTEL_TRACES_SAMPLER");
   const samplerArg = read.string("OTEL_TRACES_SAMPLER_ARG");
   let ratio = samplerName.endsWith("always_off") ? 0 : 1;
   if (samplerName.endsWith("traceidratio") && samplerArg !== undefined) {
@@ -451,7 +433,7 @@ function tracingConfig(read: EnvReader): TracingConfig | undefined {
     if (Number.isNaN(ratio)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got "${samplerArg}"`);
   }
 
-  const propagators = (read.list("OTEL_PROPAGATORS") ?? ["tracecontext", "baggage"]).map((name) => name.toLowerCase());
+  const propagators = (read.list("OTEL_PROPAGATORS") ?? settings.OTEL_PROPAGATORS.default).map((name) => name.toLowerCase());
   for (const name of propagators) {
     if (!["tracecontext", "baggage", "none"].includes(name)) {
       throw new ConfigError(`OTEL_PROPAGATORS: "${name}" is not supported; use tracecontext, baggage or none`);
@@ -463,27 +445,27 @@ function tracingConfig(read: EnvReader): TracingConfig | undefined {
     otlp: {
       url,
       headers: { ...keyValueList(read, "OTEL_EXPORTER_OTLP_HEADERS"), ...keyValueList(read, "OTEL_EXPORTER_OTLP_TRACES_HEADERS") },
-      timeoutMs: read.integer(timeoutVariable, 10_000, 1, 10 * 60_000),
-      compression: read.oneOf(compressionVariable, ["gzip", "none"] as const, "none"),
+      timeoutMs: read.integer(timeoutVariable),
+      compression: read.oneOf(compressionVariable),
     },
     sampler: { parentBased: samplerName.startsWith("parentbased_"), ratio },
     propagators: propagators.filter((name): name is "tracecontext" | "baggage" => name !== "none"),
-    serviceName: read.string("OTEL_SERVICE_NAME") ?? resourceAttributes["service.name"] ?? defaultServiceName,
+    serviceName: read.string("OTEL_SERVICE_NAME") ?? resourceAttributes["service.name"] ?? settings.OTEL_SERVICE_NAME.default,
     resourceAttributes,
     batch: {
-      scheduledDelayMs: read.integer("OTEL_BSP_SCHEDULE_DELAY", 5_000, 0, 10 * 60_000),
-      exportTimeoutMs: read.integer("OTEL_BSP_EXPORT_TIMEOUT", 30_000, 1, 10 * 60_000),
-      maxQueueSize: read.integer("OTEL_BSP_MAX_QUEUE_SIZE", 2_048, 1, 1_000_000),
-      maxExportBatchSize: Math.min(
-        read.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", 512, 1, 1_000_000),
-        read.integer("OTEL_BSP_MAX_QUEUE_SIZE", 2_048, 1, 1_000_000),
-      ),
+      scheduledDelayMs: read.integer("OTEL_BSP_SCHEDULE_DELAY"),
+      exportTimeoutMs: read.integer("OTEL_BSP_EXPORT_TIMEOUT"),
+      maxQueueSize: read.integer("OTEL_BSP_MAX_QUEUE_SIZE"),
+      maxExportBatchSize: Math.min(read.integer("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"), read.integer("OTEL_BSP_MAX_QUEUE_SIZE")),
     },
   };
 }
 
 /** "key1=value1,key2=value2", values percent-decoded, as OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS are written. */
-function keyValueList(read: EnvReader, name: string): Record<string, string> {
+function keyValueList(
+  read: EnvReader,
+  name: "OTEL_RESOURCE_ATTRIBUTES" | "OTEL_EXPORTER_OTLP_HEADERS" | "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+): Record<string, string> {
   const entries: Record<string, string> = {};
   for (const entry of read.list(name) ?? []) {
     const equals = entry.indexOf("=");
@@ -505,8 +487,8 @@ function databaseConfig(read: EnvReader): DatabaseConfig {
   if (url === undefined) {
     return {
       engine: "sqlite",
-      dataDir: read.string("DATA_DIR") ?? ".data",
-      synchronous: read.oneOf("SQLITE_SYNCHRONOUS", ["full", "normal"] as const, "full"),
+      dataDir: read.string("DATA_DIR") ?? settings.DATA_DIR.default,
+      synchronous: read.oneOf("SQLITE_SYNCHRONOUS"),
     };
   }
   if (!/^postgres(ql)?:\/\/./.test(url)) {
@@ -515,14 +497,14 @@ function databaseConfig(read: EnvReader): DatabaseConfig {
   return {
     engine: "postgres",
     url,
-    poolSize: read.integer("DATABASE_POOL_SIZE", 10, 1, 1_000),
-    startupTimeoutMs: read.integer("DATABASE_STARTUP_TIMEOUT_MS", 60_000, 0, 24 * 60 * 60_000),
+    poolSize: read.integer("DATABASE_POOL_SIZE"),
+    startupTimeoutMs: read.integer("DATABASE_STARTUP_TIMEOUT_MS"),
   };
 }
 
 /** HOST: addresses or host names, comma-separated; "::" alone is every interface, IPv4 included. */
 function hostsToBind(read: EnvReader): readonly string[] {
-  const hosts = read.list("HOST") ?? loopbackHosts;
+  const hosts = read.list("HOST") ?? settings.HOST.default;
   for (const host of hosts) checkHost("HOST", host);
   return hosts;
 }
@@ -536,10 +518,10 @@ function checkHost(name: string, host: string): void {
 function authConfig(read: EnvReader, hosts: readonly string[]): AuthConfig {
   const secret = read.string("AUTH_JWT_SECRET");
   const jwksUrl = read.string("AUTH_JWKS_URL");
-  const mode = read.string("AUTH_MODE") === undefined ? undefined : read.oneOf("AUTH_MODE", ["jwt", "off"] as const, "jwt");
+  const mode = read.optionalOneOf("AUTH_MODE");
   const issuer = read.string("AUTH_ISSUER");
   const audience = read.list("AUTH_AUDIENCE") ?? [];
-  const requireForReads = read.boolean("AUTH_REQUIRE_FOR_READS", false);
+  const requireForReads = read.boolean("AUTH_REQUIRE_FOR_READS");
   const keySource = secret !== undefined ? "AUTH_JWT_SECRET" : jwksUrl !== undefined ? "AUTH_JWKS_URL" : undefined;
   if (secret !== undefined && jwksUrl !== undefined) {
     throw new ConfigError("AUTH_JWT_SECRET and AUTH_JWKS_URL are both set: choose one source of signing keys");
@@ -577,7 +559,7 @@ function authConfig(read: EnvReader, hosts: readonly string[]): AuthConfig {
         "set it to this API's name and mint tokens with that `aud` (npm run token uses AUTH_AUDIENCE)",
     );
   }
-  const maxTokenTtlMs = read.integer("AUTH_MAX_TOKEN_TTL_MS", 24 * 60 * 60_000, 1_000, 366 * 24 * 60 * 60_000);
+  const maxTokenTtlMs = read.integer("AUTH_MAX_TOKEN_TTL_MS");
   return { mode: "jwt", keys, issuer, audience, maxTokenTtlMs, requireForReads };
 }
 
@@ -596,8 +578,8 @@ function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | 
   return {
     kind: "jwks",
     url,
-    cacheMaxAgeMs: read.integer("AUTH_JWKS_CACHE_MS", 10 * 60_000, 0, 24 * 60 * 60_000),
-    cooldownMs: read.integer("AUTH_JWKS_COOLDOWN_MS", 30_000, 0, 24 * 60 * 60_000),
+    cacheMaxAgeMs: read.integer("AUTH_JWKS_CACHE_MS"),
+    cooldownMs: read.integer("AUTH_JWKS_COOLDOWN_MS"),
   };
 }
 
@@ -611,11 +593,11 @@ function jwtKeys(read: EnvReader, secret: string | undefined, jwksUrl: string | 
 function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
   const local = auth.mode === "off" && !auth.explicit;
   return {
-    windowMs: read.integer("RATE_LIMIT_WINDOW_MS", 60_000, 1_000, 24 * 60 * 60_000),
-    writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : 600, 0, 1_000_000_000),
-    reads: read.integer("RATE_LIMIT_READS", local ? 0 : 6_000, 0, 1_000_000_000),
+    windowMs: read.integer("RATE_LIMIT_WINDOW_MS"),
+    writes: read.integer("RATE_LIMIT_WRITES", local ? 0 : undefined),
+    reads: read.integer("RATE_LIMIT_READS", local ? 0 : undefined),
     // With authentication off there is nothing to fail.
-    authFailures: auth.mode === "jwt" ? read.integer("RATE_LIMIT_AUTH_FAILURES", 60, 0, 1_000_000_000) : 0,
+    authFailures: auth.mode === "jwt" ? read.integer("RATE_LIMIT_AUTH_FAILURES") : 0,
   };
 }
 
@@ -625,18 +607,18 @@ function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
  * HTTP/2's own stream limit, and may not exceed it (it could never apply).
  */
 function streamLimitsConfig(read: EnvReader): StreamLimitsConfig {
-  const http2Streams = read.integer("HTTP2_MAX_CONCURRENT_STREAMS", 250, 1, 0xffffffff);
-  const perConnection = read.integer("MAX_STREAMS_PER_CONNECTION", Math.min(100, http2Streams), 1, 1_000_000);
+  const http2Streams = read.integer("HTTP2_MAX_CONCURRENT_STREAMS");
+  const perConnection = read.integer("MAX_STREAMS_PER_CONNECTION", Math.min(settings.MAX_STREAMS_PER_CONNECTION.default, http2Streams));
   if (perConnection > http2Streams) {
     throw new ConfigError(
       `MAX_STREAMS_PER_CONNECTION=${perConnection} is more than HTTP2_MAX_CONCURRENT_STREAMS=${http2Streams}, so it could never apply: lower it or raise HTTP2_MAX_CONCURRENT_STREAMS`,
     );
   }
   return {
-    perCaller: read.integer("MAX_STREAMS_PER_CALLER", 100, 1, 1_000_000),
+    perCaller: read.integer("MAX_STREAMS_PER_CALLER"),
     perConnection,
-    maxMessages: read.integer("MAX_STREAM_MESSAGES", 1_000, 1, 1_000_000_000),
-    maxWatchMs: read.integer("MAX_WATCH_MS", 30 * 60_000, 1_000, 7 * 24 * 60 * 60_000),
+    maxMessages: read.integer("MAX_STREAM_MESSAGES"),
+    maxWatchMs: read.integer("MAX_WATCH_MS"),
   };
 }
 
@@ -654,77 +636,4 @@ export function isLoopbackHost(host: string): boolean {
 /** The URL with its password (if any) hidden, fit for messages and logs. */
 export function redactPassword(url: string): string {
   return url.replace(/^([a-z]+:\/\/[^:@/]*:)[^@/]*@/i, "$1***@");
-}
-
-class EnvReader {
-  constructor(private readonly env: Env) {}
-
-  string(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value === "" ? undefined : value;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const raw = this.string(name);
-    if (raw === undefined) return fallback;
-    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-    if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-    }
-    return value;
-  }
-
-  /** A comma-separated list, blanks around entries ignored; undefined when unset. */
-  list(name: string): string[] | undefined {
-    const raw = this.string(name);
-    if (raw === undefined) return undefined;
-    const entries = raw
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== "");
-    return entries.length > 0 ? entries : undefined;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    return this.oneOf(name, ["true", "false"] as const, fallback ? "true" : "false") === "true";
-  }
-
-  /** A comma-separated list of web origins, or "*" alone for any origin. */
-  origins(name: string): string[] {
-    const raw = this.string(name);
-    if (raw === undefined) return [];
-    const entries = raw
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== "");
-    if (entries.includes("*")) {
-      if (entries.length > 1) throw new ConfigError(`${name}: "*" allows every origin and cannot be combined with others`);
-      return ["*"];
-    }
-    for (const entry of entries) {
-      if (!isOrigin(entry)) {
-        throw new ConfigError(
-          `${name}: "${entry}" is not an origin; write scheme://host[:port] without a path, e.g. "https://app.example.com"`,
-        );
-      }
-    }
-    return entries;
-  }
-
-  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
-    const raw = this.string(name);
-    if (raw === undefined) return fallback;
-    const match = allowed.find((candidate) => candidate === raw.toLowerCase());
-    if (match === undefined) {
-      throw new ConfigError(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
-    }
-    return match;
-  }
-}
-
-/** True for "http(s)://host[:port]" exactly as a browser sends it in the Origin header. */
-function isOrigin(text: string): boolean {
-  if (!URL.canParse(text)) return false;
-  const url = new URL(text);
-  return (url.protocol === "http:" || url.protocol === "https:") && url.origin === text;
 }

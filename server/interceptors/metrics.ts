@@ -1,5 +1,5 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
 import { type BinaryMessages, binaryMessagesKey } from "./binary-messages.js";
 import { protocolOf } from "./logging.js";
@@ -37,12 +37,31 @@ export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
       throw error;
     }
     if (!res.stream) {
-      record.sent(binary.response(output, res.message).byteLength);
+      record.sent(serializedSize(binary, output, res.message, record));
       record.end(undefined);
       return res;
     }
     return { ...res, message: countedResponses(res.message, output, binary, record, req.signal) };
   };
+}
+
+/**
+ * A message's size on the wire. An answer that cannot be serialized fails its
+ * call as INTERNAL (connect-node tells the client so): the record ends with
+ * that status, and the error goes on unchanged.
+ */
+function serializedSize<Desc extends DescMessage>(
+  binary: BinaryMessages,
+  schema: Desc,
+  message: MessageShape<Desc>,
+  record: CallRecord,
+): number {
+  try {
+    return binary.response(schema, message).byteLength;
+  } catch (error) {
+    record.end(ConnectError.from(error, Code.Internal));
+    throw error;
+  }
 }
 
 async function* counted<T>(messages: AsyncIterable<T>, onMessage: (message: T) => void): AsyncGenerator<T> {
@@ -63,7 +82,7 @@ async function* countedResponses<Desc extends DescMessage>(
   let outcome: unknown;
   try {
     for await (const message of messages) {
-      record.sent(binary.response(schema, message).byteLength);
+      record.sent(serializedSize(binary, schema, message, record));
       yield message;
     }
   } catch (error) {

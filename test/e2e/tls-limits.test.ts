@@ -1,12 +1,9 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, test } from "node:test";
+import { selfSignedCertificate } from "../support/certificate.js";
 import { startServerProcess } from "../support/process.js";
 import { h2Request } from "../support/raw.js";
 
@@ -14,38 +11,12 @@ import { h2Request } from "../support/raw.js";
 // raw TCP connection, before any handshake, and a bad :authority is refused
 // with 400, never thrown out of the handler.
 
-const dir = mkdtempSync(join(tmpdir(), "tls-limits-"));
-const certFile = join(dir, "cert.pem");
-const keyFile = join(dir, "key.pem");
-execFileSync(
-  "openssl",
-  [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-keyout",
-    keyFile,
-    "-out",
-    certFile,
-  ],
-  { stdio: "ignore" },
-);
-const ca = readFileSync(certFile);
+const { certFile, keyFile, ca, remove: removeCertificate } = selfSignedCertificate();
 
 const server = await startServerProcess({ TLS_CERT: certFile, TLS_KEY: keyFile, MAX_CONNECTIONS_PER_ADDRESS: "3" });
 after(() => {
   server.child.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  removeCertificate();
 });
 const baseUrl = `https://127.0.0.1:${server.port}`;
 

@@ -1,45 +1,16 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, test } from "node:test";
 import * as tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { selfSignedCertificate } from "../support/certificate.js";
 import { GrpcJsClient, loadProtos, serviceConstructor } from "../support/grpc-js.js";
 import { startTestServer } from "../support/server.js";
 
 // A self-signed certificate made for this run, trusted by the clients below.
-const dir = mkdtempSync(join(tmpdir(), "tls-test-"));
-const certFile = join(dir, "cert.pem");
-const keyFile = join(dir, "key.pem");
-execFileSync(
-  "openssl",
-  [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=localhost",
-    "-addext",
-    "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-keyout",
-    keyFile,
-    "-out",
-    certFile,
-  ],
-  { stdio: "ignore" },
-);
-const ca = readFileSync(certFile);
+const { certFile, keyFile, ca, remove: removeCertificate } = selfSignedCertificate();
 
 const server = await startTestServer({ TLS_CERT: certFile, TLS_KEY: keyFile });
 const baseUrl = `https://127.0.0.1:${server.port}`;
@@ -47,7 +18,7 @@ const sessionManager = new Http2SessionManager(baseUrl, undefined, { ca });
 after(async () => {
   sessionManager.abort();
   await server.shutdown();
-  rmSync(dir, { recursive: true, force: true });
+  removeCertificate();
 });
 
 /** The protocol the server picks during the TLS handshake for what the client offers. */

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
+import { selfSignedCertificate } from "../support/certificate.js";
 import { GrpcJsClient, grpcFailure, loadProtos, serviceConstructor } from "../support/grpc-js.js";
 import type { LogRecord } from "../support/logs.js";
 import { authEnv, mintToken } from "../support/tokens.js";
@@ -17,24 +16,13 @@ import { repoRoot, type ServerProcess, startInteropServer } from "./server-proce
 // should: the server serves a certificate made for this run.
 
 const python = "/usr/bin/python3";
-const dir = mkdtempSync(join(tmpdir(), "auth-interop-"));
-const certFile = join(dir, "cert.pem");
-const keyFile = join(dir, "key.pem");
-execFileSync(
-  "openssl",
-  [
-    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1"],
-    ...["-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", keyFile, "-out", certFile],
-  ],
-  { stdio: "ignore" },
-);
-const ca = readFileSync(certFile);
+const { certFile, keyFile, ca, remove: removeCertificate } = selfSignedCertificate();
 
 // HOST left to its default: loopback, IPv4 and IPv6, as "localhost" may be either.
 const server: ServerProcess = await startInteropServer({ ...authEnv, TLS_CERT: certFile, TLS_KEY: keyFile, HOST: "" });
 after(async () => {
   await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  removeCertificate();
 });
 const target = `localhost:${server.port}`;
 

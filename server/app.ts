@@ -1,8 +1,5 @@
-import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
-import { Health } from "../gen/health/v1/health_pb.js";
+import { createConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import { assertClassified } from "./auth/access.js";
 import { guardInterceptors } from "./auth/guards.js";
 import { metricsReader } from "./auth/metrics-access.js";
@@ -11,10 +8,9 @@ import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
 import { fastPathH1 } from "./fast-path/h1.js";
-import { type MethodImpl, methodTable, recordImplementations } from "./fast-path/methods.js";
+import { methodTable } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
-import { healthService } from "./health/service.js";
 import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
 import { rememberCallSignal } from "./interceptors/call-state.js";
 import { clientAddressInterceptor } from "./interceptors/client-address.js";
@@ -30,11 +26,12 @@ import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability/observability.js";
 import { StreamBudget } from "./rate-limit/stream-budget.js";
-import { registerReflection } from "./reflection/service.js";
-import { createRoutes, type RouteDependencies } from "./routes.js";
+import { type RouteDependencies, serviceTable } from "./routes.js";
+import type { ServiceEntry } from "./services/registry.js";
 import { uploadDrainLimits } from "./transport/drain-request.js";
 import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
 import { notFound } from "./transport/grpc-answers.js";
+import { rpcAdapter } from "./transport/rpc-adapter.js";
 import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
@@ -99,20 +96,16 @@ export function serverInterceptors(
   ];
 }
 
-/** Every service the server answers, on `router`; throws if one has a method the access table does not classify. */
-export function registerServices(
-  router: ConnectRouter,
-  { dependencies, health, reflection }: { dependencies: RouteDependencies; health: HealthRegistry; reflection: boolean },
-): void {
-  createRoutes(dependencies)(router);
-  // The gRPC tooling comes last: reflection describes everything
-  // registered (itself included), plus the error detail types so tools
-  // can decode details; health knows every service by name.
-  router.service(Health, healthService(health));
-  if (reflection) registerReflection(router, [file_google_rpc_error_details]);
+/**
+ * Every service the server answers (see serviceTable); throws if one has a
+ * method the access table does not classify. Health knows each by name.
+ */
+export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonly ServiceEntry[] {
+  const services = serviceTable(options);
   // A method nobody classified could change data unguarded: refuse to start.
-  assertClassified(router.handlers.map((registered) => registered.service));
-  health.add(router.handlers.map((registered) => registered.service.typeName));
+  assertClassified(services.map((entry) => entry.service));
+  options.health.add(services.map((entry) => entry.service.typeName));
+  return services;
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
@@ -122,23 +115,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
   const streams = new StreamBudget(config.streamLimits);
   const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)];
-  let implementations = new Map<string, MethodImpl>();
-  let handlers: UniversalHandler[] = [];
-  const drainLimits = uploadDrainLimits(config.readMaxBytes);
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      implementations = recordImplementations(router);
-      registerServices(router, { dependencies, health, reflection: config.reflection });
-      // connect-node serves the handlers the router holds once this returns:
-      // each one, wrapped, also answers and logs the calls no interceptor sees,
-      // and reads the rest of a request it answered early.
-      router.handlers.splice(
-        0,
-        router.handlers.length,
-        ...router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits)),
-      );
-      handlers = router.handlers;
-    },
+  const services = servicesOf({ dependencies, health, reflection: config.reflection });
+  const router = createConnectRouter({
     requestGate: rememberCallSignal,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
@@ -150,6 +128,14 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     jsonOptions: guardedJsonOptions,
     binaryOptions,
     interceptors,
+  });
+  for (const entry of services) entry.register(router);
+  // Each procedure's handler, wrapped: it also answers and logs the calls no
+  // interceptor sees, and reads the rest of a request it answered early.
+  const drainLimits = uploadDrainLimits(config.readMaxBytes);
+  const handlers = router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits));
+  const handler = rpcAdapter({
+    handlers,
     contextValues: (req) =>
       createContextValues()
         .set(requestInfoKey, {
@@ -161,13 +147,14 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         .set(nodeRequestKey, req),
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
+    logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,
   // implementations, serialization options and limits; it hands the rest to
   // connect-node (see server/fast-path).
   const fastPath = config.fastPath
     ? new FastPath({
-        table: methodTable(handlers, implementations, {
+        table: methodTable(handlers, services, {
           binaryOptions,
           jsonOptions: guardedJsonOptions,
           readMaxBytes: config.readMaxBytes,

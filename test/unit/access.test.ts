@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { create, createFileRegistry, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { createConnectRouter } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
-import { registerServices } from "../../server/app.js";
+import { servicesOf } from "../../server/app.js";
 import { accessOf, accessTable, assertClassified, fullName, unclassifiedMethods } from "../../server/auth/access.js";
 import { loadConfig } from "../../server/config.js";
 import { openDependencies } from "../../server/dependencies.js";
@@ -16,9 +15,7 @@ import { memoryLogger } from "../support/logs.js";
 const { logger } = memoryLogger();
 const { dependencies, close } = await openDependencies(loadConfig({ DATA_DIR: "memory://" }, false), logger);
 after(close);
-const router = createConnectRouter();
-registerServices(router, { dependencies, health: new HealthRegistry(), reflection: true });
-const services: DescService[] = [...new Set(router.handlers.map((handler) => handler.service))];
+const services: DescService[] = servicesOf({ dependencies, health: new HealthRegistry(), reflection: true }).map((entry) => entry.service);
 const methods = services.flatMap((service) => service.methods);
 
 test("every method of every registered service is classified, and the table names no other", () => {

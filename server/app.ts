@@ -1,6 +1,5 @@
 import { createConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
-import { assertClassified } from "./auth/access.js";
 import { guardInterceptors } from "./auth/guards.js";
 import { metricsReader } from "./auth/metrics-access.js";
 import { createVerifier } from "./auth/verifier.js";
@@ -25,6 +24,7 @@ import { streamEndInterceptor } from "./interceptors/stream-end.js";
 import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability/observability.js";
+import { assertClassified } from "./policy/methods.js";
 import { StreamBudget } from "./rate-limit/stream-budget.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
@@ -98,7 +98,7 @@ export function serverInterceptors(
 
 /**
  * Every service the server answers (see serviceTable); throws if one has a
- * method the access table does not classify. Health knows each by name.
+ * method the method table (server/policy/methods.ts) does not classify. Health knows each by name.
  */
 export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonly ServiceEntry[] {
   const services = serviceTable(options);

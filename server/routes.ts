@@ -38,14 +38,6 @@ export interface RouteDependencies {
   readonly rateLimiters: RateLimiters;
 }
 
-/** The services that answer from the database, by full name: their health follows it. */
-export const databaseBackedServices: readonly string[] = [
-  MovieService.typeName,
-  OrderService.typeName,
-  Movie.typeName,
-  TutorialOrderService.typeName,
-];
-
 /** The services of the API, canonical contracts first, then the tutorials'. */
 export function contractServices({ movies, orders }: RouteDependencies): ServiceEntry[] {
   return [

@@ -1,6 +1,5 @@
-import { createConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { createConnectRouter } from "@connectrpc/connect";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
-import { guardInterceptors } from "./auth/guards.js";
 import { metricsReader } from "./auth/metrics-access.js";
 import { createVerifier } from "./auth/verifier.js";
 import { compressions } from "./compression.js";
@@ -10,29 +9,19 @@ import { fastPathH1 } from "./fast-path/h1.js";
 import { methodTable } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
-import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
+import { answerNotModified } from "./interceptors/caching.js";
 import { rememberCallSignal } from "./interceptors/call-state.js";
-import { clientAddressInterceptor } from "./interceptors/client-address.js";
-import { connectVersionInterceptor } from "./interceptors/connect-version.js";
-import { errorMappingInterceptor } from "./interceptors/errors.js";
 import { guardedJsonOptions } from "./interceptors/json-shape.js";
-import { loggingInterceptor } from "./interceptors/logging.js";
-import { requestIdInterceptor } from "./interceptors/request-id.js";
-import { requestInfoKey } from "./interceptors/request-info.js";
-import { streamBudgetInterceptor } from "./interceptors/stream-budget.js";
-import { streamEndInterceptor } from "./interceptors/stream-end.js";
-import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
+import { logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability/observability.js";
+import { callPipeline } from "./pipeline/pipeline.js";
 import { assertClassified } from "./policy/methods.js";
-import { StreamBudget } from "./rate-limit/stream-budget.js";
+import type { StreamBudget } from "./rate-limit/stream-budget.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
-import { uploadDrainLimits } from "./transport/drain-request.js";
-import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
 import { notFound } from "./transport/grpc-answers.js";
 import { rpcAdapter } from "./transport/rpc-adapter.js";
-import { trustedProxies } from "./transport/trusted-proxies.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
 
@@ -70,33 +59,6 @@ export interface AppOptions {
 }
 
 /**
- * Every call passes these, outermost first: the log line shows the status
- * code the client receives. `guards` (authentication, authorization, rate
- * limits) run inside the error mapping, before caching and the handler; the
- * stream budget after them, so that it counts the authenticated caller and a
- * call refused by a guard holds no slot.
- */
-export function serverInterceptors(
-  logger: Logger,
-  guards: Interceptor[] = [],
-  trustProxy: readonly string[] = [],
-  streams?: StreamBudget,
-): Interceptor[] {
-  return [
-    // First: the log line and the rate limits count the client this names.
-    clientAddressInterceptor(trustedProxies(trustProxy)),
-    loggingInterceptor(logger),
-    requestIdInterceptor(),
-    connectVersionInterceptor(),
-    errorMappingInterceptor(logger),
-    ...guards,
-    ...(streams === undefined ? [] : [streamBudgetInterceptor(streams)]),
-    cachingInterceptor(),
-    streamEndInterceptor(),
-  ];
-}
-
-/**
  * Every service the server answers (see serviceTable); throws if one has a
  * method the method table (server/policy/methods.ts) does not classify. Health knows each by name.
  */
@@ -110,11 +72,9 @@ export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonl
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): App {
-  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
-  const onUnseen = observability?.onUnseen;
-  // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
-  const streams = new StreamBudget(config.streamLimits);
-  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)];
+  // Every call runs it, whichever way it reaches its handler.
+  const pipeline = callPipeline({ config, logger, rateLimiters: dependencies.rateLimiters, observability });
+  const { interceptors, onUnseen, streams } = pipeline;
   const services = servicesOf({ dependencies, health, reflection: config.reflection });
   const router = createConnectRouter({
     requestGate: rememberCallSignal,
@@ -127,24 +87,13 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // request message is refused before it is parsed (see json-shape.ts).
     jsonOptions: guardedJsonOptions,
     binaryOptions,
-    interceptors,
+    interceptors: [...interceptors],
   });
   for (const entry of services) entry.register(router);
-  // Each procedure's handler, wrapped: it also answers and logs the calls no
-  // interceptor sees, and reads the rest of a request it answered early.
-  const drainLimits = uploadDrainLimits(config.readMaxBytes);
-  const handlers = router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits));
+  const handlers = router.handlers.map((registered) => pipeline.wrap(registered));
   const handler = rpcAdapter({
     handlers,
-    contextValues: (req) =>
-      createContextValues()
-        .set(requestInfoKey, {
-          httpVersion: req.httpVersion,
-          remoteAddress: req.socket.remoteAddress,
-          // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
-          connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
-        })
-        .set(nodeRequestKey, req),
+    contextValues: pipeline.nodeCallValues,
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
     fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
     logger,

@@ -1,11 +1,11 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { binaryMessagesKey } from "../interceptors/binary-messages.js";
-import { requestInfoKey } from "../interceptors/request-info.js";
 import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
+import { callValues } from "../pipeline/call-values.js";
 import { type Answer, answerOf } from "./answer.js";
 import {
   armDeadline,
@@ -233,31 +233,6 @@ export class FastPath {
   }
 
   #contextValues(exchange: Exchange): ContextValues {
-    return new CallValues().set(requestInfoKey, {
-      httpVersion: exchange.httpVersion,
-      remoteAddress: exchange.remoteAddress,
-      connection: exchange.connection,
-    });
-  }
-}
-
-/**
- * connect-es's createContextValues, as a class: the same behaviour (values
- * kept under their key's symbol, the key's default when absent), without
- * three new closures per call.
- */
-class CallValues implements ContextValues {
-  get<T>(key: ContextKey<T>): T {
-    return key.id in this ? ((this as unknown as Record<symbol, T>)[key.id] as T) : key.defaultValue;
-  }
-
-  set<T>(key: ContextKey<T>, value: T): this {
-    (this as unknown as Record<symbol, T>)[key.id] = value;
-    return this;
-  }
-
-  delete(key: ContextKey<unknown>): this {
-    delete (this as unknown as Record<symbol, unknown>)[key.id];
-    return this;
+    return callValues({ httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress, connection: exchange.connection });
   }
 }

@@ -74,7 +74,7 @@ export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonl
 export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): App {
   // Every call runs it, whichever way it reaches its handler.
   const pipeline = callPipeline({ config, logger, rateLimiters: dependencies.rateLimiters, observability });
-  const { interceptors, onUnseen, streams } = pipeline;
+  const { interceptors, reportUnseen, streams } = pipeline;
   const services = servicesOf({ dependencies, health, reflection: config.reflection });
   const router = createConnectRouter({
     requestGate: rememberCallSignal,
@@ -95,7 +95,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     handlers,
     contextValues: pipeline.nodeCallValues,
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
+    fallback: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
     logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,
@@ -117,8 +117,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         jsonOptions: guardedJsonOptions,
         cors: config.allowedOrigins.length > 0,
         shutdownSignal,
-        logger,
-        onUnseen,
+        reportUnseen,
       })
     : undefined;
   const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);

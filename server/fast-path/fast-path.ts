@@ -3,8 +3,7 @@ import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { binaryMessagesKey } from "../interceptors/binary-messages.js";
-import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
-import type { Logger } from "../logger.js";
+import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
 import { callValues } from "../pipeline/call-values.js";
 import { type Answer, answerOf } from "./answer.js";
 import {
@@ -48,9 +47,8 @@ export interface FastPathOptions {
   readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
   readonly cors: boolean;
   readonly shutdownSignal: AbortSignal | undefined;
-  readonly logger: Logger;
-  /** Told of the calls that end before any interceptor runs (metrics, traces). */
-  readonly onUnseen?: UnseenCallHook;
+  /** Counts, traces and logs the calls that end before any interceptor runs. */
+  readonly reportUnseen: UnseenCallReport;
 }
 
 /** The HTTP request behind a call, whichever HTTP version carried it. */
@@ -181,8 +179,7 @@ export class FastPath {
         plan,
         signal.reason,
         { headers: LazyHeaders.of(exchange.headers), httpVersion: exchange.httpVersion, started },
-        this.options.logger,
-        this.options.onUnseen,
+        this.options.reportUnseen,
       );
       return { kind: "universal", response };
     }

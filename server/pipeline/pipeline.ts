@@ -10,7 +10,7 @@ import { loggingInterceptor } from "../interceptors/logging.js";
 import { requestIdInterceptor } from "../interceptors/request-id.js";
 import { streamBudgetInterceptor } from "../interceptors/stream-budget.js";
 import { streamEndInterceptor } from "../interceptors/stream-end.js";
-import { answerUnseenCalls, type UnseenCallHook } from "../interceptors/unseen-calls.js";
+import { answerUnseenCalls, type UnseenCallReport, unseenCallReport } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
 import type { Observability } from "../observability/observability.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
@@ -30,8 +30,8 @@ export interface CallPipeline {
   readonly interceptors: readonly Interceptor[];
   /** The streaming calls open now, and the limits they are held to. */
   readonly streams: StreamBudget;
-  /** Told of the calls that end before any interceptor runs (metrics, traces). */
-  readonly onUnseen: UnseenCallHook | undefined;
+  /** Counts, traces and logs the calls that end before any interceptor runs, on either path. */
+  readonly reportUnseen: UnseenCallReport;
   /**
    * connect-es's handler of one procedure, wrapped: it also answers and logs
    * the calls no interceptor sees, and reads the rest of a request it
@@ -52,13 +52,13 @@ export interface CallPipelineOptions {
 export function callPipeline({ config, logger, rateLimiters, observability }: CallPipelineOptions): CallPipeline {
   const guards = guardInterceptors(config.auth, rateLimiters, logger, observability?.metrics);
   const streams = new StreamBudget(config.streamLimits);
-  const onUnseen = observability?.onUnseen;
+  const reportUnseen = unseenCallReport(logger, observability?.onUnseen);
   const drainLimits = uploadDrainLimits(config.readMaxBytes);
   return {
     interceptors: [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)],
     streams,
-    onUnseen,
-    wrap: (handler) => finishUploadFirst(answerUnseenCalls(handler, logger, onUnseen), drainLimits),
+    reportUnseen,
+    wrap: (handler) => finishUploadFirst(answerUnseenCalls(handler, reportUnseen), drainLimits),
     nodeCallValues: (req) =>
       callValues(
         {

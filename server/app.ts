@@ -1,42 +1,26 @@
-import { type ConnectRouter, createContextValues, type Interceptor } from "@connectrpc/connect";
-import type { UniversalHandler } from "@connectrpc/connect/protocol";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
-import { Health } from "../gen/health/v1/health_pb.js";
-import { assertClassified } from "./auth/access.js";
+import { createConnectRouter } from "@connectrpc/connect";
 import { metricsReader } from "./auth/metrics-access.js";
 import { createVerifier } from "./auth/verifier.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
 import { fastPathH1 } from "./fast-path/h1.js";
-import { type MethodImpl, methodTable, recordImplementations } from "./fast-path/methods.js";
+import { methodTable } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
-import { healthService } from "./health/service.js";
-import { answerNotModified, cachingInterceptor } from "./interceptors/caching.js";
+import { answerNotModified } from "./interceptors/caching.js";
 import { rememberCallSignal } from "./interceptors/call-state.js";
-import { clientAddressInterceptor } from "./interceptors/client-address.js";
-import { connectVersionInterceptor } from "./interceptors/connect-version.js";
-import { errorMappingInterceptor } from "./interceptors/errors.js";
-import { guardInterceptors } from "./interceptors/guards.js";
 import { guardedJsonOptions } from "./interceptors/json-shape.js";
-import { loggingInterceptor } from "./interceptors/logging.js";
-import { requestIdInterceptor } from "./interceptors/request-id.js";
-import { requestInfoKey } from "./interceptors/request-info.js";
-import { streamBudgetInterceptor } from "./interceptors/stream-budget.js";
-import { streamEndInterceptor } from "./interceptors/stream-end.js";
-import { answerUnseenCalls, logUnrouted } from "./interceptors/unseen-calls.js";
+import { logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability.js";
-import { StreamBudget } from "./rate-limit/stream-budget.js";
-import { registerReflection } from "./reflection/service.js";
-import { createRoutes, type RouteDependencies } from "./routes.js";
-import { uploadDrainLimits } from "./transport/drain-request.js";
-import { finishUploadFirst, nodeRequestKey } from "./transport/finish-upload.js";
+import { callPipeline } from "./pipeline/pipeline.js";
+import { assertClassified } from "./policy/methods.js";
+import { type RouteDependencies, serviceTable } from "./routes.js";
+import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
 import type { App } from "./transport/listener.js";
-import { trustedProxies } from "./trusted-proxies.js";
+import { rpcAdapter } from "./transport/rpc-adapter.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
 
@@ -65,72 +49,24 @@ export interface AppOptions {
 }
 
 /**
- * Every call passes these, outermost first: the log line shows the status
- * code the client receives. `guards` (authentication, authorization, rate
- * limits) run inside the error mapping, before caching and the handler; the
- * stream budget after them, so that it counts the authenticated caller and a
- * call refused by a guard holds no slot.
+ * Every service the server answers (see serviceTable); throws if one has a
+ * method the method table (server/policy/methods.ts) does not classify. Health knows each by name.
  */
-export function serverInterceptors(
-  logger: Logger,
-  guards: Interceptor[] = [],
-  trustProxy: readonly string[] = [],
-  streams?: StreamBudget,
-): Interceptor[] {
-  return [
-    // First: the log line and the rate limits count the client this names.
-    clientAddressInterceptor(trustedProxies(trustProxy)),
-    loggingInterceptor(logger),
-    requestIdInterceptor(),
-    connectVersionInterceptor(),
-    errorMappingInterceptor(logger),
-    ...guards,
-    ...(streams === undefined ? [] : [streamBudgetInterceptor(streams)]),
-    cachingInterceptor(),
-    streamEndInterceptor(),
-  ];
-}
-
-/** Every service the server answers, on `router`; throws if one has a method the access table does not classify. */
-export function registerServices(
-  router: ConnectRouter,
-  { dependencies, health, reflection }: { dependencies: RouteDependencies; health: HealthRegistry; reflection: boolean },
-): void {
-  createRoutes(dependencies)(router);
-  // The gRPC tooling comes last: reflection describes everything
-  // registered (itself included), plus the error detail types so tools
-  // can decode details; health knows every service by name.
-  router.service(Health, healthService(health));
-  if (reflection) registerReflection(router, [file_google_rpc_error_details]);
+export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonly ServiceEntry[] {
+  const services = serviceTable(options);
   // A method nobody classified could change data unguarded: refuse to start.
-  assertClassified(router.handlers.map((registered) => registered.service));
-  health.add(router.handlers.map((registered) => registered.service.typeName));
+  assertClassified(services.map((entry) => entry.service));
+  options.health.add(services.map((entry) => entry.service.typeName));
+  return services;
 }
 
 /** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): App {
-  const guards = guardInterceptors(config.auth, dependencies.rateLimiters, logger, observability?.metrics);
-  const onUnseen = observability?.onUnseen;
-  // Every call runs these, whichever way it reaches its handler: tracing and metrics first.
-  const streams = new StreamBudget(config.streamLimits);
-  const interceptors = [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)];
-  let implementations = new Map<string, MethodImpl>();
-  let handlers: UniversalHandler[] = [];
-  const drainLimits = uploadDrainLimits(config.readMaxBytes);
-  const handler = connectNodeAdapter({
-    routes: (router) => {
-      implementations = recordImplementations(router);
-      registerServices(router, { dependencies, health, reflection: config.reflection });
-      // connect-node serves the handlers the router holds once this returns:
-      // each one, wrapped, also answers and logs the calls no interceptor sees,
-      // and reads the rest of a request it answered early.
-      router.handlers.splice(
-        0,
-        router.handlers.length,
-        ...router.handlers.map((registered) => finishUploadFirst(answerUnseenCalls(registered, logger, onUnseen), drainLimits)),
-      );
-      handlers = router.handlers;
-    },
+  // Every call runs it, whichever way it reaches its handler.
+  const pipeline = callPipeline({ config, logger, rateLimiters: dependencies.rateLimiters, observability });
+  const { interceptors, reportUnseen, streams } = pipeline;
+  const services = servicesOf({ dependencies, health, reflection: config.reflection });
+  const router = createConnectRouter({
     requestGate: rememberCallSignal,
     readMaxBytes: config.readMaxBytes,
     maxTimeoutMs: config.maxTimeoutMs,
@@ -141,25 +77,23 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     // request message is refused before it is parsed (see json-shape.ts).
     jsonOptions: guardedJsonOptions,
     binaryOptions,
-    interceptors,
-    contextValues: (req) =>
-      createContextValues()
-        .set(requestInfoKey, {
-          httpVersion: req.httpVersion,
-          remoteAddress: req.socket.remoteAddress,
-          // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
-          connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
-        })
-        .set(nodeRequestKey, req),
+    interceptors: [...interceptors],
+  });
+  for (const entry of services) entry.register(router);
+  const handlers = router.handlers.map((registered) => pipeline.wrap(registered));
+  const handler = rpcAdapter({
+    handlers,
+    contextValues: pipeline.nodeCallValues,
     // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: logUnrouted(logger, notFound, onUnseen) }),
+    fallback: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
+    logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,
   // implementations, serialization options and limits; it hands the rest to
   // connect-node (see server/fast-path).
   const fastPath = config.fastPath
     ? new FastPath({
-        table: methodTable(handlers, implementations, {
+        table: methodTable(handlers, services, {
           binaryOptions,
           jsonOptions: guardedJsonOptions,
           readMaxBytes: config.readMaxBytes,
@@ -173,8 +107,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         jsonOptions: guardedJsonOptions,
         cors: config.allowedOrigins.length > 0,
         shutdownSignal,
-        logger,
-        onUnseen,
+        reportUnseen,
       })
     : undefined;
   const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);

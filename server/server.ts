@@ -9,7 +9,8 @@ import type { FastPathStats } from "./fast-path/fast-path.js";
 import { followDependency, HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
 import { createObservability } from "./observability.js";
-import { databaseBackedServices, type RouteDependencies } from "./routes.js";
+import { databaseBackedServices } from "./policy/methods.js";
+import type { RouteDependencies } from "./routes.js";
 import { type Listener, listen } from "./transport/listener.js";
 
 export interface RunningServer {
@@ -45,7 +46,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   const { dependencies } = database;
   observability.watchOrders(dependencies.orders);
   const health = new HealthRegistry();
-  followDependency(health, dependencies.databaseHealth, databaseBackedServices);
+  followDependency(health, dependencies.databaseHealth, databaseBackedServices());
   warnOfCleartextTokens(config, logger);
   const app = createApp({ config, logger, shutdownSignal: shutdownController.signal, dependencies, health, observability });
   observability.metrics?.gaugeAtScrape({

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Scope } from "./access.js";
+import type { Scope } from "../policy/methods.js";
 
 /*
  * The statuses authentication and authorization answer with, as ConnectErrors

@@ -1,11 +1,10 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { binaryMessagesKey } from "../interceptors/binary-messages.js";
-import { requestInfoKey } from "../interceptors/request-info.js";
-import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
-import type { Logger } from "../logger.js";
+import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
+import { callValues } from "../pipeline/call-values.js";
 import { type Answer, answerOf } from "./answer.js";
 import {
   armDeadline,
@@ -48,9 +47,8 @@ export interface FastPathOptions {
   readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
   readonly cors: boolean;
   readonly shutdownSignal: AbortSignal | undefined;
-  readonly logger: Logger;
-  /** Told of the calls that end before any interceptor runs (metrics, traces). */
-  readonly onUnseen?: UnseenCallHook;
+  /** Counts, traces and logs the calls that end before any interceptor runs. */
+  readonly reportUnseen: UnseenCallReport;
 }
 
 /** The HTTP request behind a call, whichever HTTP version carried it. */
@@ -181,8 +179,7 @@ export class FastPath {
         plan,
         signal.reason,
         { headers: LazyHeaders.of(exchange.headers), httpVersion: exchange.httpVersion, started },
-        this.options.logger,
-        this.options.onUnseen,
+        this.options.reportUnseen,
       );
       return { kind: "universal", response };
     }
@@ -233,31 +230,6 @@ export class FastPath {
   }
 
   #contextValues(exchange: Exchange): ContextValues {
-    return new CallValues().set(requestInfoKey, {
-      httpVersion: exchange.httpVersion,
-      remoteAddress: exchange.remoteAddress,
-      connection: exchange.connection,
-    });
-  }
-}
-
-/**
- * connect-es's createContextValues, as a class: the same behaviour (values
- * kept under their key's symbol, the key's default when absent), without
- * three new closures per call.
- */
-class CallValues implements ContextValues {
-  get<T>(key: ContextKey<T>): T {
-    return key.id in this ? ((this as unknown as Record<symbol, T>)[key.id] as T) : key.defaultValue;
-  }
-
-  set<T>(key: ContextKey<T>, value: T): this {
-    (this as unknown as Record<symbol, T>)[key.id] = value;
-    return this;
-  }
-
-  delete(key: ContextKey<unknown>): this {
-    delete (this as unknown as Record<symbol, unknown>)[key.id];
-    return this;
+    return callValues({ httpVersion: exchange.httpVersion, remoteAddress: exchange.remoteAddress, connection: exchange.connection });
   }
 }

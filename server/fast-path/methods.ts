@@ -1,12 +1,12 @@
 import type { DescMessage, DescMethod, DescService } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { type ConnectRouter, createServiceImplSpec } from "@connectrpc/connect";
 import {
   createMethodSerializationLookup,
   type MethodSerializationLookup,
   type UniversalHandler,
   validateReadWriteMaxBytes,
 } from "@connectrpc/connect/protocol";
+import type { ServiceEntry } from "../services/registry.js";
 
 /** What an implementation is called with: connect-es's own signature (a unary one answers a message, a server-streaming one yields messages). */
 export type MethodImpl = (request: unknown, context: unknown) => unknown;
@@ -34,37 +34,21 @@ export interface SerializationOptions {
   readonly compressMinBytes: number;
 }
 
-/**
- * Records every service implementation registered on `router`, so the fast
- * path calls the very objects connect-node calls: `registerServices` stays
- * the one registration. Services registered with their own options (other
- * limits or interceptors) and single `rpc` registrations are left to
- * connect-node.
- */
-export function recordImplementations(router: ConnectRouter): Map<string, MethodImpl> {
-  const impls = new Map<string, MethodImpl>();
-  const service = router.service.bind(router);
-  router.service = ((desc, implementation, options) => {
-    if (options === undefined) {
-      const spec = createServiceImplSpec(desc, implementation);
-      for (const method of desc.methods) {
-        const methodSpec = spec.methods[method.localName];
-        if (methodSpec?.kind === "unary" || methodSpec?.kind === "server_streaming") {
-          impls.set(pathOf(method), methodSpec.impl as MethodImpl);
-        }
-      }
-    }
-    return service(desc, implementation, options);
-  }) as ConnectRouter["service"];
-  return impls;
-}
-
 /** The fast path's table, path → method: unary and server-streaming methods, each with connect-node's handler for the same path. */
 export function methodTable(
   handlers: readonly UniversalHandler[],
-  impls: ReadonlyMap<string, MethodImpl>,
+  services: readonly ServiceEntry[],
   options: SerializationOptions,
 ): Map<string, FastMethod> {
+  // The very implementations connect-node's handlers call.
+  const impls = new Map<string, MethodImpl>();
+  for (const { spec } of services) {
+    for (const methodSpec of Object.values(spec.methods)) {
+      if (methodSpec.kind === "unary" || methodSpec.kind === "server_streaming") {
+        impls.set(pathOf(methodSpec.method), methodSpec.impl as MethodImpl);
+      }
+    }
+  }
   const table = new Map<string, FastMethod>();
   for (const handler of handlers) {
     const impl = impls.get(handler.requestPath);

@@ -1,10 +1,9 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { errorAnswer } from "../interceptors/early-answers.js";
-import { type CallFacts, logCall } from "../interceptors/logging.js";
+import type { CallFacts } from "../interceptors/logging.js";
 import { chooseRequestId, requestIdHeader } from "../interceptors/request-id.js";
-import type { UnseenCallHook } from "../interceptors/unseen-calls.js";
-import type { Logger } from "../logger.js";
+import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
 import type { CallPlan } from "./plan.js";
 
 /**
@@ -17,8 +16,7 @@ export function unseenCallAnswer(
   plan: CallPlan,
   error: ConnectError,
   facts: { readonly headers: Headers; readonly httpVersion: string; readonly started: number },
-  logger: Logger,
-  onUnseen: UnseenCallHook | undefined,
+  reportUnseen: UnseenCallReport,
 ): UniversalServerResponse {
   const requestId = chooseRequestId(facts.headers);
   const callFacts: CallFacts = {
@@ -29,8 +27,7 @@ export function unseenCallAnswer(
     started: facts.started,
     requestId,
   };
-  // Metrics and traces count it too, and may add its trace id to the log line.
-  const added = onUnseen?.({
+  reportUnseen({
     facts: callFacts,
     service: plan.entry.service.typeName,
     method: plan.entry.method.name,
@@ -38,7 +35,6 @@ export function unseenCallAnswer(
     header: facts.headers,
     error,
   });
-  logCall(logger, callFacts, error, added);
   const header = new Headers();
   if (plan.protocol === "connect") {
     header.set("content-type", plan.binary ? "application/proto" : "application/json");

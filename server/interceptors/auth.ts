@@ -1,10 +1,11 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { type Access, accessOf, fullName } from "../auth/access.js";
+import { accessOf } from "../auth/access.js";
 import { bearerToken } from "../auth/bearer.js";
 import { scopeMissing, tokenMissing } from "../auth/errors.js";
 import { grantKey, type Principal, principalKey } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/verifier.js";
+import { type Access, fullName } from "../policy/methods.js";
 import type { AuthFailureBudget } from "../rate-limit/auth-failures.js";
 import { clientAddressKey } from "./client-address.js";
 import { requestInfoKey } from "./request-info.js";
@@ -23,7 +24,7 @@ export interface AuthPolicy {
  * the token comes in the `authorization` header, which is also gRPC
  * metadata. A token that is sent is always checked, even where none is
  * needed, so a client with a bad one hears about it. What each method needs
- * comes from the access table (server/auth/access.ts); a method missing from
+ * comes from the method table (server/policy/methods.ts); a method missing from
  * it is refused. The caller and the scope that allowed a change are put in
  * the call's context, for the rate limits and the call log.
  *
@@ -35,7 +36,7 @@ export interface AuthPolicy {
  */
 export function authInterceptor({ verifier, requireForReads, failures }: AuthPolicy): Interceptor {
   if (verifier === undefined) {
-    // Authentication off: only the access table is consulted, with no promise of its own per call.
+    // Authentication off: only the method table is consulted, with no promise of its own per call.
     return (next) => (req) => {
       try {
         if (accessOf(req.method) === undefined) throw noAccessRule(req.method);

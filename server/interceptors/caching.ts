@@ -2,20 +2,9 @@ import { createHash } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
-import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
-import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
+import { policyOf } from "../policy/methods.js";
 import type { RequestHandler } from "../transport/http-handler.js";
 import { binaryMessagesKey } from "./binary-messages.js";
-
-/**
- * Side-effect-free methods whose answer depends on the request alone, now and
- * forever: the square root of 2 never changes, so any cache may keep it.
- */
-export const pureMethods: ReadonlySet<DescMethod> = new Set([
-  ...CalculatorService.methods,
-  GreeterService.method.sayHello,
-  GreeterService.method.sayHelloAgain,
-]);
 
 const immutable = "public, max-age=31536000, immutable";
 /** Data that can change (a movie): a cache may keep it but must ask, cheaply, with If-None-Match. */
@@ -25,27 +14,31 @@ const revalidate = "no-cache";
  * HTTP caching for Connect GET, the only way to call a method with HTTP GET
  * (and only one marked NO_SIDE_EFFECTS): a successful answer gets
  * Cache-Control, a weak ETag derived from the message, and
- * `Vary: Accept-Encoding`. Methods in `immutableMethods` may be kept for a
- * year; the others are data that may change, so caches must revalidate (the
+ * `Vary: Accept-Encoding`. Methods `isImmutable` names (the method table's
+ * immutable ones) may be kept for a year; the others are data that may change, so caches must revalidate (the
  * ETag makes that cheap). POST answers, streams and errors are left alone.
  * `answerNotModified` turns a request whose If-None-Match matches into 304.
  */
-export function cachingInterceptor(immutableMethods: ReadonlySet<DescMethod> = pureMethods): Interceptor {
+export function cachingInterceptor(isImmutable: (method: DescMethod) => boolean = immutableAnswer): Interceptor {
   // Not async for the other calls: one promise less on every POST.
-  return (next) => (req) => (req.requestMethod === "GET" ? cached(next, req, immutableMethods) : next(req));
+  return (next) => (req) => (req.requestMethod === "GET" ? cached(next, req, isImmutable) : next(req));
+}
+
+function immutableAnswer(method: DescMethod): boolean {
+  return policyOf(method)?.immutable === true;
 }
 
 /** A GET's answer, with its caching headers. */
 async function cached(
   next: Parameters<Interceptor>[0],
   req: Parameters<ReturnType<Interceptor>>[0],
-  immutableMethods: ReadonlySet<DescMethod>,
+  isImmutable: (method: DescMethod) => boolean,
 ): ReturnType<ReturnType<Interceptor>> {
   const res = await next(req);
   if (res.stream) return res;
   const binary = req.contextValues.get(binaryMessagesKey).response(req.method.output, res.message);
   const digest = createHash("sha256").update(binary).digest("base64url");
-  res.header.set("cache-control", immutableMethods.has(req.method) ? immutable : revalidate);
+  res.header.set("cache-control", isImmutable(req.method) ? immutable : revalidate);
   res.header.set("etag", `W/"${digest.slice(0, 32)}"`);
   res.header.append("vary", "Accept-Encoding");
   return res;

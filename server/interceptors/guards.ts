@@ -1,9 +1,9 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { accessOf } from "../auth/access.js";
 import { createVerifier } from "../auth/verifier.js";
 import type { AuthConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
+import { policyOf } from "../policy/methods.js";
 import { AuthFailureBudget } from "../rate-limit/auth-failures.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
 import { authInterceptor } from "./auth.js";
@@ -46,7 +46,7 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
     countRejections(rateLimit, (error, req) => {
       // Not a store failure (the limiter's database unreachable): a spent budget.
       if (error instanceof ConnectError && error.code === Code.ResourceExhausted) {
-        metrics.rateLimited(accessOf(req.method)?.kind === "write" ? "writes" : "reads");
+        metrics.rateLimited(policyOf(req.method)?.budget ?? "reads");
       }
     }),
   ];

@@ -1,7 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { RateLimiterRes } from "rate-limiter-flexible";
-import { accessOf } from "../auth/access.js";
 import { principalKey } from "../auth/principal.js";
+import { policyOf } from "../policy/methods.js";
 import { callerKey } from "../rate-limit/caller.js";
 import { budgetSpent } from "../rate-limit/exhausted.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
@@ -18,8 +18,7 @@ import { requestInfoKey } from "./request-info.js";
  */
 export function rateLimitInterceptor(limiters: RateLimiters): Interceptor {
   return (next) => async (req) => {
-    const kind = accessOf(req.method)?.kind;
-    const budget = kind === "write" ? "writes" : kind === "read" ? "reads" : undefined;
+    const budget = policyOf(req.method)?.budget;
     const limiter = budget === undefined ? undefined : limiters[budget];
     if (budget !== undefined && limiter !== undefined) {
       const key = callerKey(

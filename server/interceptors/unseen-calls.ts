@@ -24,22 +24,12 @@ import { chooseRequestId, requestIdHeader } from "./request-id.js";
  * call's protocol. Connect GET parameters are checked here too, before
  * connect-es decodes them. Calls the interceptors saw pass through untouched.
  */
-export function answerUnseenCalls(handler: UniversalHandler, logger: Logger, onUnseen?: UnseenCallHook): UniversalHandler {
+export function answerUnseenCalls(handler: UniversalHandler, reportUnseen: UnseenCallReport): UniversalHandler {
   const procedure = `/${handler.service.typeName}/${handler.method.name}`;
   const takesGet = handler.method.idempotency === MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS;
   const streaming = handler.method.methodKind !== "unary";
-  /** The call's log line, with what metrics and traces add to it. */
-  const report = (req: UniversalServerRequest, facts: CallFacts, error: unknown, extra: Record<string, unknown> = {}) => {
-    const added = onUnseen?.({
-      facts,
-      service: handler.service.typeName,
-      method: handler.method.name,
-      streaming,
-      header: req.header,
-      error,
-    });
-    logCall(logger, facts, error, { ...extra, ...added });
-  };
+  const report = (req: UniversalServerRequest, facts: CallFacts, error: unknown, extra?: Record<string, unknown>) =>
+    reportUnseen({ facts, service: handler.service.typeName, method: handler.method.name, streaming, header: req.header, error }, extra);
 
   async function handle(req: UniversalServerRequest): Promise<UniversalServerResponse> {
     const started = performance.now();
@@ -109,7 +99,7 @@ export function answerUnseenCalls(handler: UniversalHandler, logger: Logger, onU
  * A request for a path no procedure serves, answered by `handler` (a 404, or
  * UNIMPLEMENTED for gRPC clients), gets its log line too.
  */
-export function logUnrouted(logger: Logger, handler: RequestHandler, onUnseen?: UnseenCallHook): RequestHandler {
+export function logUnrouted(handler: RequestHandler, reportUnseen: UnseenCallReport): RequestHandler {
   return (req, res) => {
     const started = performance.now();
     handler(req, res);
@@ -128,8 +118,7 @@ export function logUnrouted(logger: Logger, handler: RequestHandler, onUnseen?: 
       requestId: undefined,
     };
     const error = new ConnectError(`no such procedure or page: ${preview(path, 200)}`, Code.Unimplemented);
-    const added = onUnseen?.({ facts, service: undefined, method: undefined, streaming: false, header, error });
-    logCall(logger, facts, error, { status: res.statusCode, ...added });
+    reportUnseen({ facts, service: undefined, method: undefined, streaming: false, header, error }, { status: res.statusCode });
   };
 }
 
@@ -154,6 +143,21 @@ export interface UnseenCall {
  * (its trace id).
  */
 export type UnseenCallHook = (call: UnseenCall) => Record<string, unknown> | undefined;
+
+/** Counts, traces and logs one call no interceptor saw; `extra` joins its log line. */
+export type UnseenCallReport = (call: UnseenCall, extra?: Record<string, unknown>) => void;
+
+/**
+ * The one way a call no interceptor saw is reported, on either path: the
+ * hook (metrics, traces) first, so that what it adds (the trace id) joins the
+ * call's log line.
+ */
+export function unseenCallReport(logger: Logger, onUnseen: UnseenCallHook | undefined): UnseenCallReport {
+  return (call, extra) => {
+    const added = onUnseen?.(call);
+    logCall(logger, call.facts, call.error, { ...extra, ...added });
+  };
+}
 
 /** Why connect-es refused a request before a call began, from the HTTP status it chose. */
 function explainRefusal(status: number, req: UniversalServerRequest, handler: UniversalHandler): ConnectError {

@@ -1,7 +1,8 @@
 import type { DescFile, DescService } from "@bufbuild/protobuf";
-import { Code, type ConnectRouter } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { ServerReflection as ServerReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ServerReflectionV1Alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { type ServiceEntry, serviceEntry } from "../services/registry.js";
 import { DescriptorIndex } from "./descriptors.js";
 
 /** What v1 and v1alpha requests have in common (the two protocols are the same messages). */
@@ -75,16 +76,16 @@ function notFound(what: string): ReflectionAnswer {
 }
 
 /**
- * Registers grpc.reflection.v1 and v1alpha (older tools such as grpcurl and
- * Postman still ask for v1alpha) describing every service on the router:
- * register it after the others. `extraFiles` are served too, though they hold
+ * grpc.reflection.v1 and v1alpha (older tools such as grpcurl and Postman
+ * still ask for v1alpha) describing `services()`: every service the server
+ * answers, these two included. `extraFiles` are served too, though they hold
  * no service: for example the error detail types, so tools can decode details.
  */
-export function registerReflection(router: ConnectRouter, extraFiles: readonly DescFile[] = []): void {
-  // Built on first use, when every service, these two included, is registered.
+export function reflectionServices(services: () => readonly DescService[], extraFiles: readonly DescFile[] = []): ServiceEntry[] {
+  // Built on first use, when the list of services is complete.
   let catalogue: { index: DescriptorIndex; services: DescService[] } | undefined;
   const session = () => {
-    catalogue ??= catalogueOf(router, extraFiles);
+    catalogue ??= catalogueOf(services(), extraFiles);
     return new ReflectionSession(catalogue.index, catalogue.services);
   };
   async function* serverReflectionInfo<R extends ReflectionRequest>(requests: AsyncIterable<R>) {
@@ -93,12 +94,11 @@ export function registerReflection(router: ConnectRouter, extraFiles: readonly D
       yield { validHost: request.host, originalRequest: request, messageResponse: answers.answer(request) };
     }
   }
-  router.service(ServerReflectionV1, { serverReflectionInfo });
-  router.service(ServerReflectionV1Alpha, { serverReflectionInfo });
+  return [serviceEntry(ServerReflectionV1, { serverReflectionInfo }), serviceEntry(ServerReflectionV1Alpha, { serverReflectionInfo })];
 }
 
-function catalogueOf(router: ConnectRouter, extraFiles: readonly DescFile[]) {
-  const services = [...new Set(router.handlers.map((handler) => handler.service))];
+function catalogueOf(registered: readonly DescService[], extraFiles: readonly DescFile[]) {
+  const services = [...new Set(registered)];
   const index = new DescriptorIndex([...services.map((service) => service.file), ...extraFiles]);
   return { index, services };
 }

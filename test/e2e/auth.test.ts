@@ -7,7 +7,7 @@ import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { OrderService } from "../../gen/order/v1/order_pb.js";
 import { Movie } from "../../gen/tutorial/movie/movie_pb.js";
 import { OrderService as TutorialOrderService } from "../../gen/tutorial/order/order_pb.js";
-import type { Scope } from "../../server/auth/access.js";
+import type { Scope } from "../../server/policy/methods.js";
 import { rejection } from "../support/assert.js";
 import { protocolCases, startTestServer } from "../support/server.js";
 import { authEnv, badAuthorizations, mintToken } from "../support/tokens.js";

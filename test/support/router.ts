@@ -1,8 +1,8 @@
 import { after } from "node:test";
 import { createRouterTransport, type Transport } from "@connectrpc/connect";
-import { serverInterceptors } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { openDependencies } from "../../server/dependencies.js";
+import { serverInterceptors } from "../../server/pipeline/pipeline.js";
 import { createRoutes } from "../../server/routes.js";
 import { type LogRecord, memoryLogger } from "./logs.js";
 

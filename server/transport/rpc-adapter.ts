@@ -1,0 +1,50 @@
+import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import type { Logger } from "../logger.js";
+
+/** A Node request, from node:http, node:https or node:http2 (connect-node's type, which it does not export). */
+export type NodeRequest = Parameters<typeof universalRequestFromNodeRequest>[0];
+/** A Node response, from node:http, node:https or node:http2. */
+export type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
+
+export interface RpcAdapterOptions {
+  /** One per procedure and path: each answers every protocol of its procedure. */
+  readonly handlers: readonly UniversalHandler[];
+  /** The values a call starts with, from its Node request. */
+  readonly contextValues: (req: NodeRequest) => ContextValues;
+  /** Answers a request for a path no procedure serves. */
+  readonly fallback: (req: NodeRequest, res: NodeResponse) => void;
+  readonly logger: Logger;
+}
+
+/**
+ * Serves connect-es handlers to Node's HTTP servers, as connect-node's
+ * connectNodeAdapter does, but with the handlers the server built (each
+ * wrapped by our own code) rather than the ones a router holds: the path
+ * picks the handler, the query is ignored for that, and a failure after the
+ * answer began is logged.
+ */
+export function rpcAdapter({
+  handlers,
+  contextValues,
+  fallback,
+  logger,
+}: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
+  const paths = new Map<string, UniversalHandler>();
+  for (const handler of handlers) paths.set(handler.requestPath, handler);
+  return (req, res) => {
+    const handler = paths.get(req.url?.split("?", 1)[0] ?? "");
+    if (handler === undefined) {
+      fallback(req, res);
+      return;
+    }
+    handler(universalRequestFromNodeRequest(req, res, undefined, contextValues(req)))
+      .then((answer) => universalResponseToNodeResponse(answer, res))
+      .catch((reason: unknown) => {
+        // The client left: nothing to answer, nothing wrong.
+        if (ConnectError.from(reason).code === Code.Aborted) return;
+        logger.error({ err: reason, procedure: handler.requestPath }, "answering a call failed after it began");
+      });
+  };
+}

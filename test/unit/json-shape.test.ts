@@ -42,10 +42,14 @@ describe("a shape no request message has is refused, quickly, whatever its size"
   ];
   for (const [name, json, message] of cases) {
     test(name, () => {
-      const started = performance.now();
-      assert.throws(() => checkJsonShape(json), message);
-      // JSON.parse takes from a third of a second to over a second on these.
-      const ms = performance.now() - started;
+      // JSON.parse takes from a third of a second to over a second on these;
+      // the shortest of three runs is immune to one pause of the machine.
+      const runs = [0, 1, 2].map(() => {
+        const started = performance.now();
+        assert.throws(() => checkJsonShape(json), message);
+        return performance.now() - started;
+      });
+      const ms = Math.min(...runs);
       assert.ok(ms < 100, `took ${ms.toFixed(1)} ms`);
     });
   }

@@ -26,11 +26,22 @@ function violation(run: () => unknown): ValidationError {
   assert.fail("expected a ValidationError");
 }
 
-/** Runs `check` on the 4 MiB text and returns the error and how long it took. */
+/**
+ * Runs `check` on the 4 MiB text and returns the error and the shortest of
+ * three runs: a pause of the machine (another process, a collection) can
+ * stretch one run, never all three, while counting the text is slow every
+ * time.
+ */
 function timed(check: (text: string) => unknown): { error: ValidationError; ms: number } {
-  const started = performance.now();
-  const error = violation(() => check(fourMiB));
-  return { error, ms: performance.now() - started };
+  let error: ValidationError | undefined;
+  let ms = Number.POSITIVE_INFINITY;
+  for (let run = 0; run < 3; run++) {
+    const started = performance.now();
+    error = violation(() => check(fourMiB));
+    ms = Math.min(ms, performance.now() - started);
+  }
+  assert.ok(error !== undefined);
+  return { error, ms };
 }
 
 // Counting a 4 MiB text takes from tens of milliseconds (code points) to
@@ -116,7 +127,11 @@ test("preview keeps the start of a value, never half a surrogate pair, in O(1)",
   assert.equal(preview("short"), "short");
   assert.equal(preview("x".repeat(41)), `${"x".repeat(40)}…`);
   assert.equal(preview(`${"x".repeat(39)}😀tail`), `${"x".repeat(39)}…`);
-  const started = performance.now();
   assert.equal(preview(fourMiB, 10), `${"x".repeat(10)}…`);
-  assert.ok(performance.now() - started < unread);
+  const runs = [0, 1, 2].map(() => {
+    const started = performance.now();
+    preview(fourMiB, 10);
+    return performance.now() - started;
+  });
+  assert.ok(Math.min(...runs) < unread);
 });

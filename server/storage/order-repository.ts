@@ -1,4 +1,4 @@
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
+import { type Kysely, type QueryCreator, type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
 import { UnavailableError } from "../domain/errors.js";
 import { Instant } from "../domain/instant.js";
 import type {
@@ -57,41 +57,73 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
-    const { sql: engineSql } = this.engine;
-    const columns = this.columns;
-    return guard(this.engine, () =>
-      this.db.transaction().execute(async (tx) => {
-        const inserted = await tx
-          .insertInto("orders")
-          .values({
-            id: order.id,
-            owner: order.owner,
-            name: order.name,
-            completed: order.completed,
-            // By default the date is the create time, to the same millisecond.
-            date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
-            idempotency_key: order.idempotency?.key ?? null,
-            request_fingerprint: order.idempotency?.fingerprint ?? null,
-          })
-          .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
-          .returning(columns)
+    const notice = this.engine.sql.orderChangeNotice;
+    return guard(this.engine, async () => {
+      if (notice === undefined) return this.db.transaction().execute((tx) => this.createIn(tx, order));
+      // One statement, in autocommit: the insert and its notification commit together or not at all.
+      // A used key needs a second one, to read the order it names.
+      for (let attempt = 0; ; attempt++) {
+        const inserted = await this.db
+          .with("inserted", (db) => this.insertion(db, order))
+          .selectFrom("inserted")
+          .selectAll()
+          .select(notice(this.channel, "created").as("notified"))
           .executeTakeFirst();
-        if (inserted !== undefined) {
-          const created = this.toOrder(inserted);
-          await this.publish(tx, "created", created);
-          return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
-        }
-        // The owner used the key before (possibly in a concurrent request,
-        // which the insert waited for): answer with that order, write nothing.
-        const earlier = await tx
-          .selectFrom("orders")
-          .select(columns)
-          .where("owner", "=", order.owner)
-          .where("idempotency_key", "=", order.idempotency?.key ?? null)
-          .executeTakeFirstOrThrow();
-        return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
-      }),
-    );
+        if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
+        const earlier = await this.earlier(this.db, order);
+        // Deleted since the insert found it: the key is free again.
+        if (earlier !== undefined || attempt === 2) return this.replay(earlier);
+      }
+    });
+  }
+
+  private async createIn(
+    tx: Transaction<Tables>,
+    order: NewOrder,
+  ): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
+    const inserted = await this.insertion(tx, order).executeTakeFirst();
+    if (inserted !== undefined) {
+      const created = this.toOrder(inserted);
+      await this.publish(tx, "created", created);
+      return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
+    }
+    // The owner used the key before (possibly in a concurrent request,
+    // which the insert waited for): answer with that order, write nothing.
+    return this.replay(await this.earlier(tx, order));
+  }
+
+  /** Inserts the order unless its owner used its idempotency key before, returning it when inserted. */
+  private insertion(db: QueryCreator<Tables>, order: NewOrder) {
+    const { sql: engineSql } = this.engine;
+    return db
+      .insertInto("orders")
+      .values({
+        id: order.id,
+        owner: order.owner,
+        name: order.name,
+        completed: order.completed,
+        // By default the date is the create time, to the same millisecond.
+        date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
+        idempotency_key: order.idempotency?.key ?? null,
+        request_fingerprint: order.idempotency?.fingerprint ?? null,
+      })
+      .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
+      .returning(this.columns);
+  }
+
+  /** The order made earlier with the new order's idempotency key, if it is still there. */
+  private earlier(db: QueryCreator<Tables>, order: NewOrder): Promise<OrderSelection | undefined> {
+    return db
+      .selectFrom("orders")
+      .select(this.columns)
+      .where("owner", "=", order.owner)
+      .where("idempotency_key", "=", order.idempotency?.key ?? null)
+      .executeTakeFirst();
+  }
+
+  private replay(earlier: OrderSelection | undefined): { order: Order; created: boolean; fingerprint: string | undefined } {
+    if (earlier === undefined) throw new Error("an order's idempotency key was taken, yet no order has it");
+    return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
   }
 
   get(id: string, owner: OwnerFilter): Promise<Order | undefined> {

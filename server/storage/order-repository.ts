@@ -147,7 +147,7 @@ export class SqlOrderRepository implements OrderRepository {
     if (notice !== undefined && !empty) {
       return this.guardedStatement(id, owner, expectedVersion, (db) =>
         db
-          .with("updated", (db) => guardedBy(this.updating(db, id, patch), id, owner, expectedVersion).returning(this.columns))
+          .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
           .selectFrom("updated")
           .selectAll()
           .select(notice(this.channel, "updated").as("notified"))
@@ -156,7 +156,7 @@ export class SqlOrderRepository implements OrderRepository {
     }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
       if (empty) return current;
-      const row = await this.updating(tx, id, patch).where("id", "=", id).returning(this.columns).executeTakeFirstOrThrow();
+      const row = await this.updating(tx, patch).where("id", "=", id).returning(this.columns).executeTakeFirstOrThrow();
       const updated = this.toOrder(row);
       await this.publish(tx, "updated", updated);
       return updated;
@@ -182,7 +182,7 @@ export class SqlOrderRepository implements OrderRepository {
     });
   }
 
-  private updating(db: QueryCreator<Tables>, id: string, patch: OrderPatch) {
+  private updating(db: QueryCreator<Tables>, patch: OrderPatch) {
     const { date, ...rest } = patch;
     const engineSql = this.engine.sql;
     return db

@@ -14,9 +14,17 @@ const systems: Record<EngineKind, DbSystem> = { postgres: "postgresql", sqlite: 
 /** The statements Kysely sends, as `db.operation.name`; anything else is "OTHER" so the label stays bounded. */
 const operations = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
 
+/** Statements' operations as found: calls send the same few hundred texts again and again. */
+const operationsOfText = new Map<string, string>();
+const rememberedTextsLimit = 500;
+
 export function operationOf(sql: string): string {
+  const known = operationsOfText.get(sql);
+  if (known !== undefined) return known;
   const word = /^\s*([a-z]+)/i.exec(sql)?.[1]?.toUpperCase() ?? "";
-  return operations.has(word) ? word : "OTHER";
+  const operation = operations.has(word) ? word : "OTHER";
+  if (operationsOfText.size < rememberedTextsLimit) operationsOfText.set(sql, operation);
+  return operation;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Dialect, Kysely, PostgresPool, RawBuilder, Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import type { Instant } from "../domain/instant.js";
+import type { OrderChangeType } from "../domain/orders.js";
 import type { DatabaseHealth } from "./health.js";
 import type { Tables } from "./schema.js";
 
@@ -96,6 +97,16 @@ export interface EngineSql {
   timeValue(time: Date): unknown;
   readTime(value: unknown): Date;
   readBoolean(value: unknown): boolean;
+  /**
+   * Where one statement can write an order and send its change: an
+   * expression, over a row of the order's columns as the repository selects
+   * them (date as date_micros), that sends the change on `channel` when the
+   * statement's transaction commits, in commit order (PostgreSQL's
+   * pg_notify). Its payload is the repository's (order-repository.ts,
+   * ChangePayload). Undefined where a change is published apart from the
+   * write (SQLite, in process).
+   */
+  readonly orderChangeNotice?: (channel: string, type: OrderChangeType) => RawBuilder<unknown>;
 }
 
 /** 250 ms, 500 ms, 1 s, 2 s, then every 5 s. */

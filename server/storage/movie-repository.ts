@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type CompiledQuery, type Kysely, sql } from "kysely";
 import type { Movie, MovieFilter, MoviePatch, MovieRepository } from "../domain/movies.js";
 import { CatalogueCache } from "./catalogue-cache.js";
 import type { Engine } from "./engine.js";
@@ -16,16 +16,26 @@ const cachedMoviesLimit = 50_000;
 
 export class SqlMovieRepository implements MovieRepository {
   readonly #catalogue = new CatalogueCache<Movie>(cachedMoviesLimit);
+  /**
+   * GetMovie's statement, built and compiled once: a call only changes its
+   * parameter. Building and compiling it with Kysely every time cost about
+   * as much CPU as the rest of the call's database work.
+   */
+  readonly #byId: CompiledQuery<Movie>;
 
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.#byId = db.selectFrom("movies").select(["id", "title", "director", "rating"]).where("id", "=", "").compile();
+  }
 
   get(id: string): Promise<Movie | undefined> {
-    return guard(this.engine, () =>
-      this.db.selectFrom("movies").select(["id", "title", "director", "rating"]).where("id", "=", id).executeTakeFirst(),
-    );
+    return guard(this.engine, async () => {
+      const query: CompiledQuery<Movie> = { ...this.#byId, parameters: [id] };
+      const { rows } = await this.db.executeQuery(query);
+      return rows[0];
+    });
   }
 
   /**

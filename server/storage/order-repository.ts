@@ -1,4 +1,12 @@
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
+import {
+  type Kysely,
+  type QueryCreator,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+  type Transaction,
+  type WhereInterface,
+} from "kysely";
 import { UnavailableError } from "../domain/errors.js";
 import { Instant } from "../domain/instant.js";
 import type {
@@ -57,41 +65,73 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   create(order: NewOrder): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
-    const { sql: engineSql } = this.engine;
-    const columns = this.columns;
-    return guard(this.engine, () =>
-      this.db.transaction().execute(async (tx) => {
-        const inserted = await tx
-          .insertInto("orders")
-          .values({
-            id: order.id,
-            owner: order.owner,
-            name: order.name,
-            completed: order.completed,
-            // By default the date is the create time, to the same millisecond.
-            date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
-            idempotency_key: order.idempotency?.key ?? null,
-            request_fingerprint: order.idempotency?.fingerprint ?? null,
-          })
-          .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
-          .returning(columns)
+    const notice = this.engine.sql.orderChangeNotice;
+    return guard(this.engine, async () => {
+      if (notice === undefined) return this.db.transaction().execute((tx) => this.createIn(tx, order));
+      // One statement, in autocommit: the insert and its notification commit together or not at all.
+      // A used key needs a second one, to read the order it names.
+      for (let attempt = 0; ; attempt++) {
+        const inserted = await this.db
+          .with("inserted", (db) => this.insertion(db, order))
+          .selectFrom("inserted")
+          .selectAll()
+          .select(notice(this.channel, "created").as("notified"))
           .executeTakeFirst();
-        if (inserted !== undefined) {
-          const created = this.toOrder(inserted);
-          await this.publish(tx, "created", created);
-          return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
-        }
-        // The owner used the key before (possibly in a concurrent request,
-        // which the insert waited for): answer with that order, write nothing.
-        const earlier = await tx
-          .selectFrom("orders")
-          .select(columns)
-          .where("owner", "=", order.owner)
-          .where("idempotency_key", "=", order.idempotency?.key ?? null)
-          .executeTakeFirstOrThrow();
-        return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
-      }),
-    );
+        if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
+        const earlier = await this.earlier(this.db, order);
+        // Deleted since the insert found it: the key is free again.
+        if (earlier !== undefined || attempt === 2) return this.replay(earlier);
+      }
+    });
+  }
+
+  private async createIn(
+    tx: Transaction<Tables>,
+    order: NewOrder,
+  ): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
+    const inserted = await this.insertion(tx, order).executeTakeFirst();
+    if (inserted !== undefined) {
+      const created = this.toOrder(inserted);
+      await this.publish(tx, "created", created);
+      return { order: created, created: true, fingerprint: order.idempotency?.fingerprint };
+    }
+    // The owner used the key before (possibly in a concurrent request,
+    // which the insert waited for): answer with that order, write nothing.
+    return this.replay(await this.earlier(tx, order));
+  }
+
+  /** Inserts the order unless its owner used its idempotency key before, returning it when inserted. */
+  private insertion(db: QueryCreator<Tables>, order: NewOrder) {
+    const { sql: engineSql } = this.engine;
+    return db
+      .insertInto("orders")
+      .values({
+        id: order.id,
+        owner: order.owner,
+        name: order.name,
+        completed: order.completed,
+        // By default the date is the create time, to the same millisecond.
+        date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
+        idempotency_key: order.idempotency?.key ?? null,
+        request_fingerprint: order.idempotency?.fingerprint ?? null,
+      })
+      .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
+      .returning(this.columns);
+  }
+
+  /** The order made earlier with the new order's idempotency key, if it is still there. */
+  private earlier(db: QueryCreator<Tables>, order: NewOrder): Promise<OrderSelection | undefined> {
+    return db
+      .selectFrom("orders")
+      .select(this.columns)
+      .where("owner", "=", order.owner)
+      .where("idempotency_key", "=", order.idempotency?.key ?? null)
+      .executeTakeFirst();
+  }
+
+  private replay(earlier: OrderSelection | undefined): { order: Order; created: boolean; fingerprint: string | undefined } {
+    if (earlier === undefined) throw new Error("an order's idempotency key was taken, yet no order has it");
+    return { order: this.toOrder(earlier), created: false, fingerprint: earlier.request_fingerprint ?? undefined };
   }
 
   get(id: string, owner: OwnerFilter): Promise<Order | undefined> {
@@ -102,16 +142,21 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   update(id: string, owner: OwnerFilter, patch: OrderPatch, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    const empty = Object.keys(patch).length === 0;
+    const notice = this.engine.sql.orderChangeNotice;
+    if (notice !== undefined && !empty) {
+      return this.guardedStatement(id, owner, expectedVersion, (db) =>
+        db
+          .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
+          .selectFrom("updated")
+          .selectAll()
+          .select(notice(this.channel, "updated").as("notified"))
+          .executeTakeFirst(),
+      );
+    }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
-      if (Object.keys(patch).length === 0) return current;
-      const { date, ...rest } = patch;
-      const engineSql = this.engine.sql;
-      const row = await tx
-        .updateTable("orders")
-        .set({ ...rest, ...(date && { date: engineSql.dateValue(date) }), update_time: engineSql.now, version: sql<number>`version + 1` })
-        .where("id", "=", id)
-        .returning(this.columns)
-        .executeTakeFirstOrThrow();
+      if (empty) return current;
+      const row = await this.updating(tx, patch).where("id", "=", id).returning(this.columns).executeTakeFirstOrThrow();
       const updated = this.toOrder(row);
       await this.publish(tx, "updated", updated);
       return updated;
@@ -119,10 +164,54 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   delete(id: string, owner: OwnerFilter, expectedVersion: number | undefined): Promise<GuardedWrite> {
+    const notice = this.engine.sql.orderChangeNotice;
+    if (notice !== undefined) {
+      return this.guardedStatement(id, owner, expectedVersion, (db) =>
+        db
+          .with("deleted", (db) => guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns))
+          .selectFrom("deleted")
+          .selectAll()
+          .select(notice(this.channel, "deleted").as("notified"))
+          .executeTakeFirst(),
+      );
+    }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
       await tx.deleteFrom("orders").where("id", "=", id).execute();
       await this.publish(tx, "deleted", current);
       return current;
+    });
+  }
+
+  private updating(db: QueryCreator<Tables>, patch: OrderPatch) {
+    const { date, ...rest } = patch;
+    const engineSql = this.engine.sql;
+    return db
+      .updateTable("orders")
+      .set({ ...rest, ...(date && { date: engineSql.dateValue(date) }), update_time: engineSql.now, version: sql<number>`version + 1` });
+  }
+
+  /**
+   * A guarded write as one statement in autocommit (`write`: the row
+   * written, or none), the version checked in its WHERE clause. When it
+   * writes nothing, a read tells a missing order from a stale version; an
+   * order found at the expected version changed while the statement ran,
+   * so it is tried again.
+   */
+  private guardedStatement(
+    id: string,
+    owner: OwnerFilter,
+    expectedVersion: number | undefined,
+    write: (db: Kysely<Tables>) => Promise<OrderSelection | undefined>,
+  ): Promise<GuardedWrite> {
+    return guard(this.engine, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const row = await write(this.db);
+        if (row !== undefined) return { outcome: "done", order: this.toOrder(row) };
+        const current = await ownedBy(this.db.selectFrom("orders").select(this.columns).where("id", "=", id), owner).executeTakeFirst();
+        if (current === undefined) return { outcome: "not-found" };
+        const order = this.toOrder(current);
+        if ((expectedVersion !== undefined && order.version !== expectedVersion) || attempt === 2) return { outcome: "stale", order };
+      }
     });
   }
 
@@ -262,6 +351,19 @@ function orderColumns(engine: Engine) {
     "request_fingerprint",
     engine.sql.dateMicros.as("date_micros"),
   ] as const;
+}
+
+/** An update or delete of order `id`, of `owner`'s orders only (unless undefined), at `expectedVersion` only (unless undefined). */
+function guardedBy<Q extends WhereInterface<Tables, "orders">>(
+  query: Q,
+  id: string,
+  owner: OwnerFilter,
+  expectedVersion: number | undefined,
+): Q {
+  let guarded = query.where("id", "=", id) as Q;
+  if (owner !== undefined) guarded = guarded.where("owner", "=", owner) as Q;
+  if (expectedVersion !== undefined) guarded = guarded.where("version", "=", expectedVersion) as Q;
+  return guarded;
 }
 
 /** `query` narrowed to one owner's orders, unless `owner` is undefined (every owner's). */

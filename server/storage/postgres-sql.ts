@@ -29,4 +29,22 @@ export const postgresSql: EngineSql = {
   timeValue: (time) => time,
   readTime: (value) => value as Date,
   readBoolean: (value) => value as boolean,
+  // The JSON the repository would make (ChangePayload), made where the row
+  // is written, so the write and its notification are one statement and
+  // need no transaction around them. Milliseconds are floored like
+  // Instant.epochMillis and like the Dates node-postgres makes.
+  orderChangeNotice: (channel, type) =>
+    sql`pg_notify(${channel}, json_build_object(
+      'type', ${type}::text,
+      'order', json_build_object(
+        'id', id, 'owner', owner, 'name', name, 'completed', completed, 'version', version,
+        'date', floor(date_micros::numeric / 1000)::int8, 'dateMicros', date_micros,
+        'createTime', ${epochMillis("create_time")}, 'updateTime', ${epochMillis("update_time")}
+      )
+    )::text)`,
 };
+
+function epochMillis(column: "create_time" | "update_time") {
+  // Exact whether extract() gives numeric or (before PostgreSQL 14) double.
+  return sql`round(extract(epoch from date_trunc('milliseconds', ${sql.ref(column)})) * 1000)::int8`;
+}

@@ -14,9 +14,10 @@ import { QueryTimeoutError } from "./failures.js";
  * it rather than lend it out again with an answer still pending.
  */
 export function withQueryDeadline(pool: pg.Pool, timeoutMs: number): PostgresPool {
+  const statements = new StatementNames();
   return {
     options: pool.options,
-    connect: async () => new DeadlineClient(await pool.connect(), timeoutMs),
+    connect: async () => new DeadlineClient(await pool.connect(), timeoutMs, statements),
     end: () => pool.end(),
   };
 }
@@ -28,6 +29,7 @@ class DeadlineClient implements PostgresPoolClient {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly timeoutMs: number,
+    private readonly statements: StatementNames,
   ) {}
 
   query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
@@ -39,7 +41,10 @@ class DeadlineClient implements PostgresPoolClient {
     // Kysely only passes cursors when configured with one; this server is not.
     if (typeof query !== "string") throw new TypeError("cursors are not supported on this pool");
     // The very result pg.Pool's clients give Kysely directly: pg types rows loosely, Kysely narrowly.
-    const answer = this.client.query(query, [...parameters]) as Promise<unknown> as Promise<PostgresQueryResult<R>>;
+    const name = this.statements.nameOf(query);
+    const values = [...parameters];
+    const sent = name === undefined ? this.client.query(query, values) : this.client.query({ name, text: query, values });
+    const answer = sent as Promise<unknown> as Promise<PostgresQueryResult<R>>;
     return this.withinDeadline(answer);
   }
 
@@ -64,5 +69,26 @@ class DeadlineClient implements PostgresPoolClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+}
+
+/** Most statements given a name: Kysely builds a bounded set of them, but nothing should grow without bound. */
+const namedStatementsLimit = 200;
+
+/**
+ * Names for the statements calls send, so each connection has PostgreSQL
+ * parse and plan a statement once and then only binds new parameters to it
+ * (node-postgres prepares a named statement on a connection the first time
+ * it sends it there). Statements past the limit stay unnamed.
+ */
+class StatementNames {
+  private readonly names = new Map<string, string>();
+
+  nameOf(text: string): string | undefined {
+    const known = this.names.get(text);
+    if (known !== undefined || this.names.size >= namedStatementsLimit) return known;
+    const name = `s${this.names.size}`;
+    this.names.set(text, name);
+    return name;
   }
 }

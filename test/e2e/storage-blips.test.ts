@@ -82,8 +82,11 @@ describeUnless(postgresSkipReason, "PostgreSQL cut again and again while clients
 
     const cuts: Array<{ readonly when: string; cut(): Promise<void> }> = [
       { when: "at an arbitrary moment", cut: () => relay.cut() },
-      { when: "mid-transaction, just after a NOTIFY was sent", cut: () => relay.cutWhenSent("pg_notify(") },
-      { when: "just after a COMMIT was sent, before its answer", cut: () => relay.cutWhenSent("commit") },
+      // An order write is one statement in autocommit, its NOTIFY included:
+      // cut once its parameters (the order's name, in its Bind message; the
+      // statement's text goes only once per connection, prepared) were sent,
+      // before its answer, it may or may not have committed.
+      { when: "just after an order's write and its NOTIFY were sent, before their answer", cut: () => relay.cutWhenSent("order blip-") },
       {
         when: "and again while the change feed was re-issuing LISTEN",
         async cut() {

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { after, describe, test } from "node:test";
+import { createClient } from "@connectrpc/connect";
+import { MovieService } from "../../gen/movie/v1/movie_pb.js";
+import { OrderService } from "../../gen/order/v1/order_pb.js";
+import { serversOnEachEngine } from "../support/database.js";
+import { scrape } from "../support/metrics.js";
+import { protocolCases } from "../support/server.js";
+
+/**
+ * What a call costs the database, in statements (round trips), counted by
+ * the server's own query metric (db_client_operation_duration_seconds),
+ * which sees every statement calls send, transaction statements included.
+ */
+for (const { engine, server } of await serversOnEachEngine((name) => `statements per call on ${name}`)) {
+  const protocols = protocolCases(server.baseUrl);
+  after(() => protocols.close());
+  const [grpc] = protocols.cases;
+  assert.ok(grpc);
+  const movies = createClient(MovieService, grpc.transport);
+  const orders = createClient(OrderService, grpc.transport);
+  const postgres = engine.name === "PostgreSQL";
+
+  /** The statements `call` sent, by operation (SELECT, WITH, BEGIN, ...). */
+  async function statementsOf(call: () => Promise<unknown>): Promise<Record<string, number>> {
+    const counts = async () => {
+      const counted: Record<string, number> = {};
+      for (const sample of await scrape(`${server.baseUrl}/metrics`)) {
+        if (sample.name !== "db_client_operation_duration_seconds_count") continue;
+        const operation = sample.labels.db_operation_name ?? "";
+        counted[operation] = (counted[operation] ?? 0) + sample.value;
+      }
+      return counted;
+    };
+    const before = await counts();
+    await call();
+    const sent: Record<string, number> = {};
+    for (const [operation, count] of Object.entries(await counts())) {
+      const more = count - (before[operation] ?? 0);
+      if (more > 0) sent[operation] = more;
+    }
+    return sent;
+  }
+  const total = (sent: Record<string, number>) => Object.values(sent).reduce((sum, count) => sum + count, 0);
+
+  describe(`statements per call on ${engine.name}`, () => {
+    test("GetMovie is one SELECT", async () => {
+      const sent = await statementsOf(() => movies.getMovie({ id: "a8034f44-aee4-44cf-b32c-74cf452aaaae" }));
+      assert.deepEqual(sent, { SELECT: 1 });
+    });
+
+    test("CreateOrder is one statement on PostgreSQL (the change notice included), a three-statement transaction on SQLite", async () => {
+      const sent = await statementsOf(() => orders.createOrder({ name: "Tea" }));
+      if (postgres) assert.deepEqual(sent, { WITH: 1 });
+      else assert.deepEqual(sent, { BEGIN: 1, INSERT: 1, COMMIT: 1 });
+    });
+
+    test("a repeated idempotency key costs one more statement to read the earlier order, and writes nothing", async () => {
+      const key = `key-${Date.now()}`;
+      const first = await orders.createOrder({ name: "Tea", idempotencyKey: key });
+      const sent = await statementsOf(() => orders.createOrder({ name: "Tea", idempotencyKey: key }));
+      if (postgres) assert.deepEqual(sent, { WITH: 1, SELECT: 1 });
+      else assert.deepEqual(sent, { BEGIN: 1, INSERT: 1, SELECT: 1, COMMIT: 1 });
+      const again = await orders.createOrder({ name: "Tea", idempotencyKey: key });
+      assert.equal(again.order?.id, first.order?.id);
+    });
+
+    test("UpdateOrder and DeleteOrder with an etag are one statement each on PostgreSQL; a stale etag adds one read", async () => {
+      const created = (await orders.createOrder({ name: "Tea" })).order;
+      assert.ok(created);
+      let etag = created.etag;
+      const updated = await statementsOf(async () => {
+        etag = (await orders.updateOrder({ id: created.id, completed: true, etag })).order?.etag ?? "";
+      });
+      const stale = await statementsOf(() => orders.deleteOrder({ id: created.id, etag: created.etag }).catch(() => undefined));
+      const deleted = await statementsOf(() => orders.deleteOrder({ id: created.id, etag }));
+      if (postgres) {
+        assert.deepEqual(updated, { WITH: 1 });
+        assert.deepEqual(stale, { WITH: 1, SELECT: 1 });
+        assert.deepEqual(deleted, { WITH: 1 });
+      } else {
+        assert.ok(total(updated) <= 5 && total(deleted) <= 5, JSON.stringify({ updated, deleted }));
+      }
+      assert.equal(
+        (await orders.listOrders({})).orders.some((order) => order.id === created.id),
+        false,
+      );
+    });
+  });
+}

@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { unicodeLower } from "./sqlite-sql.js";
+// Not sqlite-sql.js: the writer thread imports this, and should not have to load Kysely.
+import { unicodeLower } from "./unicode-lower.js";
 
 /**
  * Opens one connection to the database file in WAL mode, with what every

@@ -51,11 +51,23 @@ export function notifyQuery(channel: string, payload: string): CompiledQuery {
 export function splitSqliteDialect(reader: DatabaseSync, writer: SqliteWriter, published: Map<number, Notification[]>): Dialect {
   const statements = new StatementCache(reader);
   return {
-    createAdapter: (): DialectAdapter => new SqliteAdapter(),
+    createAdapter: (): DialectAdapter => new SplitAdapter(),
     createQueryCompiler: (): QueryCompiler => new SqliteQueryCompiler(),
     createIntrospector: (db: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(db),
     createDriver: (): Driver => new SplitDriver(statements, writer, published),
   };
+}
+
+/**
+ * SQLite's, but without Kysely's lock around the one connection: the writer
+ * orders the transactions, and reads need no turn. (Migrations, which this
+ * would leave unlocked, run in one transaction, and one process at a time
+ * opens the file.)
+ */
+class SplitAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
 }
 
 class SplitDriver implements Driver {

@@ -15,7 +15,7 @@ import { toWire, type WireError, type WriterOptions, type WriterReply, type Writ
 /** At most this many transactions share one COMMIT. */
 const maxGroupSize = 64;
 /** A group stops taking new members this long after it began, so its first member does not wait long. */
-const maxGroupMs = 4;
+const maxGroupMs = 10;
 
 const port = parentPort;
 if (port === null) throw new Error("sqlite-writer-worker.ts runs as a worker thread");

@@ -27,6 +27,8 @@ export class SqliteWriter {
   private readonly ends = new Map<number, { resolve(): void; reject(error: Error): void; worker: Worker }>();
   private nextId = 1;
   private closed = false;
+  /** COMMITs acknowledged so far, each for a group of one or more transactions. */
+  groupCommits = 0;
 
   private constructor(
     private readonly options: WriterOptions,
@@ -152,6 +154,7 @@ export class SqliteWriter {
         return;
       }
       case "committed":
+        this.groupCommits++;
         for (const tx of reply.txs) {
           this.transactions.delete(tx);
           this.onCommitted(tx);

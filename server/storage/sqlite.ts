@@ -5,7 +5,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Dialect, Transaction } from "kysely";
 import type { Logger } from "../logger.js";
 import { lockDataDir } from "./data-dir-lock.js";
-import type { Engine } from "./engine.js";
+import type { ConnectionStats, Engine } from "./engine.js";
 import { describeFailure, sqliteStartFailure } from "./failures.js";
 import { HealthState } from "./health.js";
 import { sqliteMigrations } from "./migrations/sqlite.js";
@@ -109,7 +109,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     callDialect: dialect,
     migrations: sqliteMigrations,
     sql: sqliteSql,
-    connections: { max: 1, total: 1, idle: 1, waiting: 0 },
+    connections: opened.connections,
     sharedPool: undefined,
     health: new HealthState(true),
     currentSchema: () => Promise.resolve(undefined),
@@ -136,6 +136,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
  */
 interface Opened {
   readonly dialect: Dialect;
+  readonly connections: ConnectionStats;
   publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -155,6 +156,7 @@ function openInMemory(deliver: (sent: Notification[]) => void): Opened {
   });
   return {
     dialect,
+    connections: { max: 1, total: 1, idle: 1, waiting: 0 },
     publish(_tx, channel, payload) {
       pending.push({ channel, payload });
       return Promise.resolve();
@@ -178,6 +180,17 @@ async function openSplit(file: string, options: SqliteOptions, deliver: (sent: N
     });
     return {
       dialect: splitSqliteDialect(reader, writer, published),
+      // The reader is never busy between calls; the writer is while it has transactions, one running and the rest waiting.
+      connections: {
+        max: 2,
+        total: 2,
+        get idle() {
+          return writer.pending > 0 ? 1 : 2;
+        },
+        get waiting() {
+          return Math.max(0, writer.pending - 1);
+        },
+      },
       async publish(tx, channel, payload) {
         await tx.executeQuery(notifyQuery(channel, payload));
       },

@@ -117,6 +117,24 @@ test("an acknowledged write is readable at once on the main thread", async () =>
   }
 });
 
+test("a stream left half-read does not hide later commits from the reader", async () => {
+  const { db, close } = await open("stream");
+  try {
+    await db
+      .insertInto("items")
+      .values([{ name: "s1" }, { name: "s2" }, { name: "s3" }])
+      .execute();
+    for await (const row of db.selectFrom("items").select("name").orderBy("name").stream(1)) {
+      assert.equal(row.name, "s1");
+      break;
+    }
+    await db.insertInto("items").values({ name: "s4" }).execute();
+    assert.deepEqual(await names(db), ["s1", "s2", "s3", "s4"]);
+  } finally {
+    await close();
+  }
+});
+
 test("a full disk fails the write as an outage, keeps none of it, and the writer goes on", async () => {
   const { db, close } = await open("full");
   try {

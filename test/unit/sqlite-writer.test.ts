@@ -194,3 +194,25 @@ test("closing finishes the writes already sent", async () => {
     await again.close();
   }
 });
+
+test("a transaction the writer thread ends under fails as an outage and keeps nothing", async () => {
+  const first = await open("cut");
+  let resume = () => {};
+  const held = new Promise<void>((resolve) => (resume = resolve));
+  const cut = first.db.transaction().execute(async (tx) => {
+    await tx.insertInto("items").values({ name: "cut" }).execute();
+    await held;
+    await tx.insertInto("items").values({ name: "cut-2" }).execute();
+  });
+  while (first.writer.pending < 1) await new Promise((resolve) => setImmediate(resolve));
+  // Closing waits a while for the transaction, then ends the thread under it.
+  await first.close();
+  resume();
+  await assert.rejects(cut, (error) => isConnectionFailure(error));
+  const again = await open("cut");
+  try {
+    assert.deepEqual(await names(again.db), []);
+  } finally {
+    await again.close();
+  }
+});

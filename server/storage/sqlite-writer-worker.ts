@@ -109,7 +109,7 @@ function start(tx: number): void {
     database.exec(`savepoint t${tx}`);
   } catch (error) {
     activeLost = toWire(error);
-    loseGroup(activeLost);
+    abandonGroup(activeLost);
   }
   const messages = early.get(tx);
   early.delete(tx);
@@ -161,7 +161,13 @@ function release(): void {
   } catch (error) {
     const wire = toWire(error);
     post({ op: "commitFailed", txs: [tx], error: wire });
-    if (!database.isTransaction) loseGroup(wire);
+    // Its writes must not reach the disk with the group's: undo them, or the whole group if that fails too.
+    try {
+      if (database.isTransaction) database.exec(`rollback to t${tx}; release t${tx}`);
+      else loseGroup(wire);
+    } catch {
+      abandonGroup(wire);
+    }
   }
 }
 
@@ -173,9 +179,7 @@ function rollBack(): void {
       database.exec(`rollback to t${tx}; release t${tx}`);
     } catch (error) {
       // Nothing of this transaction may reach the disk: give up the whole group.
-      const wire = toWire(error);
-      if (database.isTransaction) database.exec("rollback");
-      loseGroup(wire);
+      abandonGroup(toWire(error));
     }
   }
   post({ op: "rolledBack", tx });
@@ -198,6 +202,18 @@ function commitGroup(): void {
     return;
   }
   if (txs.length > 0) post({ op: "committed", txs });
+}
+
+/** Rolls the outer transaction back, if SQLite has not already, and fails its released members. */
+function abandonGroup(error: WireError): void {
+  if (database.isTransaction) {
+    try {
+      database.exec("rollback");
+    } catch {
+      // The connection is unusable; the next BEGIN says so to its caller.
+    }
+  }
+  loseGroup(error);
 }
 
 /** The outer transaction is gone: every released member of the group is lost with it. */

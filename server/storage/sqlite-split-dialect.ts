@@ -27,8 +27,9 @@ export interface Notification {
 /**
  * The statement `notifyQuery` compiles to. SQLite has no NOTIFY: the driver
  * keeps the payload with its transaction and never sends this to SQLite.
+ * Traces show it as the NOTIFY it stands for.
  */
-const notifySql = "select 'notify after commit' where 0";
+const notifySql = "notify (delivered after commit)";
 
 /** Queues `payload` for the listeners of `channel`, to be delivered if and only if the transaction it runs in commits. */
 export function notifyQuery(channel: string, payload: string): CompiledQuery {

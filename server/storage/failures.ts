@@ -62,12 +62,23 @@ export class QueryTimeoutError extends Error {
 }
 
 /**
+ * The embedded database's writer thread ended (it crashed, or the server is
+ * closing) before the write was acknowledged: nothing of it was committed.
+ */
+export class WriterGoneError extends Error {
+  override name = "WriterGoneError";
+  constructor(reason = "the database writer stopped before the write was committed") {
+    super(reason);
+  }
+}
+
+/**
  * True when `error` says the database could not be reached or the connection
  * broke (worth retrying later), as opposed to a fault in a query.
  */
 export function isConnectionFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error instanceof QueryTimeoutError) return true;
+  if (error instanceof QueryTimeoutError || error instanceof WriterGoneError) return true;
   const sqlite = sqliteCode(error);
   if (sqlite !== undefined) return sqliteUnavailableCodes.has(sqlite);
   const code = (error as { code?: unknown }).code;

@@ -102,7 +102,7 @@ class Statement implements SqliteStatement {
  * Anything else SQLite cannot store is refused here with the type named,
  * rather than deep in node:sqlite.
  */
-function bindable(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
+export function bindable(parameters: ReadonlyArray<unknown>): SQLInputValue[] {
   return parameters.map((value, index) => {
     switch (typeof value) {
       case "boolean":

@@ -1,14 +1,16 @@
 import { sql } from "kysely";
 import type { EngineSql, MovieTuple } from "./engine.js";
 
+export { unicodeLower } from "./unicode-lower.js";
+
 /**
  * SQLite's pieces. Times are integers, microseconds since the epoch (an
  * order's date to the microsecond, create and update times to the
  * millisecond, as PostgreSQL's timestamptz(6) and (3) keep them); booleans
  * are 0 and 1. Text compares code point by code point (SQLite's BINARY
  * collation on UTF-8), like PostgreSQL's "C"; SQLite's own lower() knows
- * ASCII only, so `unicode_lower` (registered by sqlite.ts, see
- * unicodeLower) does what PostgreSQL's does in a UTF-8 database.
+ * ASCII only, so `unicode_lower` (registered by sqlite-connection.ts, see
+ * unicode-lower.ts) does what PostgreSQL's does in a UTF-8 database.
  */
 export const sqliteSql: EngineSql = {
   titleKey: sql<string>`unicode_lower(title)`,
@@ -30,18 +32,3 @@ export const sqliteSql: EngineSql = {
   readTime: (value) => new Date(Number(value) / 1000),
   readBoolean: (value) => value === 1 || value === 1n,
 };
-
-/**
- * Lower case, one code point at a time, as PostgreSQL's lower() maps them in
- * a UTF-8 database (the C library's towlower): to one code point (İ becomes
- * i, where JavaScript's toLowerCase adds a combining dot), and never
- * depending on its neighbours (JavaScript's toLowerCase turns a final Σ
- * into ς).
- */
-export function unicodeLower(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: the whole ASCII range
-  if (/^[\u0000-\u007f]*$/.test(text)) return text.toLowerCase();
-  let lowered = "";
-  for (const character of text) lowered += String.fromCodePoint(character.toLowerCase().codePointAt(0) ?? 0);
-  return lowered;
-}

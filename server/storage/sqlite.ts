@@ -1,17 +1,20 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import type { Transaction } from "kysely";
+import type { DatabaseSync } from "node:sqlite";
+import type { Dialect, Transaction } from "kysely";
 import type { Logger } from "../logger.js";
 import { lockDataDir } from "./data-dir-lock.js";
-import type { Engine } from "./engine.js";
+import type { ConnectionStats, Engine } from "./engine.js";
 import { describeFailure, sqliteStartFailure } from "./failures.js";
 import { HealthState } from "./health.js";
 import { sqliteMigrations } from "./migrations/sqlite.js";
 import { nodeSqliteDialect } from "./node-sqlite-dialect.js";
 import type { Tables } from "./schema.js";
-import { sqliteSql, unicodeLower } from "./sqlite-sql.js";
+import { openConnection } from "./sqlite-connection.js";
+import { type Notification, notifyQuery, splitSqliteDialect } from "./sqlite-split-dialect.js";
+import { sqliteSql } from "./sqlite-sql.js";
+import { SqliteWriter } from "./sqlite-writer.js";
 
 const inMemory = "memory://";
 /** The database's file in the data folder; SQLite keeps `-wal` and `-shm` files beside it. */
@@ -20,8 +23,10 @@ const databaseFileName = "server.db";
  * How long a statement waits for a lock another connection holds before
  * failing with SQLITE_BUSY (UNAVAILABLE for the call). Only this server
  * writes (data-dir-lock.ts), and in WAL mode readers (a backup, the sqlite3
- * shell) never block it; only another writer can. SQLite waits by sleeping,
- * on the event loop, so the wait is short.
+ * shell) never block it, nor it them; only another writer can (the sqlite3
+ * shell writing). The writer waits on its own thread; the reader on the
+ * event loop almost never waits (WAL), but if it does, it sleeps there, so
+ * the wait is short.
  */
 const busyTimeoutMs = 1_000;
 
@@ -34,11 +39,17 @@ export interface SqliteOptions {
 
 /**
  * SQLite through Node's own `node:sqlite`, in a file of the data folder,
- * in WAL mode. One connection, on the event loop: statements are
- * synchronous and take microseconds, and Kysely runs one at a time, so a
- * transaction has the database to itself. Only one process may open a data
- * folder at a time (data-dir-lock.ts), so order changes go to listeners in
- * this process only, right after each commit.
+ * in WAL mode. Writes run on a thread of their own (sqlite-writer.ts), so
+ * the fsync of a COMMIT never stalls the event loop, and transactions that
+ * wait for each other share one COMMIT (group commit, see
+ * sqlite-writer-worker.ts); reads outside a transaction run on the event
+ * loop, on a connection of their own, over WAL (sqlite-split-dialect.ts).
+ * memory:// keeps one connection on the event loop: an in-memory database
+ * has no fsync to move away, and two connections could only share it
+ * through SQLite's shared cache, which has table locks instead of WAL.
+ * Only one process may open a data folder at a time (data-dir-lock.ts), so
+ * order changes go to listeners in this process only, right after each
+ * commit.
  */
 export async function openSqlite(options: SqliteOptions, logger: Logger): Promise<Engine> {
   const memory = options.dataDir === inMemory;
@@ -53,9 +64,21 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     unlock = await lockDataDir(options.dataDir);
   }
   const isNew = !memory && !existsSync(file);
-  let database: DatabaseSync;
+  const channels = new Map<string, Set<(payload: string) => void>>();
+  const deliver = (sent: Notification[]) => {
+    for (const { channel, payload } of sent) {
+      for (const handler of channels.get(channel) ?? []) {
+        try {
+          handler(payload);
+        } catch (error) {
+          logger.error({ err: error }, "an order change listener failed");
+        }
+      }
+    }
+  };
+  let opened: Opened;
   try {
-    database = openFile(file, options);
+    opened = memory ? openInMemory(deliver) : await openSplit(file, options, deliver);
   } catch (error) {
     await unlock();
     throw sqliteStartFailure(file, error);
@@ -69,24 +92,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     );
     reportOldEngine(options.dataDir, file, isNew, logger);
   }
-
-  const channels = new Map<string, Set<(payload: string) => void>>();
-  // Changes published by the transaction under way, sent once it commits.
-  let pending: Array<{ channel: string; payload: string }> = [];
-  const deliver = () => {
-    const sent = pending;
-    pending = [];
-    for (const { channel, payload } of sent) {
-      for (const handler of channels.get(channel) ?? []) {
-        try {
-          handler(payload);
-        } catch (error) {
-          logger.error({ err: error }, "an order change listener failed");
-        }
-      }
-    }
-  };
-  const dialect = nodeSqliteDialect(database, { onCommit: deliver, onRollback: () => (pending = []) });
+  const { dialect } = opened;
   // One line per kind of failure a minute: a full disk fails every write the same way.
   const lastReported = new Map<string, number>();
   const reportFailure = (error: unknown) => {
@@ -103,7 +109,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     callDialect: dialect,
     migrations: sqliteMigrations,
     sql: sqliteSql,
-    connections: { max: 1, total: 1, idle: 1, waiting: 0 },
+    connections: opened.connections,
     sharedPool: undefined,
     health: new HealthState(true),
     currentSchema: () => Promise.resolve(undefined),
@@ -113,34 +119,14 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
       handlers.add(onPayload);
       channels.set(channel, handlers);
     },
-    publish(_tx: Transaction<Tables>, channel: string, payload: string) {
-      pending.push({ channel, payload });
-      return Promise.resolve();
-    },
+    publish: (tx: Transaction<Tables>, channel: string, payload: string) => opened.publish(tx, channel, payload),
     reportFailure,
     whileStarting: (_what, step) => step(),
     async close() {
-      if (database.isOpen) database.close();
+      await opened.close();
       await unlock();
     },
   };
-}
-
-function openFile(file: string, { synchronous }: SqliteOptions): DatabaseSync {
-  const database = new DatabaseSync(file, { timeout: busyTimeoutMs });
-  try {
-    // The first statement reads the file: a damaged one, or one that is not a database, fails here.
-    database.exec("pragma journal_mode = wal");
-    database.exec(`pragma synchronous = ${synchronous}`);
-    database.function("unicode_lower", { deterministic: true }, (text) => (typeof text === "string" ? unicodeLower(text) : text));
-    // A schema that cannot be read, or a file that is read-only, fails here rather than at the first call.
-    database.prepare("select count(*) from sqlite_schema").get();
-    if (file !== ":memory:") database.exec("begin immediate; rollback");
-  } catch (error) {
-    database.close();
-    throw error;
-  }
-  return database;
 }
 
 /**
@@ -148,6 +134,81 @@ function openFile(file: string, { synchronous }: SqliteOptions): DatabaseSync {
  * (`<DATA_DIR>/pglite` by default, or DATA_DIR itself). Nothing is moved
  * or deleted: say once per start where the data now is.
  */
+interface Opened {
+  readonly dialect: Dialect;
+  readonly connections: ConnectionStats;
+  publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One connection on the event loop, for memory://. */
+function openInMemory(deliver: (sent: Notification[]) => void): Opened {
+  const database = openConnection(":memory:", { synchronous: "full", busyTimeoutMs });
+  // Changes published by the transaction under way, sent once it commits.
+  let pending: Notification[] = [];
+  const dialect = nodeSqliteDialect(database, {
+    onCommit: () => {
+      const sent = pending;
+      pending = [];
+      deliver(sent);
+    },
+    onRollback: () => (pending = []),
+  });
+  return {
+    dialect,
+    connections: { max: 1, total: 1, idle: 1, waiting: 0 },
+    publish(_tx, channel, payload) {
+      pending.push({ channel, payload });
+      return Promise.resolve();
+    },
+    close: async () => closeConnection(database),
+  };
+}
+
+/** A reader on the event loop and the writer thread, for a file. */
+async function openSplit(file: string, options: SqliteOptions, deliver: (sent: Notification[]) => void): Promise<Opened> {
+  const reader = openConnection(file, { synchronous: options.synchronous, busyTimeoutMs });
+  let writer: SqliteWriter;
+  try {
+    // A write that reached the reader by mistake fails rather than bypassing the writer's ordering.
+    reader.exec("pragma query_only = on");
+    const published = new Map<number, Notification[]>();
+    writer = await SqliteWriter.start({ file, synchronous: options.synchronous, busyTimeoutMs }, (tx) => {
+      const sent = published.get(tx);
+      published.delete(tx);
+      if (sent !== undefined) deliver(sent);
+    });
+    return {
+      dialect: splitSqliteDialect(reader, writer, published),
+      // The reader is never busy between calls; the writer is while it has transactions, one running and the rest waiting.
+      connections: {
+        max: 2,
+        total: 2,
+        get idle() {
+          return writer.pending > 0 ? 1 : 2;
+        },
+        get waiting() {
+          return Math.max(0, writer.pending - 1);
+        },
+      },
+      async publish(tx, channel, payload) {
+        await tx.executeQuery(notifyQuery(channel, payload));
+      },
+      async close() {
+        await writer.close();
+        closeConnection(reader);
+      },
+    };
+  } catch (error) {
+    closeConnection(reader);
+    throw error;
+  }
+}
+
+function closeConnection(database: DatabaseSync): void {
+  if (database.isOpen) database.close();
+}
+
 function reportOldEngine(dataDir: string, file: string, isNew: boolean, logger: Logger): void {
   const old = [path.join(dataDir, "pglite"), dataDir].find((folder) => existsSync(path.join(folder, "PG_VERSION")));
   if (old === undefined) return;

@@ -1,0 +1,224 @@
+import type { DatabaseSync } from "node:sqlite";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { openConnection, StatementCache } from "./sqlite-connection.js";
+import { toWire, type WireError, type WriterOptions, type WriterReply, type WriterRequest } from "./sqlite-writer-protocol.js";
+
+/**
+ * The thread that writes the embedded database (see sqlite-writer.ts).
+ * Transactions run one at a time, in the order they began. Several that
+ * follow each other closely share one outer SQLite transaction, each in its
+ * own SAVEPOINT, so the group costs one COMMIT and one fsync; a member that
+ * rolls back only rolls back to its savepoint. No member is told it
+ * committed before the group's COMMIT returns.
+ */
+
+/** At most this many transactions share one COMMIT. */
+const maxGroupSize = 64;
+/** A group stops taking new members this long after it began, so its first member does not wait long. */
+const maxGroupMs = 10;
+
+const port = parentPort;
+if (port === null) throw new Error("sqlite-writer-worker.ts runs as a worker thread");
+const options = workerData as WriterOptions;
+
+let database: DatabaseSync;
+try {
+  database = openConnection(options.file, options);
+} catch (error) {
+  post({ op: "openFailed", error: toWire(error) });
+  port.close();
+  throw error;
+}
+const statements = new StatementCache(database);
+
+/** Transactions waiting for their turn, in the order they began. */
+const waiting: number[] = [];
+/** Messages that arrived for a transaction before its turn. */
+const early = new Map<number, WriterRequest[]>();
+/** The transaction whose statements run now. */
+let active: number | undefined;
+/** Why the active transaction can no longer go on: SQLite rolled the outer transaction back under it. */
+let activeLost: WireError | undefined;
+/** Released members of the open group, and when it began. */
+let members: number[] = [];
+let groupStart = 0;
+let closing = false;
+
+port.on("message", (request: WriterRequest) => {
+  handle(request);
+  pump();
+});
+post({ op: "ready" });
+
+function post(reply: WriterReply): void {
+  port?.postMessage(reply);
+}
+
+function handle(request: WriterRequest): void {
+  if (request.op === "close") {
+    closing = true;
+    return;
+  }
+  if (request.op === "begin") {
+    waiting.push(request.tx);
+    return;
+  }
+  if (request.tx !== active) {
+    const list = early.get(request.tx) ?? [];
+    list.push(request);
+    early.set(request.tx, list);
+    return;
+  }
+  run(request);
+}
+
+/** Starts waiting transactions while none is active; commits the group once nothing follows. */
+function pump(): void {
+  while (active === undefined) {
+    if (waiting.length === 0) drain();
+    const next = waiting.shift();
+    if (next === undefined) break;
+    if (members.length > 0 && (members.length >= maxGroupSize || performance.now() - groupStart >= maxGroupMs)) commitGroup();
+    start(next);
+  }
+  if (active === undefined && waiting.length === 0) {
+    if (database.isTransaction) commitGroup();
+    if (closing) {
+      database.close();
+      port?.close();
+    }
+  }
+}
+
+/** Takes messages already sent without returning to the event loop: a transaction that began meanwhile joins the group. */
+function drain(): void {
+  if (port === null) return;
+  for (let message = receiveMessageOnPort(port); message !== undefined; message = receiveMessageOnPort(port)) {
+    handle(message.message as WriterRequest);
+  }
+}
+
+function start(tx: number): void {
+  active = tx;
+  activeLost = undefined;
+  try {
+    if (!database.isTransaction) {
+      database.exec("begin immediate");
+      groupStart = performance.now();
+    }
+    database.exec(`savepoint t${tx}`);
+  } catch (error) {
+    activeLost = toWire(error);
+    abandonGroup(activeLost);
+  }
+  const messages = early.get(tx);
+  early.delete(tx);
+  for (const message of messages ?? []) {
+    if (active !== tx) break;
+    run(message);
+  }
+}
+
+function run(request: WriterRequest): void {
+  if (request.op === "query") query(request.id, request.sql, request.params);
+  else if (request.op === "commit") release();
+  else if (request.op === "rollback") rollBack();
+}
+
+function query(id: number, sql: string, params: Extract<WriterRequest, { op: "query" }>["params"]): void {
+  if (activeLost !== undefined) {
+    post({ op: "failed", id, error: activeLost });
+    return;
+  }
+  try {
+    const { statement, reader } = statements.get(sql);
+    if (reader) post({ op: "result", id, rows: statement.all(...params), changes: 0, lastInsertRowid: 0 });
+    else {
+      const { changes, lastInsertRowid } = statement.run(...params);
+      post({ op: "result", id, rows: undefined, changes, lastInsertRowid });
+    }
+  } catch (error) {
+    const wire = toWire(error);
+    post({ op: "failed", id, error: wire });
+    // Some failures (a full disk, an I/O error) roll back the whole outer transaction, and with it the group.
+    if (!database.isTransaction) {
+      activeLost = wire;
+      loseGroup(wire);
+    }
+  }
+}
+
+function release(): void {
+  const tx = active as number;
+  active = undefined;
+  if (activeLost !== undefined) {
+    post({ op: "commitFailed", txs: [tx], error: activeLost });
+    return;
+  }
+  try {
+    database.exec(`release t${tx}`);
+    members.push(tx);
+  } catch (error) {
+    const wire = toWire(error);
+    post({ op: "commitFailed", txs: [tx], error: wire });
+    // Its writes must not reach the disk with the group's: undo them, or the whole group if that fails too.
+    try {
+      if (database.isTransaction) database.exec(`rollback to t${tx}; release t${tx}`);
+      else loseGroup(wire);
+    } catch {
+      abandonGroup(wire);
+    }
+  }
+}
+
+function rollBack(): void {
+  const tx = active as number;
+  active = undefined;
+  if (activeLost === undefined && database.isTransaction) {
+    try {
+      database.exec(`rollback to t${tx}; release t${tx}`);
+    } catch (error) {
+      // Nothing of this transaction may reach the disk: give up the whole group.
+      abandonGroup(toWire(error));
+    }
+  }
+  post({ op: "rolledBack", tx });
+}
+
+function commitGroup(): void {
+  const txs = members;
+  members = [];
+  try {
+    database.exec("commit");
+  } catch (error) {
+    if (database.isTransaction) {
+      try {
+        database.exec("rollback");
+      } catch {
+        // The connection is unusable; the next BEGIN says so to its caller.
+      }
+    }
+    if (txs.length > 0) post({ op: "commitFailed", txs, error: toWire(error) });
+    return;
+  }
+  if (txs.length > 0) post({ op: "committed", txs });
+}
+
+/** Rolls the outer transaction back, if SQLite has not already, and fails its released members. */
+function abandonGroup(error: WireError): void {
+  if (database.isTransaction) {
+    try {
+      database.exec("rollback");
+    } catch {
+      // The connection is unusable; the next BEGIN says so to its caller.
+    }
+  }
+  loseGroup(error);
+}
+
+/** The outer transaction is gone: every released member of the group is lost with it. */
+function loseGroup(error: WireError): void {
+  const txs = members;
+  members = [];
+  if (txs.length > 0) post({ op: "commitFailed", txs, error });
+}

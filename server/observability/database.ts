@@ -12,7 +12,19 @@ export type DbSystem = "postgresql" | "sqlite";
 const systems: Record<EngineKind, DbSystem> = { postgres: "postgresql", sqlite: "sqlite" };
 
 /** The statements Kysely sends, as `db.operation.name`; anything else is "OTHER" so the label stays bounded. */
-const operations = new Set(["SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
+const operations = new Set([
+  "SELECT",
+  "INSERT",
+  "UPDATE",
+  "DELETE",
+  "WITH",
+  "BEGIN",
+  "COMMIT",
+  "ROLLBACK",
+  "SAVEPOINT",
+  "RELEASE",
+  "NOTIFY",
+]);
 
 /** Statements' operations as found: calls send the same few hundred texts again and again. */
 const operationsOfText = new Map<string, string>();

@@ -181,6 +181,12 @@ try {
       await startThisServer(join(work, "data-heap-fast"), serverLauncher, "this-heap-fast", { HEAP_PROFILE: "fast" }),
     );
   }
+  if (needed.has("this-fast-path-off")) {
+    servers.set(
+      "this-fast-path-off",
+      await startThisServer(join(work, "data-fast-path-off"), serverLauncher, "this-fast-path-off", { FAST_PATH: "off" }),
+    );
+  }
   if (needed.has("this-tracing")) {
     // The sink on h2load's core: its work is not the server's.
     const sink = await startOtlpSink(launcherFor(pinning, "load"), work);

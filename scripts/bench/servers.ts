@@ -14,6 +14,7 @@ export type ServerId =
   | "this-metrics-off"
   | "this-tracing"
   | "this-heap-fast"
+  | "this-fast-path-off"
   | "workers-1"
   | "workers-2"
   | "grpc-js"
@@ -26,6 +27,7 @@ export const serverLabels: Record<ServerId, string> = {
   "this-metrics-off": "this server, metrics off",
   "this-tracing": "this server, tracing 1.0",
   "this-heap-fast": "this server, HEAP_PROFILE=fast",
+  "this-fast-path-off": "this server, FAST_PATH=off (connect-node's own path)",
   "workers-1": "this server, WORKERS=1",
   "workers-2": "this server, WORKERS=2",
   "grpc-js": "@grpc/grpc-js",

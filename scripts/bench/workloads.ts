@@ -90,10 +90,14 @@ export function workloads(): Workload[] {
   });
   return [
     grpcSquareRoot(1, 1),
-    // Also against the observability variants (what metrics and tracing cost), and V8's default heap (what the small one costs).
-    { ...grpcSquareRoot(8, 16), servers: [...unaryComparison, "this-metrics-off", "this-tracing", "this-heap-fast"] },
+    // Also against the observability variants (what metrics and tracing cost), V8's default heap (what the small one
+    // costs) and connect-node's own path (what the fast path is worth, next to what it costs to keep).
+    {
+      ...grpcSquareRoot(8, 16),
+      servers: [...unaryComparison, "this-metrics-off", "this-tracing", "this-heap-fast", "this-fast-path-off"],
+    },
     connectJson(1),
-    connectJson(8),
+    { ...connectJson(8), servers: [...http1Comparison, "this-fast-path-off"] },
     {
       id: "connect-get-h1-8",
       title: "Connect GET, HTTP/1.1, 8 conn",

@@ -61,6 +61,12 @@ describeUnless(
           // runs must have counted calls.
           if (cell.workload.startsWith("grpc-unary")) assert.ok(cell.rate > 0, `${cell.workload} ${cell.server}: calls counted`);
         }
+        // connect-node's own path beside the fast path, on gRPC and on Connect JSON over HTTP/1.1.
+        for (const workload of ["grpc-unary-8x16", "connect-json-h1-8"]) {
+          const off = results.cells.find((cell) => cell.workload === workload && cell.server === "this-fast-path-off");
+          assert.ok(off !== undefined && off.runs.length === 1, `${workload}: a FAST_PATH=off row`);
+        }
+        assert.match(stdout, /FAST_PATH=off \(connect-node's own path\)/, "the FAST_PATH=off rows are printed");
         assert.ok(results.memory !== undefined && results.memory.calls >= 3000 && results.memory.rssEndMiB > 0);
         assert.ok(results.targets.length >= 10);
         assert.ok(

@@ -1,6 +1,5 @@
 import { createConnectRouter } from "@connectrpc/connect";
 import { metricsReader } from "./auth/metrics-access.js";
-import { createVerifier } from "./auth/verifier.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { FastPath } from "./fast-path/fast-path.js";
@@ -115,7 +114,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   // /metrics beside the API is for token holders with "metrics:read". With
   // authentication off there is no token to check: such a server is
   // loopback-only unless AUTH_MODE=off opened everything on purpose.
-  const metricsGate = config.auth.mode === "jwt" ? metricsReader(createVerifier(config.auth, logger)) : undefined;
+  const metricsGate = pipeline.verifier === undefined ? undefined : metricsReader(pipeline.verifier);
   return Object.assign(observability === undefined ? app : observability.withEndpoint(app, metricsGate), { fastPath, streams });
 }
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { createVerifier } from "../auth/verifier.js";
+import type { TokenVerifier } from "../auth/verifier.js";
 import type { AuthConfig } from "../config.js";
 import type { Logger } from "../logger.js";
 import type { ServerMetrics } from "../observability/metrics.js";
@@ -15,7 +15,13 @@ import { rateLimitInterceptor } from "./rate-limit.js";
  * they), then how much they may call. Says at start how the server is
  * protected, and warns when it is not although it could be reached.
  */
-export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logger: Logger, metrics?: ServerMetrics): Interceptor[] {
+export function guardInterceptors(
+  auth: AuthConfig,
+  verifier: TokenVerifier | undefined,
+  limiters: RateLimiters,
+  logger: Logger,
+  metrics?: ServerMetrics,
+): Interceptor[] {
   if (auth.mode === "off") {
     if (auth.explicit) logger.warn("authentication is off (AUTH_MODE=off): anyone who can reach the port can change data");
     else logger.info("authentication is off, which is allowed on loopback only: set AUTH_JWT_SECRET or AUTH_JWKS_URL to require tokens");
@@ -30,7 +36,6 @@ export function guardInterceptors(auth: AuthConfig, limiters: RateLimiters, logg
     limiter === undefined ? `no limit on ${what}` : `${limiter.points} ${what} per ${limiter.windowMs / 1000} s`;
   logger.info(`rate limits per caller: ${budget(limiters.writes, "changes")}, ${budget(limiters.reads, "other calls")}`);
   if (auth.mode === "jwt") logger.info(`rate limit per client address: ${budget(limiters.authFailures, "failed authentications")}`);
-  const verifier = auth.mode === "jwt" ? createVerifier(auth, logger) : undefined;
   const failures = limiters.authFailures === undefined ? undefined : new AuthFailureBudget(limiters.authFailures, logger);
   const authenticate = authInterceptor({ verifier, requireForReads: auth.mode === "jwt" && auth.requireForReads, failures });
   // Without budgets the rate limit would only look each call up to spend nothing.

@@ -4,6 +4,7 @@ import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse 
 import { preview } from "../domain/text.js";
 import type { Logger } from "../logger.js";
 import type { RequestHandler } from "../transport/http-handler.js";
+import { wrapHandler } from "../transport/wrap-handler.js";
 import { type CallState, callStateKey } from "./call-state.js";
 import { checkGetQuery } from "./connect-get.js";
 import { discardBody, errorAnswer, refusalAnswer } from "./early-answers.js";
@@ -85,14 +86,7 @@ export function answerUnseenCalls(handler: UniversalHandler, reportUnseen: Unsee
     return errorAnswer(protocol, explained, header);
   }
 
-  return Object.assign(handle, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapHandler(handler, handle);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { ContextValues, Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { createVerifier, type TokenVerifier } from "../auth/verifier.js";
 import type { Config } from "../config.js";
 import { cachingInterceptor } from "../interceptors/caching.js";
 import { clientAddressInterceptor } from "../interceptors/client-address.js";
@@ -28,6 +29,8 @@ import { callValues } from "./call-values.js";
 export interface CallPipeline {
   /** Outermost first: tracing and metrics, then the server's own (see serverInterceptors). */
   readonly interceptors: readonly Interceptor[];
+  /** Checks bearer tokens wherever they are required (calls, /metrics); undefined while authentication is off. */
+  readonly verifier: TokenVerifier | undefined;
   /** The streaming calls open now, and the limits they are held to. */
   readonly streams: StreamBudget;
   /** Counts, traces and logs the calls that end before any interceptor runs, on either path. */
@@ -50,11 +53,14 @@ export interface CallPipelineOptions {
 }
 
 export function callPipeline({ config, logger, rateLimiters, observability }: CallPipelineOptions): CallPipeline {
-  const guards = guardInterceptors(config.auth, rateLimiters, logger, observability?.metrics);
+  // One verifier (one key-set cache) for every place a token is checked.
+  const verifier = config.auth.mode === "jwt" ? createVerifier(config.auth, logger) : undefined;
+  const guards = guardInterceptors(config.auth, verifier, rateLimiters, logger, observability?.metrics);
   const streams = new StreamBudget(config.streamLimits);
   const reportUnseen = unseenCallReport(logger, observability?.onUnseen);
   const drainLimits = uploadDrainLimits(config.readMaxBytes);
   return {
+    verifier,
     interceptors: [...(observability?.interceptors ?? []), ...serverInterceptors(logger, guards, config.trustProxy, streams)],
     streams,
     reportUnseen,

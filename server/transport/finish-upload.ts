@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import { createContextKey } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { type DrainLimits, drainRequest } from "./drain-request.js";
+import { wrapHandler } from "./wrap-handler.js";
 
 /** The Node request behind a call that connect-node serves, whose body may be left unread. */
 export const nodeRequestKey = createContextKey<Readable | undefined>(undefined, { description: "the Node request of a call" });
@@ -24,14 +25,7 @@ export function finishUploadFirst(handler: UniversalHandler, limits: DrainLimits
     const drain = () => drainRequest(body, limits);
     return { ...res, body: req.httpVersion.startsWith("2") ? drainAfter(res.body, drain) : drainBefore(res.body, drain) };
   };
-  return Object.assign(handle, {
-    protocolNames: handler.protocolNames,
-    service: handler.service,
-    method: handler.method,
-    requestPath: handler.requestPath,
-    allowedMethods: handler.allowedMethods,
-    supportedContentType: handler.supportedContentType,
-  });
+  return wrapHandler(handler, handle);
 }
 
 async function* drainAfter(body: AsyncIterable<Uint8Array> | undefined, drain: () => Promise<boolean>): AsyncGenerator<Uint8Array> {

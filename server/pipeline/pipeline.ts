@@ -18,7 +18,7 @@ import type { RateLimiters } from "../rate-limit/limiters.js";
 import { StreamBudget } from "../rate-limit/stream-budget.js";
 import { uploadDrainLimits } from "../transport/drain-request.js";
 import { finishUploadFirst } from "../transport/finish-upload.js";
-import type { NodeRequest } from "../transport/rpc-adapter.js";
+import type { NodeRequest } from "../transport/http-handler.js";
 import { trustedProxies } from "../trusted-proxies.js";
 import { callValues } from "./call-values.js";
 

@@ -19,8 +19,14 @@
  *   server/fast-path/,   what the dispatcher dispatches to: the fast path for
  *   server/web/,         hot calls, the page, CORS, the probes (HTTP caching
  *   server/health/       is the caching interceptor's, applied on both paths)
- *   server/interceptors/ the one call pipeline every call runs through:
- *                        observability, guards, validation, the call log
+ *   server/pipeline/     the one call pipeline every call runs through, built
+ *                        once for both paths: the interceptor chain, the
+ *                        values a call starts with, the report of calls no
+ *                        interceptor saw
+ *   server/interceptors/ its stages: observability, guards, validation, the
+ *                        call log, the error mapping, caching
+ *   server/wire/         what requests and early answers may look like in each
+ *                        protocol (JSON shape, Connect GET queries), for both paths
  *   server/auth/,        what the pipeline's stages use: tokens, scopes and
  *   server/rate-limit/,  the access table; per-caller budgets; metrics and
  *   server/observability/ traces (these know no interceptor)
@@ -38,7 +44,9 @@
  *
  * Shared leaves anyone may import: the files at server/'s top such as
  * config.ts (settings) and the rules it checks (allowed-hosts.ts, secret-strength.ts, trusted-proxies.ts), logger.ts, gen/ (generated
- * protobuf code), and type-only leaves such as transport/http-handler.ts. A
+ * protobuf code), type-only leaves such as transport/http-handler.ts, and the
+ * keys of the values every call carries (pipeline/request-info.ts,
+ * call-state.ts, binary-messages.ts), which the stages read. A
  * type used across folders lives with the folder that owns the concept, or in
  * a leaf of its own: never in a module that imports its users, since that is
  * how import circles start.
@@ -94,7 +102,7 @@ export default {
       severity: "error",
       comment: "Tokens, scopes and budgets are what the pipeline's guards use; the guards themselves live in interceptors/.",
       from: { path: "^server/(auth|rate-limit)/" },
-      to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|services|storage)/" },
+      to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|services|storage)/" },
     },
     {
       name: "observability-below-the-pipeline",
@@ -102,7 +110,7 @@ export default {
       comment: "Metrics and traces are what the pipeline's interceptors use; server/observability.ts wires both together.",
       from: { path: "^server/observability/" },
       to: {
-        path: "^server/(transport|dispatch|fast-path|web|health|interceptors|services)/",
+        path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|services)/",
         pathNot: "^server/transport/http-handler[.]ts$",
       },
     },
@@ -119,7 +127,7 @@ export default {
       comment: "Storage serves the domain; it knows no listener, dispatcher, pipeline, handler or composition root.",
       from: { path: "^server/storage/" },
       to: {
-        path: "^server/((transport|dispatch|fast-path|web|health|interceptors|auth|rate-limit|services|reflection)/|(main|server|app|routes|dependencies)[.]ts$)",
+        path: "^server/((transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|auth|rate-limit|services|reflection)/|(main|server|app|routes|dependencies)[.]ts$)",
       },
     },
     {

@@ -8,12 +8,11 @@ import { FastPath, type FastPathStats } from "./fast-path/fast-path.js";
 import { methodTable } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
-import { rememberCallSignal } from "./interceptors/call-state.js";
-import { guardedJsonOptions } from "./interceptors/json-shape.js";
-import { logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability.js";
+import { rememberCallSignal } from "./pipeline/call-state.js";
 import { callPipeline } from "./pipeline/pipeline.js";
+import { logUnrouted } from "./pipeline/unseen-calls.js";
 import { assertClassified } from "./policy/methods.js";
 import type { StreamBudget } from "./rate-limit/stream-budget.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
@@ -22,6 +21,7 @@ import { notFound } from "./transport/grpc-answers.js";
 import type { Dispatcher } from "./transport/http-handler.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
+import { guardedJsonOptions } from "./wire/json-shape.js";
 
 export interface AppOptions {
   readonly config: Pick<

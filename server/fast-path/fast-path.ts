@@ -2,9 +2,9 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { binaryMessagesKey } from "../interceptors/binary-messages.js";
-import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
+import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { callValues } from "../pipeline/call-values.js";
+import type { UnseenCallReport } from "../pipeline/unseen-calls.js";
 import { type Answer, answerOf, revalidated } from "./answer.js";
 import {
   armDeadline,

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import * as http2 from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import type { Logger } from "../logger.js";
 import { type DrainLimits, drainRequest, uploadDrainLimits } from "../transport/drain-request.js";

@@ -3,8 +3,8 @@ import type { OutgoingHttpHeaders } from "node:http";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { policyOf } from "../policy/methods.js";
-import { binaryMessagesKey } from "./binary-messages.js";
 
 const immutable = "public, max-age=31536000, immutable";
 /** Data that can change (a movie): a cache may keep it but must ask, cheaply, with If-None-Match. */

@@ -1,9 +1,9 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
-import { type BinaryMessages, binaryMessagesKey } from "./binary-messages.js";
+import { type BinaryMessages, binaryMessagesKey } from "../pipeline/binary-messages.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { protocolOf } from "./logging.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * Counts every call an interceptor sees (the calls that end earlier are

@@ -2,11 +2,11 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor, type StreamRequest, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { principalKey } from "../auth/principal.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { callerKey } from "../rate-limit/caller.js";
 import { exhausted } from "../rate-limit/exhausted.js";
 import { type Release, type StreamBudget, streamRetryMs } from "../rate-limit/stream-budget.js";
 import { clientAddressKey } from "./client-address.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * Methods that never end by themselves: they are ended after MAX_WATCH_MS

@@ -25,20 +25,18 @@ export interface DispatcherOptions {
  * adapter does for connect-node's answers.
  */
 export function createDispatcher({ fastPath, handler, logger }: DispatcherOptions): Dispatcher {
-  if (fastPath === undefined) return { request: handler, stream: (_stream, _headers, asRequest) => asRequest() };
+  if (fastPath === undefined) return { request: handler, stream: () => false };
   return {
     request(req, res) {
       // HTTP/2 requests come here from the compatibility layer, which the fast path already declined.
       if (req instanceof http.IncomingMessage && res instanceof http.ServerResponse && serveRequest(fastPath, req, res, logger)) return;
       handler(req, res);
     },
-    stream(stream, headers, asRequest) {
+    stream(stream, headers) {
       const plan = fastPath.plan(headers[":method"], headers[":path"] ?? "", headers, true);
-      if (plan === undefined) {
-        asRequest();
-        return;
-      }
+      if (plan === undefined) return false;
       serveStream(fastPath, plan, stream, headers).catch((error: unknown) => failStream(stream, plan, headers, error, logger));
+      return true;
     },
   };
 }

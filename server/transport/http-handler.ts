@@ -23,9 +23,9 @@ export interface Dispatcher {
   /** An HTTP/1.1 request, or an HTTP/2 stream that Node's compatibility layer made into a request. */
   readonly request: RequestHandler;
   /**
-   * An HTTP/2 stream, as the session received it. The dispatcher serves it
-   * on the stream itself, or calls `asRequest`, which turns it into a
-   * request (Node's compatibility API) and brings it back to `request`.
+   * An HTTP/2 stream, as the session received it: true when the dispatcher
+   * serves it on the stream itself; false leaves it to the listener, which
+   * turns it into a request (Node's compatibility API) for `request`.
    */
-  stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, asRequest: () => void): void;
+  stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean;
 }

@@ -130,13 +130,15 @@ export async function listen(
     ...nodeFloodLimits({ perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams }),
   });
   const compatibility = http2.createServer(skipResetStreams(handle));
+  // Made once: a stream's listeners are the same functions for every stream.
+  const onStreamError = (error: Error) => logger.debug({ err: error }, "stream error");
   h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
     requests.add(stream);
-    stream.on("error", (error) => logger.debug({ err: error }, "stream error"));
-    const asRequest = () => compatibility.emit("stream", stream, headers, flags, rawHeaders);
+    stream.on("error", onStreamError);
     // A stream the screening would refuse is refused as a request (its answers are written for requests).
-    if (plainStream(headers, rawHeaders, screen)) dispatcher.stream(stream, headers, asRequest);
-    else asRequest();
+    if (!plainStream(headers, rawHeaders, screen) || !dispatcher.stream(stream, headers)) {
+      compatibility.emit("stream", stream, headers, flags, rawHeaders);
+    }
   });
 
   const sockets = new Set<net.Socket>();
@@ -294,12 +296,15 @@ class InFlight {
 
   add(res: { once(event: "close", listener: () => void): unknown }): void {
     this.count++;
-    res.once("close", () => {
-      this.count--;
-      this.onSettled();
-      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
-    });
+    res.once("close", this.closed);
   }
+
+  /** One function for every request: nothing is made per request. */
+  private readonly closed = () => {
+    this.count--;
+    this.onSettled();
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  };
 
   settled(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));

@@ -1,3 +1,4 @@
+import { databaseTargets } from "./database-targets.js";
 import type { MemoryRun, Run } from "./measure.js";
 import { type ServerId, type SpanFloor, serverLabels } from "./servers.js";
 import { median } from "./stats.js";
@@ -180,7 +181,7 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
       `one call streamed ${integer.format(stream.streamed)}`,
     );
   }
-  checks.push(...observabilityTargets(cells));
+  checks.push(...observabilityTargets(cells), ...databaseTargets(cells));
   const failed = cells.reduce((sum, c) => sum + c.failed, 0) + (memory?.failed ?? 0);
   const where = cells.filter((c) => c.failed > 0).map((c) => `${c.workload}/${c.server}: ${c.failed}`);
   if (memory !== undefined && memory.failed > 0) where.push(`memory run: ${memory.failed}`);

@@ -285,6 +285,30 @@ describe("report", () => {
     assert.equal(verdict("Memory"), undefined);
     assert.equal(verdict("ListMovies streams the whole catalogue"), false, "a capped stream is a miss");
     assert.equal(verdict("No failed calls"), true);
+    assert.equal(verdict("GetMovie 8×16 on the embedded database"), undefined);
+  });
+
+  test("GetMovie's CPU per call and CreateOrder's event-loop delay are judged on each engine", () => {
+    const extras = (cpu: number, extra: Partial<Run>): Run => ({ ...run(1, 100, cpu), ...extra });
+    const checks = checkTargets({
+      cells: summarize([
+        cell("db-get-movie", "this", [extras(95, { loopDelayP99Ms: 3 })]),
+        cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
+        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
+      ]),
+      memory: undefined,
+      stream: undefined,
+    });
+    const found = (start: string) => checks.find((check) => check.target.startsWith(start));
+    assert.equal(found("GetMovie 8×16 on the embedded database: ≤ 100 µs")?.ok, true);
+    assert.deepEqual(found("GetMovie 8×16 on PostgreSQL: ≤ 130 µs"), {
+      target: "GetMovie 8×16 on PostgreSQL: ≤ 130 µs of the server's CPU per call",
+      ok: false,
+      detail: "140.0 µs (PostgreSQL's own: 30.0 µs)",
+    });
+    assert.equal(found("CreateOrder 8×16 on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
+    assert.equal(found("CreateOrder 8×16 on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
   });
 });
 

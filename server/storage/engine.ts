@@ -98,15 +98,21 @@ export interface EngineSql {
   readTime(value: unknown): Date;
   readBoolean(value: unknown): boolean;
   /**
-   * Where one statement can write an order and send its change: an
-   * expression, over a row of the order's columns as the repository selects
-   * them (date as date_micros), that sends the change on `channel` when the
-   * statement's transaction commits, in commit order (PostgreSQL's
-   * pg_notify). Its payload is the repository's (order-repository.ts,
-   * ChangePayload). Undefined where a change is published apart from the
-   * write (SQLite, in process).
+   * Where one statement can write an order and send its change: `notice` is
+   * an expression that sends the change on `channel` when the statement's
+   * transaction commits, in commit order; its payload is the repository's
+   * (order-repository.ts, ChangePayload). `in` says where it goes:
+   * "with", the write in a WITH and the notice in the SELECT over the rows
+   * it returns, which have the repository's columns (date as date_micros;
+   * PostgreSQL's pg_notify); "returning", the notice in the write's own
+   * RETURNING, over the table's columns (SQLite, which allows no write in a
+   * WITH; its writer thread's notify()). Undefined where a change is
+   * published apart from the write, in a transaction (SQLite in memory).
    */
-  readonly orderChangeNotice?: (channel: string, type: OrderChangeType) => RawBuilder<unknown>;
+  readonly orderChangeNotice?: {
+    readonly in: "with" | "returning";
+    notice(channel: string, type: OrderChangeType): RawBuilder<unknown>;
+  };
 }
 
 /** 250 ms, 500 ms, 1 s, 2 s, then every 5 s. */

@@ -71,12 +71,15 @@ export class SqlOrderRepository implements OrderRepository {
       // One statement, in autocommit: the insert and its notification commit together or not at all.
       // A used key needs a second one, to read the order it names.
       for (let attempt = 0; ; attempt++) {
-        const inserted = await this.db
-          .with("inserted", (db) => this.insertion(db, order))
-          .selectFrom("inserted")
-          .selectAll()
-          .select(notice(this.channel, "created").as("notified"))
-          .executeTakeFirst();
+        const announced = notice.notice(this.channel, "created").as("notified");
+        const inserted = await (notice.in === "returning"
+          ? this.insertion(this.db, order).returning(announced).executeTakeFirst()
+          : this.db
+              .with("inserted", (db) => this.insertion(db, order))
+              .selectFrom("inserted")
+              .selectAll()
+              .select(announced)
+              .executeTakeFirst());
         if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
         const earlier = await this.earlier(this.db, order);
         // Deleted since the insert found it: the key is free again.
@@ -145,13 +148,16 @@ export class SqlOrderRepository implements OrderRepository {
     const empty = Object.keys(patch).length === 0;
     const notice = this.engine.sql.orderChangeNotice;
     if (notice !== undefined && !empty) {
+      const announced = notice.notice(this.channel, "updated").as("notified");
       return this.guardedStatement(id, owner, expectedVersion, (db) =>
-        db
-          .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
-          .selectFrom("updated")
-          .selectAll()
-          .select(notice(this.channel, "updated").as("notified"))
-          .executeTakeFirst(),
+        notice.in === "returning"
+          ? guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns).returning(announced).executeTakeFirst()
+          : db
+              .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
+              .selectFrom("updated")
+              .selectAll()
+              .select(announced)
+              .executeTakeFirst(),
       );
     }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
@@ -166,13 +172,16 @@ export class SqlOrderRepository implements OrderRepository {
   delete(id: string, owner: OwnerFilter, expectedVersion: number | undefined): Promise<GuardedWrite> {
     const notice = this.engine.sql.orderChangeNotice;
     if (notice !== undefined) {
+      const announced = notice.notice(this.channel, "deleted").as("notified");
       return this.guardedStatement(id, owner, expectedVersion, (db) =>
-        db
-          .with("deleted", (db) => guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns))
-          .selectFrom("deleted")
-          .selectAll()
-          .select(notice(this.channel, "deleted").as("notified"))
-          .executeTakeFirst(),
+        notice.in === "returning"
+          ? guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns).returning(announced).executeTakeFirst()
+          : db
+              .with("deleted", (db) => guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns))
+              .selectFrom("deleted")
+              .selectAll()
+              .select(announced)
+              .executeTakeFirst(),
       );
     }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
@@ -295,6 +304,8 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   private deliver(payload: string): void {
+    // Most changes have no watcher in this process: they need not be read.
+    if (this.listeners.size === 0) return;
     let change: OrderChange;
     try {
       const { type, order } = JSON.parse(payload) as ChangePayload;

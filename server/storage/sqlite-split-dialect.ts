@@ -17,12 +17,9 @@ import {
 import { bindable } from "./node-sqlite-dialect.js";
 import { StatementCache } from "./sqlite-connection.js";
 import type { SqliteWriter, WriteResult } from "./sqlite-writer.js";
+import type { Notification } from "./sqlite-writer-protocol.js";
 
-/** An order change waiting for its transaction to commit. */
-export interface Notification {
-  readonly channel: string;
-  readonly payload: string;
-}
+export type { Notification } from "./sqlite-writer-protocol.js";
 
 /**
  * The statement `notifyQuery` compiles to. SQLite has no NOTIFY: the driver

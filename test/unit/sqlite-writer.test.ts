@@ -37,8 +37,8 @@ async function open(name: string): Promise<Opened> {
   reader.exec("pragma query_only = on");
   const published = new Map<number, Notification[]>();
   const delivered: string[] = [];
-  const writer = await SqliteWriter.start({ file, ...options }, (tx) => {
-    for (const { payload } of published.get(tx) ?? []) delivered.push(payload);
+  const writer = await SqliteWriter.start({ file, ...options }, (tx, notices) => {
+    for (const { payload } of [...(published.get(tx) ?? []), ...notices]) delivered.push(payload);
     published.delete(tx);
   });
   const db = new Kysely<Items>({ dialect: splitSqliteDialect(reader, writer, published) });
@@ -95,6 +95,38 @@ test("a failing transaction in a group loses only its own writes, and only relea
     const commits = writer.groupCommits - before;
     console.log(`# 10 transactions (8 committed) took ${commits} COMMITs`);
     assert.ok(commits < 8, `transactions that waited shared COMMITs (${commits} COMMITs for 8 transactions)`);
+  } finally {
+    await close();
+  }
+});
+
+test("a change sent by a statement with notify() is announced once its write commits, in commit order, and never for a write that failed", async () => {
+  const { db, delivered, close } = await open("notify");
+  try {
+    const insert = (name: string, db: Kysely<Items>) =>
+      sql`insert into items (name) values (${name}) returning notify('items', 'inserted ' || name) as notified`.execute(db);
+    await insert("warm", db);
+    delivered.length = 0;
+    const outcomes = await Promise.allSettled([
+      insert("a", db),
+      // The key clashes: the statement fails, and so does its notice.
+      insert("a", db),
+      db.transaction().execute(async (tx) => {
+        await insert("b", tx);
+        throw new Error("the caller changed its mind");
+      }),
+      db.transaction().execute(async (tx) => {
+        await insert("c", tx);
+        await insert("d", tx);
+      }),
+      insert("e", db),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ["fulfilled", "rejected", "rejected", "fulfilled", "fulfilled"],
+    );
+    assert.deepEqual(await names(db), ["a", "c", "d", "e", "warm"]);
+    assert.deepEqual(delivered, ["inserted a", "inserted c", "inserted d", "inserted e"]);
   } finally {
     await close();
   }

@@ -23,9 +23,10 @@ import type {
 } from "../domain/orders.js";
 import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { Engine } from "./engine.js";
+import type { Engine, EngineSql } from "./engine.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
+import { StatementTemplate } from "./statement-template.js";
 
 /**
  * Orders in SQL. Every write is one transaction that also publishes its
@@ -38,6 +39,8 @@ import type { OrderRow, Tables } from "./schema.js";
 export class SqlOrderRepository implements OrderRepository {
   private readonly listeners = new Set<OrderChangeListener>();
   private readonly columns: ReturnType<typeof orderColumns>;
+  /** CreateOrder's one statement (with orderChangeNotice): for an order with a date, and for one dated by the database. */
+  private readonly creations = new Map<boolean, StatementTemplate<InsertValues, OrderSelection>>();
 
   private constructor(
     private readonly db: Kysely<Tables>,
@@ -70,16 +73,10 @@ export class SqlOrderRepository implements OrderRepository {
       if (notice === undefined) return this.db.transaction().execute((tx) => this.createIn(tx, order));
       // One statement, in autocommit: the insert and its notification commit together or not at all.
       // A used key needs a second one, to read the order it names.
+      const statement = this.creation(notice, order.date !== undefined);
+      const values = this.insertValues(order);
       for (let attempt = 0; ; attempt++) {
-        const announced = notice.notice(this.channel, "created").as("notified");
-        const inserted = await (notice.in === "returning"
-          ? this.insertion(this.db, order).returning(announced).executeTakeFirst()
-          : this.db
-              .with("inserted", (db) => this.insertion(db, order))
-              .selectFrom("inserted")
-              .selectAll()
-              .select(announced)
-              .executeTakeFirst());
+        const [inserted] = (await this.db.executeQuery(statement.with(values))).rows;
         if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
         const earlier = await this.earlier(this.db, order);
         // Deleted since the insert found it: the key is free again.
@@ -88,11 +85,30 @@ export class SqlOrderRepository implements OrderRepository {
     });
   }
 
+  /** The insert and its change notice as one statement, compiled once per kind of date. */
+  private creation(notice: OrderChangeNotice, dated: boolean): StatementTemplate<InsertValues, OrderSelection> {
+    let statement = this.creations.get(dated);
+    if (statement !== undefined) return statement;
+    const announced = notice.notice(this.channel, "created").as("notified");
+    const names: Array<keyof InsertValues> = ["id", "owner", "name", "completed", "key", "fingerprint", ...(dated ? (["date"] as const) : [])];
+    statement = new StatementTemplate<InsertValues, OrderSelection>(names, (values) =>
+      notice.in === "returning"
+        ? this.insertion(this.db, values, dated).returning(announced)
+        : this.db
+            .with("inserted", (db) => this.insertion(db, values, dated))
+            .selectFrom("inserted")
+            .selectAll()
+            .select(announced),
+    );
+    this.creations.set(dated, statement);
+    return statement;
+  }
+
   private async createIn(
     tx: Transaction<Tables>,
     order: NewOrder,
   ): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
-    const inserted = await this.insertion(tx, order).executeTakeFirst();
+    const inserted = await this.insertion(tx, this.insertValues(order), order.date !== undefined).executeTakeFirst();
     if (inserted !== undefined) {
       const created = this.toOrder(inserted);
       await this.publish(tx, "created", created);
@@ -103,23 +119,37 @@ export class SqlOrderRepository implements OrderRepository {
     return this.replay(await this.earlier(tx, order));
   }
 
-  /** Inserts the order unless its owner used its idempotency key before, returning it when inserted. */
-  private insertion(db: QueryCreator<Tables>, order: NewOrder) {
-    const { sql: engineSql } = this.engine;
+  /**
+   * Inserts the order unless its owner used its idempotency key before,
+   * returning it when inserted. Undated, it is dated by the database: the
+   * create time, to the same millisecond.
+   */
+  private insertion(db: QueryCreator<Tables>, values: InsertValues, dated: boolean) {
     return db
       .insertInto("orders")
       .values({
-        id: order.id,
-        owner: order.owner,
-        name: order.name,
-        completed: order.completed,
-        // By default the date is the create time, to the same millisecond.
-        date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
-        idempotency_key: order.idempotency?.key ?? null,
-        request_fingerprint: order.idempotency?.fingerprint ?? null,
+        id: values.id,
+        owner: values.owner,
+        name: values.name,
+        completed: values.completed,
+        date: dated ? values.date : this.engine.sql.nowAsDate,
+        idempotency_key: values.key,
+        request_fingerprint: values.fingerprint,
       })
       .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
       .returning(this.columns);
+  }
+
+  private insertValues(order: NewOrder): InsertValues {
+    return {
+      id: order.id,
+      owner: order.owner,
+      name: order.name,
+      completed: order.completed,
+      date: order.date === undefined ? null : this.engine.sql.dateValue(order.date),
+      key: order.idempotency?.key ?? null,
+      fingerprint: order.idempotency?.fingerprint ?? null,
+    };
   }
 
   /** The order made earlier with the new order's idempotency key, if it is still there. */
@@ -347,6 +377,19 @@ interface ChangePayload {
 }
 
 type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string };
+
+type OrderChangeNotice = NonNullable<EngineSql["orderChangeNotice"]>;
+
+/** A new order's column values, as insertion() writes them; `date` only when the order has one. */
+interface InsertValues {
+  readonly id: string;
+  readonly owner: string;
+  readonly name: string;
+  readonly completed: boolean;
+  readonly date: unknown;
+  readonly key: string | null;
+  readonly fingerprint: string | null;
+}
 
 /** Every column but the date, which is read as microseconds since the epoch (EngineSql.dateMicros): a Date would keep milliseconds. */
 function orderColumns(engine: Engine) {

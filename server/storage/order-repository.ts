@@ -90,7 +90,8 @@ export class SqlOrderRepository implements OrderRepository {
     let statement = this.creations.get(dated);
     if (statement !== undefined) return statement;
     const announced = notice.notice(this.channel, "created").as("notified");
-    const names: Array<keyof InsertValues> = ["id", "owner", "name", "completed", "key", "fingerprint", ...(dated ? (["date"] as const) : [])];
+    const undated: Array<keyof InsertValues> = ["id", "owner", "name", "completed", "key", "fingerprint"];
+    const names = dated ? [...undated, "date" as const] : undated;
     statement = new StatementTemplate<InsertValues, OrderSelection>(names, (values) =>
       notice.in === "returning"
         ? this.insertion(this.db, values, dated).returning(announced)

@@ -80,18 +80,30 @@ export class SqliteWriter {
   }
 
   /** One statement in a transaction of its own, sent as one message; it settles once committed. */
-  async write(sql: string, params: SQLInputValue[]): Promise<WriteResult> {
+  write(sql: string, params: SQLInputValue[]): Promise<WriteResult> {
     const worker = this.current();
     const tx = this.nextId++;
     const id = this.nextId++;
     this.transactions.set(tx, worker);
-    const result = new Promise<WriteResult>((resolve, reject) => this.queries.set(id, { resolve, reject, worker }));
-    const commit = new Promise<void>((resolve, reject) => this.ends.set(tx, { resolve, reject, worker }));
-    this.send(worker, { op: "write", tx, id, sql, params });
-    const [written, committed] = await Promise.allSettled([result, commit]);
-    if (written.status === "rejected") throw written.reason;
-    if (committed.status === "rejected") throw committed.reason;
-    return written.value;
+    return new Promise<WriteResult>((resolve, reject) => {
+      // The statement's outcome waits for its commit's: one promise, settled once both are known.
+      let outcome: { result: WriteResult } | { error: Error } | undefined;
+      this.queries.set(id, {
+        resolve: (result) => (outcome = { result }),
+        reject: (error) => (outcome = { error }),
+        worker,
+      });
+      this.ends.set(tx, {
+        resolve: () => {
+          if (outcome === undefined) reject(new Error(`the writer committed transaction ${tx} without running its statement`));
+          else if ("error" in outcome) reject(outcome.error);
+          else resolve(outcome.result);
+        },
+        reject: (error) => reject(outcome !== undefined && "error" in outcome ? outcome.error : error),
+        worker,
+      });
+      this.send(worker, { op: "write", tx, id, sql, params });
+    });
   }
 
   /** Finishes the writes already sent, then ends the thread. */

@@ -118,13 +118,23 @@ function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver
   // driver reaches private methods of it (to release it, or to discard it
   // when a ROLLBACK fails). Transaction statements are observed here, as the
   // statements they are.
-  // (A class rather than a WeakMap from wrapper to connection: a WeakMap
-  // entry per query is work for every garbage collection while it lives.)
+  // One wrapper per connection, for as long as it lives: Kysely remembers
+  // (in a WeakSet) every connection it is lent, so a new wrapper per query
+  // would be a new entry per query, work for every garbage collection.
+  const observed = new WeakMap<DatabaseConnection, ObservedConnection>();
   const unwrap = (connection: DatabaseConnection) => (connection instanceof ObservedConnection ? connection.inner : connection);
   const statement = <T>(operation: string, run: () => Promise<T>) => observe({ system, operation, text: operation.toLowerCase() }, run);
   return {
     init: (options) => driver.init(options),
-    acquireConnection: async (options) => new ObservedConnection(await driver.acquireConnection(options), system, observe),
+    async acquireConnection(options) {
+      const connection = await driver.acquireConnection(options);
+      let wrapped = observed.get(connection);
+      if (wrapped === undefined) {
+        wrapped = new ObservedConnection(connection, system, observe);
+        observed.set(connection, wrapped);
+      }
+      return wrapped;
+    },
     beginTransaction: (connection, settings) => statement("BEGIN", () => driver.beginTransaction(unwrap(connection), settings)),
     commitTransaction: (connection) => statement("COMMIT", () => driver.commitTransaction(unwrap(connection))),
     rollbackTransaction: (connection) => statement("ROLLBACK", () => driver.rollbackTransaction(unwrap(connection))),

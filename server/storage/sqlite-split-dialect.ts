@@ -69,6 +69,13 @@ class SplitAdapter extends SqliteAdapter {
 }
 
 class SplitDriver implements Driver {
+  /**
+   * Connections released, lent again before new ones are made: Kysely (and
+   * the query metrics' wrapper) remember each connection they are lent,
+   * which for a new object per query would be work for every garbage collection.
+   */
+  private readonly idle: SplitConnection[] = [];
+
   constructor(
     private readonly statements: StatementCache,
     private readonly writer: SqliteWriter,
@@ -78,7 +85,7 @@ class SplitDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new SplitConnection(this.statements, this.writer, this.published);
+    return this.idle.pop() ?? new SplitConnection(this.statements, this.writer, this.published);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -118,11 +125,18 @@ class SplitDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw(`release ${quote(name)}`));
   }
 
-  async releaseConnection(): Promise<void> {}
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const split = own(connection);
+    // One that a failed COMMIT left in its transaction is not lent again.
+    if (split.tx === undefined && this.idle.length < maxIdleConnections) this.idle.push(split);
+  }
 
   // The engine closes the connections and the writer.
   async destroy(): Promise<void> {}
 }
+
+/** As many as transactions once ran at the same time, up to this many. */
+const maxIdleConnections = 256;
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -32,7 +32,8 @@ import { StatementTemplate } from "./statement-template.js";
  * Orders in SQL. Every write is one transaction that also publishes its
  * change (engine.ts: NOTIFY on PostgreSQL, in-process on SQLite), so the
  * change reaches listeners in every process if and only if it commits, in
- * commit order. The payload is the order itself: names are at most 200
+ * commit order. Where the engine can (EngineSql.orderChangeNotice), the
+ * write and its change are one statement in autocommit: one round trip. The payload is the order itself: names are at most 200
  * characters, so it stays far below NOTIFY's 8000-byte limit, and no
  * listener has to read a row that may have changed again since.
  */

@@ -14,7 +14,8 @@ import {
  * The thread that writes the embedded database (see sqlite-writer.ts).
  * Transactions run one at a time, in the order they began. Several that
  * follow each other closely share one outer SQLite transaction, each in its
- * own SAVEPOINT, so the group costs one COMMIT and one fsync; a member that
+ * own SAVEPOINT (but a lone statement, which SQLite undoes by itself if it
+ * fails), so the group costs one COMMIT and one fsync; a member that
  * rolls back only rolls back to its savepoint. No member is told it
  * committed before the group's COMMIT returns.
  *
@@ -60,6 +61,8 @@ const early = new Map<number, WriterRequest[]>();
 let active: number | undefined;
 /** Why the active transaction can no longer go on: SQLite rolled the outer transaction back under it. */
 let activeLost: WireError | undefined;
+/** Whether the active transaction is in a savepoint of its own (all but lone statements, see start()). */
+let activeSavepoint = true;
 /** What the active transaction's statements sent with notify(). */
 let activeNotices: Notification[] | undefined;
 /** Released members of the open group, their notices, and when the group began. */
@@ -140,21 +143,24 @@ function drain(): void {
 }
 
 function start(tx: number): void {
+  const messages = early.get(tx);
+  early.delete(tx);
   active = tx;
   activeLost = undefined;
   activeNotices = [];
+  // A lone statement needs no savepoint: one that fails leaves nothing behind
+  // (SQLite undoes a failed statement, or the whole transaction, see query()).
+  activeSavepoint = messages?.length !== 1 || messages[0]?.op !== "write";
   try {
     if (!database.isTransaction) {
       database.exec("begin immediate");
       groupStart = performance.now();
     }
-    database.exec(`savepoint t${tx}`);
+    if (activeSavepoint) database.exec(`savepoint t${tx}`);
   } catch (error) {
     activeLost = toWire(error);
     abandonGroup(activeLost);
   }
-  const messages = early.get(tx);
-  early.delete(tx);
   for (const message of messages ?? []) {
     if (active !== tx) break;
     run(message);
@@ -207,7 +213,7 @@ function release(): void {
     return;
   }
   try {
-    database.exec(`release t${tx}`);
+    if (activeSavepoint) database.exec(`release t${tx}`);
     members.push(tx);
     memberNotices.push(notices);
   } catch (error) {

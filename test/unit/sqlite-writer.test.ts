@@ -187,6 +187,17 @@ test("a full disk fails the write as an outage, keeps none of it, and the writer
       );
     assert.equal(isConnectionFailure(failure), true, String(failure));
     assert.deepEqual(await names(db), []);
+    // A statement on its own (one message, no savepoint) fails the same way.
+    const alone = await db
+      .insertInto("items")
+      .values(Array.from({ length: 100 }, (_, index) => ({ name: `${big}alone${index}` })))
+      .execute()
+      .then(
+        () => assert.fail("expected the disk to be full"),
+        (error: unknown) => error,
+      );
+    assert.equal(isConnectionFailure(alone), true, String(alone));
+    assert.deepEqual(await names(db), []);
     await sql`pragma max_page_count = 1000000`.execute(db);
     await db.insertInto("items").values({ name: "after" }).execute();
     assert.deepEqual(await names(db), ["after"]);

@@ -31,11 +31,12 @@ export interface Engine {
   /**
    * Delivers every payload `publish` sends on `channel` (a plain lowercase
    * identifier) once its transaction commits, from any process using the
-   * database. `onLost` runs when the listening connection breaks
-   * (notifications may be missed until it is back; it reconnects by
-   * itself). Resolves once listening.
+   * database, while the feed it resolves to is wanted (ChangeFeed.want).
+   * `onLost` runs when the listening connection breaks (notifications may
+   * be missed until it is back; it reconnects by itself). Resolves once
+   * connected.
    */
-  listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<void>;
+  listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<ChangeFeed>;
   /** Sends `payload` to the listeners of `channel` if and only if `tx` commits, in commit order. */
   publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
   /** True while notifications are being received. */
@@ -48,6 +49,18 @@ export interface Engine {
    */
   whileStarting<T>(what: string, step: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A channel's changes, received only while wanted. */
+export interface ChangeFeed {
+  /**
+   * Whether this process needs the changes now (it has watchers). With
+   * PostgreSQL, a connection receives them only while it LISTENs, and
+   * receiving every change nobody here watches costs both sides CPU.
+   * Resolves once in effect: with `wanted`, every change committed from
+   * then on is delivered. Rejects when the database cannot be reached.
+   */
+  want(wanted: boolean): Promise<void>;
 }
 
 export interface ConnectionStats {

@@ -23,7 +23,7 @@ import type {
 } from "../domain/orders.js";
 import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { Engine, EngineSql } from "./engine.js";
+import type { ChangeFeed, Engine, EngineSql } from "./engine.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
 import { StatementTemplate } from "./statement-template.js";
@@ -39,6 +39,9 @@ import { StatementTemplate } from "./statement-template.js";
  */
 export class SqlOrderRepository implements OrderRepository {
   private readonly listeners = new Set<OrderChangeListener>();
+  /** Watches waiting for the feed to be live; they count as wanting changes. */
+  private subscribing = 0;
+  private feed: ChangeFeed = { want: async () => {} };
   private readonly columns: ReturnType<typeof orderColumns>;
   /** CreateOrder's one statement (with orderChangeNotice): for an order with a date, and for one dated by the database. */
   private readonly creations = new Map<boolean, StatementTemplate<InsertValues, OrderSelection>>();
@@ -55,7 +58,7 @@ export class SqlOrderRepository implements OrderRepository {
   /** Opens the repository and starts receiving the changes of every process on `channel`. */
   static async open(db: Kysely<Tables>, engine: Engine, channel: string, logger: Logger): Promise<SqlOrderRepository> {
     const repository = new SqlOrderRepository(db, engine, channel, logger);
-    await engine.listen(channel, {
+    repository.feed = await engine.listen(channel, {
       onPayload: (payload) => repository.deliver(payload),
       onLost: (error) =>
         repository.endWatches(
@@ -273,11 +276,22 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   async watch(listener: OrderChangeListener): Promise<() => void> {
-    if (!this.engine.listening) {
-      throw new UnavailableError("the database cannot be reached right now, so changes cannot be watched; try again shortly");
+    const unreachable = "the database cannot be reached right now, so changes cannot be watched; try again shortly";
+    if (!this.engine.listening) throw new UnavailableError(unreachable);
+    // Changes are received only while someone in this process watches them.
+    this.subscribing++;
+    try {
+      await this.feed.want(true);
+    } catch (error) {
+      this.subscribing--;
+      this.wantChanges();
+      throw new UnavailableError(unreachable, { cause: error });
     }
+    this.subscribing--;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => {
+      if (this.listeners.delete(listener)) this.wantChanges();
+    };
   }
 
   /** Ends every subscription, e.g. because the server is stopping. */
@@ -285,6 +299,12 @@ export class SqlOrderRepository implements OrderRepository {
     const listeners = [...this.listeners];
     this.listeners.clear();
     for (const listener of listeners) listener.onEnd(error);
+    this.wantChanges();
+  }
+
+  /** Tells the feed whether changes are still wanted; a failure is the feed's to report (onLost). */
+  private wantChanges(): void {
+    this.feed.want(this.listeners.size + this.subscribing > 0).catch(() => {});
   }
 
   /** Locks the row, checks the expected version, then runs `write`, all in one transaction. */

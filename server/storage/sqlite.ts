@@ -118,6 +118,8 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
       const handlers = channels.get(channel) ?? new Set();
       handlers.add(onPayload);
       channels.set(channel, handlers);
+      // Changes stay in this process: delivering them costs nothing when nobody watches.
+      return { want: async () => {} };
     },
     publish: (tx: Transaction<Tables>, channel: string, payload: string) => opened.publish(tx, channel, payload),
     reportFailure,

@@ -29,7 +29,9 @@
  *                        protocol (JSON shape, Connect GET queries), for both paths
  *   server/auth/,        what the pipeline's stages use: tokens, scopes and
  *   server/rate-limit/,  the access table; per-caller budgets; metrics and
- *   server/observability/ traces (these know no interceptor)
+ *   server/observability/, traces; the contracts' request rules (protovalidate,
+ *   server/validation/   and the tutorials' requests seen as canonical ones);
+ *                        these know no interceptor
  *   server/routes.ts     which handler serves which service
  *   server/services/     the handlers: wire messages in, domain calls, wire
  *                        messages out
@@ -103,6 +105,13 @@ export default {
       comment: "Tokens, scopes and budgets are what the pipeline's guards use; the guards themselves live in interceptors/.",
       from: { path: "^server/(auth|rate-limit)/" },
       to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|services|storage)/" },
+    },
+    {
+      name: "validation-below-the-pipeline",
+      comment: "The request rules are what the validation stage (interceptors/validation.ts) runs; they know no stage, handler or storage.",
+      severity: "error",
+      from: { path: "^server/validation/" },
+      to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|services|storage)/" },
     },
     {
       name: "observability-below-the-pipeline",

@@ -18,6 +18,18 @@ import { bindable } from "./node-sqlite-dialect.js";
 import { StatementCache } from "./sqlite-connection.js";
 import type { SqliteWriter, WriteResult } from "./sqlite-writer.js";
 
+/**
+ * The writer thread, started by the first write rather than with the server
+ * (a worker thread is a V8 heap of its own, some 12 MB of RSS): a server
+ * only read from never starts it.
+ */
+export interface LazyWriter {
+  /** The writer once started. */
+  readonly started: SqliteWriter | undefined;
+  /** Starts the writer, or waits for the start under way; a start that failed is tried again by the next write. */
+  start(): Promise<SqliteWriter>;
+}
+
 /** An order change waiting for its transaction to commit. */
 export interface Notification {
   readonly channel: string;
@@ -49,7 +61,7 @@ export function notifyQuery(channel: string, payload: string): CompiledQuery {
  * `published` holds each open transaction's notifications by its number;
  * the writer's commit callback takes them out and delivers them.
  */
-export function splitSqliteDialect(reader: DatabaseSync, writer: SqliteWriter, published: Map<number, Notification[]>): Dialect {
+export function splitSqliteDialect(reader: DatabaseSync, writer: LazyWriter, published: Map<number, Notification[]>): Dialect {
   const statements = new StatementCache(reader);
   return {
     createAdapter: (): DialectAdapter => new SplitAdapter(),
@@ -74,7 +86,7 @@ class SplitAdapter extends SqliteAdapter {
 class SplitDriver implements Driver {
   constructor(
     private readonly statements: StatementCache,
-    private readonly writer: SqliteWriter,
+    private readonly writer: LazyWriter,
     private readonly published: Map<number, Notification[]>,
   ) {}
 
@@ -85,7 +97,7 @@ class SplitDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    own(connection).tx = this.writer.begin();
+    own(connection).tx = (this.writer.started ?? (await this.writer.start())).begin();
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -93,7 +105,7 @@ class SplitDriver implements Driver {
     const tx = split.tx;
     if (tx === undefined) throw new Error("COMMIT outside a transaction");
     try {
-      await this.writer.commit(tx);
+      await started(this.writer).commit(tx);
       split.tx = undefined;
     } finally {
       this.published.delete(tx);
@@ -106,7 +118,7 @@ class SplitDriver implements Driver {
     if (tx === undefined) return;
     split.tx = undefined;
     this.published.delete(tx);
-    await this.writer.rollback(tx);
+    await started(this.writer).rollback(tx);
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -127,6 +139,12 @@ class SplitDriver implements Driver {
   async destroy(): Promise<void> {}
 }
 
+/** The writer inside a transaction: its BEGIN started it. */
+function started(writer: LazyWriter): SqliteWriter {
+  if (writer.started === undefined) throw new Error("a transaction without the writer thread");
+  return writer.started;
+}
+
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -142,7 +160,7 @@ class SplitConnection implements DatabaseConnection {
 
   constructor(
     private readonly statements: StatementCache,
-    private readonly writer: SqliteWriter,
+    private readonly writer: LazyWriter,
     private readonly published: Map<number, Notification[]>,
   ) {}
 
@@ -157,8 +175,8 @@ class SplitConnection implements DatabaseConnection {
       return { rows: [] };
     }
     const params = bindable(compiled.parameters);
-    if (tx !== undefined) return asQueryResult<R>(await this.writer.query(tx, compiled.sql, params));
-    if (!isRead(compiled)) return asQueryResult<R>(await this.writer.write(compiled.sql, params));
+    if (tx !== undefined) return asQueryResult<R>(await started(this.writer).query(tx, compiled.sql, params));
+    if (!isRead(compiled)) return asQueryResult<R>(await (this.writer.started ?? (await this.writer.start())).write(compiled.sql, params));
     const { statement, reader } = this.statements.get(compiled.sql);
     if (reader) return { rows: statement.all(...params) as R[] };
     return asQueryResult<R>({ rows: undefined, ...statement.run(...params) });

@@ -8,7 +8,8 @@
  *   - raw node:http2 / node:http servers answering a canned reply: the limit;
  *   - on the gRPC unary 8×16 workload, this server with METRICS=off and with
  *     tracing at sampling 1.0 (to a local OTLP sink): what observability costs;
- *   - when PostgreSQL is reachable, this server at WORKERS=1 and WORKERS=2;
+ *   - when PostgreSQL is reachable, this server on it (the database workloads,
+ *     with PostgreSQL's own CPU) and at WORKERS=1 and WORKERS=2;
  *   - and, before all that, the server's start-up time and memory.
  *
  * Servers are pinned to one core and h2load to another (taskset), rounds are
@@ -98,7 +99,7 @@ if (unknown.length > 0) {
   console.error(`unknown workloads: ${unknown.join(", ")}; known: ${allWorkloads.map((workload) => workload.id).join(", ")}`);
   process.exit(2);
 }
-const chosen = allWorkloads
+let chosen = allWorkloads
   .filter((workload) =>
     settings.workloads === undefined ? !(settings.quick && workload.needs === "postgres") : settings.workloads.includes(workload.id),
   )
@@ -125,19 +126,32 @@ try {
   if (workersWorkload !== undefined && settings.quick && settings.workloads === undefined) {
     notes.push(`WORKERS=1 vs 2 skipped in a --quick run (ask for it with --workloads ${workersWorkload.id})`);
   }
-  const postgresIndex = chosen.findIndex((workload) => workload.needs === "postgres");
-  if (postgresIndex !== -1) {
+  const wantsWorkers = chosen.some((workload) => workload.needs === "postgres");
+  const wantsPostgresServer = chosen.some((workload) => workload.servers.includes("this-postgres"));
+  if (wantsWorkers || wantsPostgresServer) {
     const base = benchDatabaseUrl(process.env);
     try {
       schema = await createBenchSchema(base);
-      notes.push(
-        `WORKERS=1 vs 2: PostgreSQL at ${redacted(base)}, schema ${schema.schema} (dropped afterwards); these servers are not ` +
-          "pinned and share the cores with h2load, and their CPU is summed over the primary and its workers",
-      );
+      notes.push(`PostgreSQL at ${redacted(base)}, schema ${schema.schema} (dropped afterwards), seeded with the same movies`);
+      if (wantsPostgresServer) {
+        notes.push(
+          "This server on PostgreSQL: one process pinned as this server is; PostgreSQL's processes are not pinned (they run on " +
+            "either core), and its CPU per call is that of every postgres process, other clients' during the run included",
+        );
+      }
+      if (wantsWorkers) {
+        notes.push(
+          "WORKERS=1 vs 2: these servers are not pinned and share the cores with h2load, and their CPU is summed over the " +
+            "primary and its workers",
+        );
+      }
     } catch (error) {
-      chosen.splice(postgresIndex, 1);
+      chosen = chosen
+        .filter((workload) => workload.needs !== "postgres")
+        .map((workload) => ({ ...workload, servers: workload.servers.filter((id) => id !== "this-postgres") }));
       notes.push(
-        `WORKERS=1 vs 2 skipped: PostgreSQL at ${redacted(base)} is not usable (${(error as Error).message}); ` +
+        `${[...(wantsPostgresServer ? ["This server on PostgreSQL"] : []), ...(wantsWorkers ? ["WORKERS=1 vs 2"] : [])].join(" and ")} ` +
+          `skipped: PostgreSQL at ${redacted(base)} is not usable (${(error as Error).message}); ` +
           "set BENCH_DATABASE_URL to a database where the benchmark may create a schema",
       );
     }
@@ -150,8 +164,17 @@ try {
   const dataDir = join(work, "data");
   const catalogueFile = join(work, "catalogue.json");
   let started = performance.now();
-  const catalogue = await seedMovies(dataDir, settings.movies, catalogueFile);
+  const catalogue = await seedMovies({ engine: "sqlite", dataDir, synchronous: "normal" }, settings.movies);
+  writeFileSync(catalogueFile, JSON.stringify(catalogue));
   progress(`seeded ${settings.movies} movies (${catalogue.length} in the catalogue) in ${seconds(started)}`);
+  if (schema !== undefined) {
+    started = performance.now();
+    const onPostgres = await seedMovies({ engine: "postgres", url: schema.url, poolSize: 8, startupTimeoutMs: 10_000 }, settings.movies);
+    if (onPostgres.length !== catalogue.length) {
+      throw new Error(`PostgreSQL has ${onPostgres.length} movies after seeding, the embedded database ${catalogue.length}`);
+    }
+    progress(`seeded the same movies into PostgreSQL in ${seconds(started)}`);
+  }
 
   // Before the other servers start, so nothing else runs meanwhile.
   let startupRuns: StartupRun[] = [];
@@ -194,6 +217,13 @@ try {
     sinkPort = sink.port;
     const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OTEL_TRACES_SAMPLER: "always_on" };
     servers.set("this-tracing", await startThisServer(join(work, "data-tracing"), serverLauncher, "this-tracing", tracing));
+  }
+  if (needed.has("this-postgres")) {
+    if (schema === undefined) throw new Error("this server on PostgreSQL has no schema");
+    servers.set(
+      "this-postgres",
+      await startThisServer(join(work, "unused"), serverLauncher, "this-postgres", { DATABASE_URL: schema.url, DATA_DIR: "" }),
+    );
   }
   for (const [id, workers] of [
     ["workers-1", "1"],
@@ -279,6 +309,8 @@ try {
         progress(
           `[${done}/${total}] round ${round} ${workload.id} ${serverLabels[id]}: ${Math.round(run.rate)} ${workload.unit}/s, ` +
             `p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms, ${run.cpuUsPerUnit.toFixed(1)} µs CPU, ` +
+            (run.postgresCpuUsPerUnit === undefined ? "" : `PostgreSQL ${run.postgresCpuUsPerUnit.toFixed(1)} µs CPU, `) +
+            (run.loopDelayP99Ms === undefined ? "" : `loop delay p99 ${run.loopDelayP99Ms.toFixed(1)} ms, `) +
             `${run.rssMiB.toFixed(0)} MiB${run.failed > 0 ? `, ${run.failed} FAILED` : ""}` +
             (run.cores === undefined
               ? ""

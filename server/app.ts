@@ -2,26 +2,26 @@ import { createConnectRouter } from "@connectrpc/connect";
 import { metricsReader } from "./auth/metrics-access.js";
 import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
-import { FastPath } from "./fast-path/fast-path.js";
-import { fastPathH1 } from "./fast-path/h1.js";
+import { createDispatcher } from "./dispatch/dispatcher.js";
+import { rpcAdapter } from "./dispatch/rpc-adapter.js";
+import { FastPath, type FastPathStats } from "./fast-path/fast-path.js";
 import { methodTable } from "./fast-path/methods.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
-import { answerNotModified } from "./interceptors/caching.js";
-import { rememberCallSignal } from "./interceptors/call-state.js";
-import { guardedJsonOptions } from "./interceptors/json-shape.js";
-import { logUnrouted } from "./interceptors/unseen-calls.js";
 import type { Logger } from "./logger.js";
 import type { Observability } from "./observability.js";
+import { rememberCallSignal } from "./pipeline/call-state.js";
 import { callPipeline } from "./pipeline/pipeline.js";
+import { logUnrouted } from "./pipeline/unseen-calls.js";
 import { assertClassified } from "./policy/methods.js";
+import type { StreamBudget } from "./rate-limit/stream-budget.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
-import type { App } from "./transport/listener.js";
-import { rpcAdapter } from "./transport/rpc-adapter.js";
+import type { Dispatcher } from "./transport/http-handler.js";
 import { withCors } from "./web/cors.js";
 import { createPageHandler } from "./web/static.js";
+import { guardedJsonOptions } from "./wire/json-shape.js";
 
 export interface AppOptions {
   readonly config: Pick<
@@ -59,7 +59,17 @@ export function servicesOf(options: Parameters<typeof serviceTable>[0]): readonl
   return services;
 }
 
-/** The HTTP handler for every RPC, whatever the protocol, HTTP version or transport security. */
+/** What the listener serves, and what the server reports of it. */
+export interface App {
+  /** Where the listener hands every request: RPCs of every protocol, the page, probes and /metrics. */
+  readonly dispatcher: Dispatcher;
+  /** Calls served by the fast path, by protocol; undefined with FAST_PATH=off. */
+  readonly fastPath: FastPathStats | undefined;
+  /** The streaming calls open now. */
+  readonly streams: StreamBudget;
+}
+
+/** Everything the server answers, whatever the protocol, HTTP version or transport security. */
 export function createApp({ config, logger, shutdownSignal, dependencies, health, observability }: AppOptions): App {
   // Every call runs it, whichever way it reaches its handler.
   const pipeline = callPipeline({ config, logger, rateLimiters: dependencies.rateLimiters, observability });
@@ -109,13 +119,13 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         reportUnseen,
       })
     : undefined;
-  const rpc = fastPath === undefined ? handler : fastPathH1(fastPath, handler, logger);
-  const app = withCors(withProbes(health, answerNotModified(rpc)), config.allowedOrigins);
   // /metrics beside the API is for token holders with "metrics:read". With
   // authentication off there is no token to check: such a server is
   // loopback-only unless AUTH_MODE=off opened everything on purpose.
   const metricsGate = pipeline.verifier === undefined ? undefined : metricsReader(pipeline.verifier);
-  return Object.assign(observability === undefined ? app : observability.withEndpoint(app, metricsGate), { fastPath, streams });
+  const probed = withProbes(health, handler);
+  const http = withCors(observability === undefined ? probed : observability.withEndpoint(probed, metricsGate), config.allowedOrigins);
+  return { dispatcher: createDispatcher({ fastPath, handler: http, logger }), fastPath: fastPath?.stats, streams };
 }
 
 /** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */

@@ -58,7 +58,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
   let metricsPort: number | undefined;
   try {
     metricsPort = await observability.listen(logger);
-    listener = await listen(app, config, logger, observability.onConnection);
+    listener = await listen(app.dispatcher, config, logger, observability.onConnection);
   } catch (error) {
     await observability.close();
     await database.close();
@@ -98,7 +98,7 @@ export async function startServer(config: Config, logger: Logger): Promise<Runni
     metricsPort,
     dependencies,
     health,
-    fastPath: app.fastPath?.stats,
+    fastPath: app.fastPath,
     openStreams: () => app.streams.open,
     shutdown: () => (stopping ??= stop()),
   };

@@ -2,7 +2,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
-import { busyPct, type CoreTimes, coreTimes, cpuMicros, type Memory, memory, processTree, sumOver } from "./proc.js";
+import { scrapeLoopDelayP99Ms } from "./loop-delay.js";
+import { busyPct, type CoreTimes, commandCpuMicros, coreTimes, cpuMicros, type Memory, memory, processTree, sumOver } from "./proc.js";
 import type { BenchServer } from "./servers.js";
 import type { Expectation, Workload } from "./workloads.js";
 
@@ -21,6 +22,14 @@ export interface Run {
   readonly p99Ms: number;
   /** Server CPU (user + system, all threads) per unit, from /proc. */
   readonly cpuUsPerUnit: number;
+  /**
+   * For a server on PostgreSQL: the CPU of every process named postgres per
+   * unit (backends, WAL writer, checkpointer), from /proc; other clients of
+   * the same PostgreSQL during the run count too.
+   */
+  readonly postgresCpuUsPerUnit?: number;
+  /** Ours (one process, metrics on): the p99 of its event-loop delay during the measured run, from its /metrics. */
+  readonly loopDelayP99Ms?: number;
   /** The server's resident memory right after the run. */
   readonly rssMiB: number;
   /** Calls that failed, in the warm-up or the run (see failures()). */
@@ -90,13 +99,18 @@ export async function measure(
   await settle(server);
   const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);
   const logFile = join(settings.workDir, "requests.tsv");
+  // Empties the delay histogram, so the scrape after the run reads the run's alone.
+  if (server.scrapesLoopDelay === true) await scrapeLoopDelayP99Ms(server.port);
   const coresBefore = coreTimes();
+  const postgresBefore = server.onPostgres === true ? commandCpuMicros("postgres") : 0;
   const cpuBefore = serverCpuMicros(server);
   const started = performance.now();
   const summary = await runH2load(h2loadArgs(load, { durationMs: settings.durationMs }, logFile), settings.loadLauncher);
   const cpuUs = serverCpuMicros(server) - cpuBefore;
+  const postgresUs = server.onPostgres === true ? commandCpuMicros("postgres") - postgresBefore : 0;
   const wallUs = (performance.now() - started) * 1000;
   const coresAfter = coreTimes();
+  const loopDelayP99Ms = server.scrapesLoopDelay === true ? await scrapeLoopDelayP99Ms(server.port) : undefined;
   const { rssMiB } = serverMemory(server);
   // Leaves the next run an idle server (see settle()).
   await settle(server);
@@ -112,6 +126,8 @@ export async function measure(
     p50Ms: latencies.p50Us / 1000,
     p99Ms: latencies.p99Us / 1000,
     cpuUsPerUnit: units > 0 ? cpuUs / units : Number.NaN,
+    ...(server.onPostgres === true ? { postgresCpuUsPerUnit: units > 0 ? postgresUs / units : Number.NaN } : {}),
+    ...(loopDelayP99Ms === undefined ? {} : { loopDelayP99Ms }),
     rssMiB,
     failed: warmFailed + failures(summary, expectation, server.loggedFailures?.() ?? 0),
     // A tree server is not pinned: its processes are on any core, so the server core's figures would not be its own.

@@ -1,22 +1,22 @@
-import { writeFileSync } from "node:fs";
 import { pino } from "pino";
+import type { DatabaseConfig } from "../../server/config.js";
 import type { Movie } from "../../server/domain/movies.js";
 import { openDatabase } from "../../server/storage/database.js";
 
 /**
- * Fills the benchmark's own data folder with `count` movies on top of the
- * tutorial's seven, through the project's storage layer (openDatabase runs
- * the migrations, the movie repository inserts), so nothing here depends on
- * how the embedded engine keeps its files. Then writes the whole catalogue,
- * in the order ListMovies streams it, to `catalogueFile` for the grpc-js
- * server, so both servers stream the same messages.
+ * Fills the benchmark's own database (its data folder, or its PostgreSQL
+ * schema) with `count` movies on top of the tutorial's seven, through the
+ * project's storage layer (openDatabase runs the migrations, the movie
+ * repository inserts), so nothing here depends on how an engine keeps its
+ * data. Returns the whole catalogue, in the order ListMovies streams it: the
+ * grpc-js server is given it, so both servers stream the same messages.
  *
  * Every field is set and no rating is 0: proto3 leaves default values off
  * the wire in protobuf-es, and protobuf.js (grpc-js) writes a field it is
  * given, so a 0 would make the two servers' bytes differ.
  */
-export async function seedMovies(dataDir: string, count: number, catalogueFile: string): Promise<readonly Movie[]> {
-  const database = await openDatabase({ engine: "sqlite", dataDir, synchronous: "normal" }, pino({ level: "silent" }));
+export async function seedMovies(where: DatabaseConfig, count: number): Promise<readonly Movie[]> {
+  const database = await openDatabase(where, pino({ level: "silent" }));
   try {
     const width = String(count).length;
     // The repository queues inserts on its pool; a bounded number in flight keeps memory small.
@@ -37,7 +37,6 @@ export async function seedMovies(dataDir: string, count: number, catalogueFile: 
     }
     const catalogue: Movie[] = [];
     for await (const movie of database.movies.list({ titleContains: "", directorContains: "" })) catalogue.push(movie);
-    writeFileSync(catalogueFile, JSON.stringify(catalogue));
     return catalogue;
   } finally {
     await database.close();

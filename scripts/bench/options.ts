@@ -7,8 +7,9 @@ export const usage = `usage: npm run bench -- [options]
   --memory-calls N    unary calls of the memory run (default $BENCH_MEMORY_CALLS or 1000000; 0 skips it)
   --movies N          movies seeded for ListMovies, besides the tutorial's 7 (default 10000)
   --workloads a,b     only these workloads (ids as in the JSON), e.g. grpc-unary-8x16,stream-list-movies;
-                      workers-grpc-unary-8x16 (WORKERS=1 vs 2) needs PostgreSQL: $BENCH_DATABASE_URL, else
-                      $TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres (skipped when unreachable)
+                      db-get-movie and db-create-order run on PostgreSQL too, and workers-grpc-unary-8x16
+                      (WORKERS=1 vs 2) needs it: $BENCH_DATABASE_URL, else $TEST_DATABASE_URL, else
+                      postgres://postgres@127.0.0.1:5432/postgres (skipped when unreachable)
   --startup-runs N    start-up measurements of each kind: new data folder, existing one, memory:// (default 3; 0 skips)
   --json PATH         where the results go as JSON (default bench-results.json)
   --quick             a smoke run: 1 round, 0.3 s warm-up, 1 s runs, 20000 memory calls, 1000 movies,

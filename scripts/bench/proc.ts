@@ -163,3 +163,28 @@ export function sumOver(pids: readonly number[], read: (pid: number) => number):
   }
   return sum;
 }
+
+/** The command name (field 2 of proc(5), without its parentheses) from the text of /proc/<pid>/stat. */
+export function commandFromStat(stat: string): string {
+  return stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+}
+
+/**
+ * CPU time, in microseconds, of every process named `command` now (for
+ * "postgres": the postmaster, its backends and its background processes, on
+ * whatever core they run). A process that ended meanwhile is not counted, so
+ * read before and after a run while the clients keep their connections.
+ */
+export function commandCpuMicros(command: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      if (commandFromStat(stat) === command) ticks += cpuTicksFromStat(stat);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return (ticks * 1e6) / clockTicksPerSecond;
+}

@@ -1,3 +1,4 @@
+import { databaseTargets } from "./database-targets.js";
 import type { MemoryRun, Run } from "./measure.js";
 import { type ServerId, type SpanFloor, serverLabels } from "./servers.js";
 import { median } from "./stats.js";
@@ -7,7 +8,8 @@ import { median } from "./stats.js";
  * meaning each has in a Run; except `failed`, summed over the rounds (not a
  * median: one failure is too many).
  */
-export interface Cell extends Pick<Run, "rate" | "p50Ms" | "p99Ms" | "cpuUsPerUnit" | "rssMiB" | "failed"> {
+export interface Cell
+  extends Pick<Run, "rate" | "p50Ms" | "p99Ms" | "cpuUsPerUnit" | "postgresCpuUsPerUnit" | "loopDelayP99Ms" | "rssMiB" | "failed"> {
   readonly workload: string;
   readonly title: string;
   readonly unit: "calls" | "messages";
@@ -31,6 +33,11 @@ export interface CellRuns {
 export function summarize(all: readonly CellRuns[]): Cell[] {
   const medians = all.map((cell) => {
     const of = (pick: (run: Run) => number) => median(cell.runs.map(pick));
+    // Only some servers have these: absent when no run has them.
+    const ofSome = (pick: (run: Run) => number | undefined) => {
+      const values = cell.runs.flatMap((run) => pick(run) ?? []);
+      return values.length === 0 ? undefined : median(values);
+    };
     return {
       workload: cell.workload,
       title: cell.title,
@@ -41,6 +48,8 @@ export function summarize(all: readonly CellRuns[]): Cell[] {
       p50Ms: of((run) => run.p50Ms),
       p99Ms: of((run) => run.p99Ms),
       cpuUsPerUnit: of((run) => run.cpuUsPerUnit),
+      postgresCpuUsPerUnit: ofSome((run) => run.postgresCpuUsPerUnit),
+      loopDelayP99Ms: ofSome((run) => run.loopDelayP99Ms),
       rssMiB: of((run) => run.rssMiB),
       failed: cell.runs.reduce((sum, run) => sum + run.failed, 0),
     };
@@ -72,7 +81,20 @@ function ms(value: number): string {
 
 /** The results as a Markdown table (also readable as plain text), one row per workload and server. */
 export function table(cells: readonly Cell[]): string {
-  const header = ["Workload", "Server", "Rate /s", "p50 ms", "p99 ms", "CPU µs/unit", "× grpc-js", "× raw", "RSS MiB", "Failed"];
+  const header = [
+    "Workload",
+    "Server",
+    "Rate /s",
+    "p50 ms",
+    "p99 ms",
+    "CPU µs/unit",
+    "PostgreSQL CPU µs/unit",
+    "Loop delay p99 ms",
+    "× grpc-js",
+    "× raw",
+    "RSS MiB",
+    "Failed",
+  ];
   const rows = cells.map((cell, index) => [
     index > 0 && cells[index - 1]?.workload === cell.workload ? "" : cell.title,
     serverLabels[cell.server],
@@ -80,13 +102,15 @@ export function table(cells: readonly Cell[]): string {
     ms(cell.p50Ms),
     ms(cell.p99Ms),
     fixed(cell.cpuUsPerUnit, 1),
+    fixed(cell.postgresCpuUsPerUnit, 1),
+    fixed(cell.loopDelayP99Ms, 1),
     fixed(cell.vsGrpcJs, 2, "×"),
     fixed(cell.vsRaw, 2, "×"),
     fixed(cell.rssMiB, 0),
     String(cell.failed),
   ]);
   const line = (columns: readonly string[]) => `| ${columns.join(" | ")} |`;
-  const rightAligned = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
+  const rightAligned = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   return [line(header), line(header.map((_, i) => (rightAligned.has(i) ? "--:" : ":--"))), ...rows.map(line)].join("\n");
 }
 
@@ -157,7 +181,7 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
       `one call streamed ${integer.format(stream.streamed)}`,
     );
   }
-  checks.push(...observabilityTargets(cells));
+  checks.push(...observabilityTargets(cells), ...databaseTargets(cells));
   const failed = cells.reduce((sum, c) => sum + c.failed, 0) + (memory?.failed ?? 0);
   const where = cells.filter((c) => c.failed > 0).map((c) => `${c.workload}/${c.server}: ${c.failed}`);
   if (memory !== undefined && memory.failed > 0) where.push(`memory run: ${memory.failed}`);

@@ -11,6 +11,7 @@ const benchDist = fileURLToPath(new URL(".", import.meta.url));
 
 export type ServerId =
   | "this"
+  | "this-postgres"
   | "this-metrics-off"
   | "this-tracing"
   | "this-heap-fast"
@@ -24,6 +25,7 @@ export type ServerId =
 
 export const serverLabels: Record<ServerId, string> = {
   this: "this server",
+  "this-postgres": "this server on PostgreSQL",
   "this-metrics-off": "this server, metrics off",
   "this-tracing": "this server, tracing 1.0",
   "this-heap-fast": "this server, HEAP_PROFILE=fast",
@@ -43,6 +45,10 @@ export interface BenchServer {
   readonly port: number;
   /** Its CPU and memory are those of its whole process tree (a WORKERS=n primary and its workers). */
   readonly tree?: boolean;
+  /** Ours with metrics on and one process: its /metrics tells the event-loop delay of a run (see loop-delay.ts). */
+  readonly scrapesLoopDelay?: boolean;
+  /** Its database is PostgreSQL, whose processes' CPU is read as well. */
+  readonly onPostgres?: boolean;
   /**
    * How many calls the server itself logged as failed since the previous
    * call of this (ours only: its call log has a line per call).
@@ -56,7 +62,7 @@ export interface BenchServer {
  * file as a log collector would read it; metrics on; tracing off; the
  * embedded database in `dataDir`). Settings that would change what is
  * measured are cleared, in case the calling shell has them; `variant` is what
- * a variant sets on top (METRICS=off, tracing, DATABASE_URL and WORKERS).
+ * a variant sets on top (METRICS=off, tracing, DATABASE_URL, WORKERS).
  */
 export async function startThisServer(
   dataDir: string,
@@ -71,6 +77,9 @@ export async function startThisServer(
     pid: server.pid,
     port: server.port,
     tree: variant.WORKERS !== undefined,
+    // With WORKERS, each scrape reaches one worker of several: its figure would not be the server's.
+    scrapesLoopDelay: variant.WORKERS === undefined && variant.METRICS !== "off",
+    onPostgres: (variant.DATABASE_URL ?? "") !== "",
     loggedFailures: () => log.countNew(),
     async stop() {
       await server.stop();

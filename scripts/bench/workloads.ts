@@ -54,6 +54,8 @@ const grpcHeaders = { "content-type": "application/grpc", te: "trailers" };
 const grpcWebHeaders = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1" };
 const unaryComparison: readonly ServerId[] = ["this", "grpc-js", "grpcio", "raw-h2"];
 const http1Comparison: readonly ServerId[] = ["this", "raw-h1"];
+/** The embedded database and PostgreSQL (dropped when PostgreSQL is unreachable). */
+const databaseComparison: readonly ServerId[] = ["this", "this-postgres"];
 
 /** The movie GetMovie asks for: one of the tutorial's seven, there in every database. */
 export const movieId = "a8034f44-aee4-44cf-b32c-74cf452aaaae";
@@ -142,7 +144,7 @@ export function workloads(): Workload[] {
     },
     {
       id: "db-get-movie",
-      title: "GetMovie, embedded database (gRPC, h2c, 8 conn × 16 streams)",
+      title: "GetMovie (gRPC, h2c, 8 conn × 16 streams)",
       unit: "calls",
       http1: false,
       connections: 8,
@@ -151,12 +153,12 @@ export function workloads(): Workload[] {
       target: "/movie.v1.MovieService/GetMovie",
       headers: grpcHeaders,
       body: frame(toBinary(GetMovieRequestSchema, create(GetMovieRequestSchema, { id: movieId }))),
-      servers: ["this"],
+      servers: databaseComparison,
       check: checkGetMovie,
     },
     {
       id: "db-create-order",
-      title: "CreateOrder, embedded database (gRPC, h2c, 8 conn × 16 streams)",
+      title: "CreateOrder (gRPC, h2c, 8 conn × 16 streams)",
       unit: "calls",
       http1: false,
       connections: 8,
@@ -165,7 +167,7 @@ export function workloads(): Workload[] {
       target: "/order.v1.OrderService/CreateOrder",
       headers: grpcHeaders,
       body: frame(toBinary(CreateOrderRequestSchema, create(CreateOrderRequestSchema, { name: orderName }))),
-      servers: ["this"],
+      servers: databaseComparison,
       check: checkCreateOrder,
     },
     {

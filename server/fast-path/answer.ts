@@ -1,10 +1,11 @@
-import type { OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import type { JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { compressedFlag, encodeEnvelope, mergeNonProtocolHeaders } from "@connectrpc/connect/protocol";
 import { codeToHttpStatus, errorToJsonBytes, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { notModified } from "../interceptors/caching.js";
 import { encodeGrpcMessage } from "../transport/grpc-message.js";
 import type { Outcome } from "./call.js";
 import type { CallBinary } from "./call-binary.js";
@@ -40,6 +41,17 @@ export function answerOf(plan: CallPlan, outcome: Outcome, binary: CallBinary, o
     return { status: 200, headers: nodeHeaders(header), body: join(message === undefined ? [end] : [message, end]), trailers: undefined };
   }
   return { status: 200, headers: nodeHeaders(header), body: message ?? new Uint8Array(0), trailers: grpcTrailers(trailer) };
+}
+
+/**
+ * A Connect GET's answer, or `304 Not Modified` (no body) when the
+ * request's If-None-Match names the answer's ETag: the answer was still
+ * computed, since the ETag is its hash (see caching.ts).
+ */
+export function revalidated(answer: Answer, request: IncomingHttpHeaders): Answer {
+  const ifNoneMatch = request["if-none-match"];
+  const kept = typeof ifNoneMatch === "string" ? notModified(ifNoneMatch, answer.status, answer.headers) : undefined;
+  return kept === undefined ? answer : { status: 304, headers: kept, body: new Uint8Array(0), trailers: undefined };
 }
 
 /** answerOf when the client accepts a response compression. */

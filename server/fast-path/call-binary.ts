@@ -1,5 +1,5 @@
 import { type DescMessage, type MessageShape, toBinary } from "@bufbuild/protobuf";
-import type { BinaryMessages } from "../interceptors/binary-messages.js";
+import type { BinaryMessages } from "../pipeline/binary-messages.js";
 import type { CallPlan } from "./plan.js";
 import { binaryRequestSize } from "./request-body.js";
 

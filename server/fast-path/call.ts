@@ -16,6 +16,7 @@ import { contentTypeUnaryJson, contentTypeUnaryProto } from "@connectrpc/connect
 import { contentTypeJson as grpcJson, contentTypeProto as grpcProto } from "@connectrpc/connect/protocol-grpc";
 import { contentTypeJson as grpcWebJson, contentTypeProto as grpcWebProto } from "@connectrpc/connect/protocol-grpc-web";
 import { callUrl } from "./call-url.js";
+import { applyInterceptors, asConnectError, copyHeaders, deadlineExceeded, ensureSingle, normalized } from "./connect-mirror.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { PlainHeaders } from "./plain-headers.js";
@@ -80,7 +81,7 @@ export class CallSignal {
 /** The deadline, as connect-es arms it: the signal is aborted with DEADLINE_EXCEEDED when it passes. */
 export function armDeadline(signal: CallSignal, timeoutMs: number | undefined): void {
   if (timeoutMs === undefined) return;
-  const expire = () => signal.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  const expire = () => signal.abort(deadlineExceeded());
   if (timeoutMs <= 0) expire();
   else signal.timer = setTimeout(expire, timeoutMs);
 }
@@ -142,12 +143,6 @@ export function composeServerStream(entry: FastMethod, interceptors: readonly In
   return applyInterceptors(implementation, interceptors);
 }
 
-function applyInterceptors<Chain>(implementation: Chain, interceptors: readonly Interceptor[]): Chain {
-  let next = implementation;
-  for (let i = interceptors.length - 1; i >= 0; i--) next = (interceptors[i] as Interceptor)(next as never) as Chain;
-  return next;
-}
-
 function frameOf(req: UnaryRequest | StreamRequest): CallFrame {
   const frame = req.contextValues.get(frameKey);
   if (frame === undefined) throw new ConnectError("the call's context values were replaced", Code.Internal);
@@ -176,28 +171,6 @@ function handlerContext(entry: FastMethod, frame: CallFrame, req: UnaryRequest |
     abort: frame.abort,
   };
   return context;
-}
-
-/** connect-es's ensureSingle: a server-streaming call has exactly one request message. */
-async function ensureSingle<T>(messages: AsyncIterable<T>): Promise<T> {
-  const it = messages[Symbol.asyncIterator]();
-  const first = await it.next();
-  if (first.done === true) {
-    throw new ConnectError("protocol error: missing input message for server-streaming method", Code.Unimplemented);
-  }
-  const second = await it.next();
-  if (second.done !== true) {
-    throw new ConnectError("protocol error: received extra input message for server-streaming method", Code.Unimplemented);
-  }
-  return first.value;
-}
-
-/** connect-es's normalizeIterable: each partial message the implementation yields, as a full one. */
-async function* normalized<Desc extends DescMessage>(
-  schema: Desc,
-  messages: AsyncIterable<MessageInitShape<Desc>>,
-): AsyncGenerator<MessageShape<Desc>> {
-  for await (const message of messages) yield create(schema, message);
 }
 
 async function* single<T>(message: T): AsyncGenerator<T> {
@@ -320,11 +293,6 @@ export async function openServerStream(
   }
 }
 
-/** What connect-es answers for an error that is not a ConnectError. */
-export function asConnectError(error: unknown): ConnectError {
-  return error instanceof ConnectError ? error : new ConnectError("internal error", Code.Internal, undefined, undefined, error);
-}
-
 function responseContentType(plan: CallPlan): string {
   switch (plan.protocol) {
     case "grpc":
@@ -334,13 +302,4 @@ function responseContentType(plan: CallPlan): string {
     case "connect":
       return plan.binary ? contentTypeUnaryProto : contentTypeUnaryJson;
   }
-}
-
-/** connect-es's copyHeaders: `to` ends up holding exactly what `from` holds. */
-function copyHeaders(from: Headers, to: Headers): void {
-  if (from === to) return;
-  for (const key of [...to.keys()]) to.delete(key);
-  from.forEach((value, key) => {
-    to.set(key, value);
-  });
 }

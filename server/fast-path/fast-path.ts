@@ -2,10 +2,10 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { binaryMessagesKey } from "../interceptors/binary-messages.js";
-import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
+import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { callValues } from "../pipeline/call-values.js";
-import { type Answer, answerOf } from "./answer.js";
+import type { UnseenCallReport } from "../pipeline/unseen-calls.js";
+import { type Answer, answerOf, revalidated } from "./answer.js";
 import {
   armDeadline,
   CallSignal,
@@ -136,8 +136,9 @@ export class FastPath {
     if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
     const outcome = await runUnary(plan, exchange, call.contextValues, call.input, signal, this.#chainOf(plan.entry, composeUnary));
-    const answer = answerOf(plan, outcome, call.binary, this.options);
-    return { kind: "answer", answer: answer instanceof Promise ? await answer : answer };
+    let answer = answerOf(plan, outcome, call.binary, this.options);
+    if (answer instanceof Promise) answer = await answer;
+    return { kind: "answer", answer: plan.requestMethod === "GET" ? revalidated(answer, exchange.headers) : answer };
   }
 
   /** `serve` for a server-streaming call (gRPC): the chain runs until it answers, and the caller writes its messages. */

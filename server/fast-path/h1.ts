@@ -1,63 +1,59 @@
-import * as http from "node:http";
+import type * as http from "node:http";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
 import { failRequest } from "../transport/contain-failures.js";
 import { drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
-import type { RequestHandler } from "../transport/http-handler.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { readBody, replay } from "./read-body.js";
 
 /**
- * The fast path for HTTP/1.1 requests, in front of connect-node: a unary
- * call is served here (a body over READ_MAX_BYTES goes to connect-node, as
- * it arrives); everything else goes to `next` unchanged. It sits inside the
- * listener's screening and the app's CORS, probes and 304 wrappers, so they
- * apply as they do to connect-node's answers.
+ * The fast path for an HTTP/1.1 request: a unary call it plans is served
+ * here, and true returned; else (and for a body announced over
+ * READ_MAX_BYTES, which connect-node refuses as it arrives) false, and the
+ * request is left untouched for connect-node.
  */
-export function fastPathH1(fast: FastPath, next: RequestHandler, logger: Logger): RequestHandler {
-  return (req, res) => {
-    if (!(req instanceof http.IncomingMessage) || !(res instanceof http.ServerResponse)) return next(req, res);
-    const plan = fast.plan(req.method, req.url ?? "", req.headers, false);
-    if (plan === undefined) return next(req, res);
-    // A body announced over the limit: connect-node refuses it without reading it.
-    const announced = req.headers["content-length"];
-    if (announced !== undefined && !(Number(announced) <= plan.bodyCap)) return next(req, res);
-    const started = performance.now();
-    const signal = fast.begin(plan);
-    const onClose = () => {
-      if (!res.writableFinished)
-        signal.abort(new ConnectError("the client closed the connection", Code.Canceled, undefined, undefined, req.errored));
-    };
-    res.on("close", onClose);
-    const exchange: Exchange = {
-      httpVersion: req.httpVersion,
-      headers: req.headers,
-      scheme: "encrypted" in req.socket && req.socket.encrypted === true ? "https" : "http",
-      authority: req.headers.host ?? "",
-      target: req.url ?? "",
-      remoteAddress: req.socket.remoteAddress,
-      connection: req.socket,
-    };
-    void readBody(req, plan.bodyCap)
-      .then(async (body) => {
-        const result = await fast.serve(plan, exchange, body.bytes, signal, started, () => replay(body.chunks, body.rest));
-        if (result === undefined || res.destroyed) return;
-        if (result.kind === "universal") {
-          // Answered before the body was read to its end: read the rest first,
-          // else connect-node closes the connection (see drainRequest).
-          await drainRequest(req, uploadDrainLimits(fast.options.readMaxBytes));
-          await universalResponseToNodeResponse(result.response, res).catch(() => {});
-          return;
-        }
-        const { status, headers, body: answer } = result.answer;
-        res.writeHead(status, headers);
-        res.end(answer);
-      })
-      .catch((error: unknown) => failRequest(req, res, error, logger))
-      .finally(() => {
-        res.off("close", onClose);
-        fast.end(signal);
-      });
+export function serveRequest(fast: FastPath, req: http.IncomingMessage, res: http.ServerResponse, logger: Logger): boolean {
+  const plan = fast.plan(req.method, req.url ?? "", req.headers, false);
+  if (plan === undefined) return false;
+  // A body announced over the limit: connect-node refuses it without reading it.
+  const announced = req.headers["content-length"];
+  if (announced !== undefined && !(Number(announced) <= plan.bodyCap)) return false;
+  const started = performance.now();
+  const signal = fast.begin(plan);
+  const onClose = () => {
+    if (!res.writableFinished)
+      signal.abort(new ConnectError("the client closed the connection", Code.Canceled, undefined, undefined, req.errored));
   };
+  res.on("close", onClose);
+  const exchange: Exchange = {
+    httpVersion: req.httpVersion,
+    headers: req.headers,
+    scheme: "encrypted" in req.socket && req.socket.encrypted === true ? "https" : "http",
+    authority: req.headers.host ?? "",
+    target: req.url ?? "",
+    remoteAddress: req.socket.remoteAddress,
+    connection: req.socket,
+  };
+  void readBody(req, plan.bodyCap)
+    .then(async (body) => {
+      const result = await fast.serve(plan, exchange, body.bytes, signal, started, () => replay(body.chunks, body.rest));
+      if (result === undefined || res.destroyed) return;
+      if (result.kind === "universal") {
+        // Answered before the body was read to its end: read the rest first,
+        // else connect-node closes the connection (see drainRequest).
+        await drainRequest(req, uploadDrainLimits(fast.options.readMaxBytes));
+        await universalResponseToNodeResponse(result.response, res).catch(() => {});
+        return;
+      }
+      const { status, headers, body: answer } = result.answer;
+      res.writeHead(status, headers);
+      res.end(answer);
+    })
+    .catch((error: unknown) => failRequest(req, res, error, logger))
+    .finally(() => {
+      res.off("close", onClose);
+      fast.end(signal);
+    });
+  return true;
 }

@@ -3,8 +3,9 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { compressedFlag, encodeEnvelope } from "@connectrpc/connect/protocol";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { grpcTrailers, nodeHeaders } from "./answer.js";
-import { asConnectError, type CallSignal, type StreamOutcome } from "./call.js";
+import type { CallSignal, StreamOutcome } from "./call.js";
 import type { CallBinary } from "./call-binary.js";
+import { asConnectError } from "./connect-mirror.js";
 import type { CallPlan } from "./plan.js";
 
 /** Envelopes written in one go once this many bytes are waiting (Node's default highWaterMark for a stream). */

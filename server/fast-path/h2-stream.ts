@@ -1,12 +1,12 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import * as http2 from "node:http2";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { notModified } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
 import { type DrainLimits, drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
 import { resetStream } from "../transport/stream-resets.js";
 import { type Answer, nodeHeaders, respellGrpcMessage } from "./answer.js";
+import { clientGone } from "./connect-mirror.js";
 import type { Exchange, FastPath } from "./fast-path.js";
 import { writeServerStream } from "./h2-server-stream.js";
 import type { CallPlan } from "./plan.js";
@@ -16,9 +16,8 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_INTERNAL_ERROR } = http2.constants;
 
 /**
  * Serves a unary call or a gRPC server stream on an HTTP/2 stream with Node's core API (no
- * Http2ServerRequest/Response). The listener calls it for streams `plan`
- * accepted, after its own screening; everything else takes the
- * compatibility path to connect-node.
+ * Http2ServerRequest/Response). The dispatcher calls it for streams `plan`
+ * accepted; everything else takes the compatibility path to connect-node.
  */
 export async function serveStream(
   fast: FastPath,
@@ -47,57 +46,16 @@ export async function serveStream(
       const result = await fast.openStream(plan, exchange, body.bytes, signal, started, handBack);
       if (result.kind === "stream")
         await writeServerStream(stream, plan, result.outcome, result.binary, signal, fast.options.compressMinBytes);
-      else respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
+      else respond(stream, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
       return;
     }
     const result = await fast.serve(plan, exchange, body.bytes, signal, started, handBack);
-    if (result?.kind === "answer") respond(stream, plan, headers, result.answer, undefined);
-    else if (result !== undefined)
-      respond(stream, plan, headers, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
+    if (result?.kind === "answer") respond(stream, result.answer, undefined);
+    else if (result !== undefined) respond(stream, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
   } finally {
     stream.off("close", onClose);
     fast.end(signal);
   }
-}
-
-/** HTTP/2 error codes by value (RFC 9113 §7). */
-const h2ErrorNames = [
-  "NO_ERROR",
-  "PROTOCOL_ERROR",
-  "INTERNAL_ERROR",
-  "FLOW_CONTROL_ERROR",
-  "SETTINGS_TIMEOUT",
-  "STREAM_CLOSED",
-  "FRAME_SIZE_ERROR",
-  "REFUSED_STREAM",
-  "CANCEL",
-  "COMPRESSION_ERROR",
-  "CONNECT_ERROR",
-  "ENHANCE_YOUR_CALM",
-  "INADEQUATE_SECURITY",
-  "HTTP_1_1_REQUIRED",
-];
-const h2ErrorCodes: Readonly<Record<string, Code>> = {
-  PROTOCOL_ERROR: Code.Internal,
-  INTERNAL_ERROR: Code.Internal,
-  FLOW_CONTROL_ERROR: Code.Internal,
-  SETTINGS_TIMEOUT: Code.Internal,
-  FRAME_SIZE_ERROR: Code.Internal,
-  COMPRESSION_ERROR: Code.Internal,
-  CONNECT_ERROR: Code.Internal,
-  REFUSED_STREAM: Code.Unavailable,
-  CANCEL: Code.Canceled,
-  ENHANCE_YOUR_CALM: Code.ResourceExhausted,
-  INADEQUATE_SECURITY: Code.PermissionDenied,
-  HTTP_1_1_REQUIRED: Code.PermissionDenied,
-};
-
-/** Why the call ends when its stream closes first: connect-node's reading of the reset code (connectErrorFromH2ResetCode). */
-function clientGone(rstCode: number | undefined): ConnectError {
-  const name = rstCode === undefined ? undefined : h2ErrorNames[rstCode];
-  const code = name === undefined ? undefined : h2ErrorCodes[name];
-  if (rstCode === undefined || code === undefined) return new ConnectError("This operation was aborted", Code.Canceled);
-  return new ConnectError(`http/2 stream closed with error code ${name} (0x${rstCode.toString(16)})`, code);
 }
 
 /** A connect-node answer (a few chunks: a unary answer, or the error a handed-back request gets), as one Answer. */
@@ -120,26 +78,16 @@ async function collect(response: UniversalServerResponse, plan: CallPlan): Promi
  * to read) is then read to its end and discarded (see drainRequest); only a
  * client that goes on past that gets RST_STREAM(NO_ERROR) (RFC 9113 §8.1).
  */
-function respond(
-  stream: http2.ServerHttp2Stream,
-  plan: CallPlan,
-  request: IncomingHttpHeaders,
-  answer: Answer,
-  early: DrainLimits | undefined,
-): void {
+function respond(stream: http2.ServerHttp2Stream, answer: Answer, early: DrainLimits | undefined): void {
   if (stream.destroyed || stream.closed) return;
-  const { status, headers } = answer;
-  if (plan.requestMethod === "GET") {
-    const ifNoneMatch = request["if-none-match"];
-    const kept = typeof ifNoneMatch === "string" ? notModified(ifNoneMatch, status, headers) : undefined;
-    if (kept !== undefined) {
-      stream.respond({ ...kept, ":status": 304 }, { endStream: true });
-      return;
-    }
-  }
-  const trailers = answer.trailers;
+  const { status, headers, trailers } = answer;
   // The answer's headers are its own (a new object): Node copies them as it sends them.
   headers[":status"] = status;
+  if (status === 304) {
+    // Node ends a 304's stream as it sends the headers: nothing may follow.
+    stream.respond(headers, { endStream: true });
+    return;
+  }
   if (trailers === undefined && early === undefined) {
     stream.respond(headers);
     stream.end(answer.body);

@@ -3,7 +3,7 @@ import { base64Decode } from "@bufbuild/protobuf/wire";
 import { type Compression, compressionNegotiate } from "@connectrpc/connect/protocol";
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
-import { checkGetQuery } from "../interceptors/connect-get.js";
+import { checkGetQuery } from "../wire/connect-get.js";
 import type { FastMethod } from "./methods.js";
 
 export type Protocol = "grpc" | "grpc-web" | "connect";

@@ -1,9 +1,7 @@
 import type { ConnectError } from "@connectrpc/connect";
 import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { errorAnswer } from "../interceptors/early-answers.js";
-import type { CallFacts } from "../interceptors/logging.js";
-import { chooseRequestId, requestIdHeader } from "../interceptors/request-id.js";
-import type { UnseenCallReport } from "../interceptors/unseen-calls.js";
+import { type UnseenCallReport, unseenCallFacts, withRequestId } from "../pipeline/unseen-calls.js";
+import { errorAnswer } from "../wire/early-answers.js";
 import type { CallPlan } from "./plan.js";
 
 /**
@@ -18,15 +16,12 @@ export function unseenCallAnswer(
   facts: { readonly headers: Headers; readonly httpVersion: string; readonly started: number },
   reportUnseen: UnseenCallReport,
 ): UniversalServerResponse {
-  const requestId = chooseRequestId(facts.headers);
-  const callFacts: CallFacts = {
-    procedure: `/${plan.entry.service.typeName}/${plan.entry.method.name}`,
-    protocol: plan.protocol,
-    http: facts.httpVersion,
-    method: plan.requestMethod,
-    started: facts.started,
-    requestId,
-  };
+  const callFacts = unseenCallFacts(
+    `/${plan.entry.service.typeName}/${plan.entry.method.name}`,
+    plan.protocol,
+    { httpVersion: facts.httpVersion, method: plan.requestMethod, header: facts.headers },
+    facts.started,
+  );
   reportUnseen({
     facts: callFacts,
     service: plan.entry.service.typeName,
@@ -42,6 +37,5 @@ export function unseenCallAnswer(
     header.set("content-type", `application/${plan.protocol}+proto`);
     if (plan.responseCompression !== null) header.set("grpc-encoding", plan.responseCompression.name);
   }
-  header.set(requestIdHeader, requestId);
-  return errorAnswer(plan.protocol, error, header);
+  return errorAnswer(plan.protocol, error, withRequestId(header, callFacts));
 }

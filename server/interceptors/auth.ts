@@ -5,10 +5,10 @@ import { bearerToken } from "../auth/bearer.js";
 import { scopeMissing, tokenMissing } from "../auth/errors.js";
 import { grantKey, type Principal, principalKey } from "../auth/principal.js";
 import type { TokenVerifier } from "../auth/verifier.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { type Access, fullName } from "../policy/methods.js";
 import type { AuthFailureBudget } from "../rate-limit/auth-failures.js";
 import { clientAddressKey } from "./client-address.js";
-import { requestInfoKey } from "./request-info.js";
 
 export interface AuthPolicy {
   /** Checks bearer tokens; undefined when authentication is off and every call is allowed. */

@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import type { OutgoingHttpHeaders } from "node:http";
 import type { DescMethod } from "@bufbuild/protobuf";
 import type { Interceptor } from "@connectrpc/connect";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { policyOf } from "../policy/methods.js";
-import type { RequestHandler } from "../transport/http-handler.js";
-import { binaryMessagesKey } from "./binary-messages.js";
 
 const immutable = "public, max-age=31536000, immutable";
 /** Data that can change (a movie): a cache may keep it but must ask, cheaply, with If-None-Match. */
@@ -17,7 +17,8 @@ const revalidate = "no-cache";
  * `Vary: Accept-Encoding`. Methods `isImmutable` names (the method table's
  * immutable ones) may be kept for a year; the others are data that may change, so caches must revalidate (the
  * ETag makes that cheap). POST answers, streams and errors are left alone.
- * `answerNotModified` turns a request whose If-None-Match matches into 304.
+ * `notModified` turns the answer to a request whose If-None-Match matches
+ * into 304, on both of the dispatcher's paths.
  */
 export function cachingInterceptor(isImmutable: (method: DescMethod) => boolean = immutableAnswer): Interceptor {
   // Not async for the other calls: one promise less on every POST.
@@ -45,27 +46,6 @@ async function cached(
 }
 
 /**
- * Wraps the HTTP handler so that a GET whose If-None-Match names the ETag of
- * the answer gets `304 Not Modified` with no body. The answer is still
- * computed (the ETag is its hash), but not sent.
- */
-export function answerNotModified(handler: RequestHandler): RequestHandler {
-  return (req, res) => {
-    const ifNoneMatch = req.headers["if-none-match"];
-    if (req.method === "GET" && typeof ifNoneMatch === "string") {
-      const response = res as { writeHead(status: number, headers?: OutgoingHttpHeaders): unknown };
-      const writeHead = response.writeHead.bind(res);
-      response.writeHead = (status, headers = {}) => {
-        const kept = notModified(ifNoneMatch, status, headers);
-        // A 304 has no body: Node drops what is written after it (HTTP/1.1) or ends the stream (HTTP/2).
-        return kept === undefined ? writeHead(status, headers) : writeHead(304, kept);
-      };
-    }
-    handler(req, res);
-  };
-}
-
-/**
  * The headers of a 304 that answers a GET whose If-None-Match names the
  * ETag of this successful answer (less what described the body), or
  * undefined when the answer must be sent as it is.
@@ -73,12 +53,25 @@ export function answerNotModified(handler: RequestHandler): RequestHandler {
 export function notModified(ifNoneMatch: string, status: number, headers: OutgoingHttpHeaders): OutgoingHttpHeaders | undefined {
   const etag = headers.etag;
   if (status !== 200 || typeof etag !== "string" || !etagMatches(ifNoneMatch, etag)) return undefined;
-  const { "content-type": _type, "content-length": _length, "content-encoding": _encoding, ...kept } = headers;
+  const kept = { ...headers };
+  for (const name of bodyHeaders) delete kept[name];
   return kept;
 }
+
+/** What described the body a 304 does not have. */
+const bodyHeaders = ["content-type", "content-length", "content-encoding"];
 
 /** If-None-Match uses the weak comparison: W/"x" matches "x" and W/"x". */
 function etagMatches(ifNoneMatch: string, etag: string): boolean {
   const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
   return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((candidate) => opaque(candidate) === opaque(etag));
+}
+
+/** `notModified` for connect-node's answer: the answer itself, or a 304 without a body. */
+export function notModifiedResponse(ifNoneMatch: string, response: UniversalServerResponse): UniversalServerResponse {
+  const etag = response.header?.get("etag");
+  if (response.status !== 200 || etag == null || !etagMatches(ifNoneMatch, etag)) return response;
+  const header = new Headers(response.header);
+  for (const name of bodyHeaders) header.delete(name);
+  return { status: 304, header };
 }

@@ -1,6 +1,6 @@
 import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import type { TrustedProxies } from "../trusted-proxies.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * The client's address as logs and rate limits count it: the TCP peer, or

@@ -5,11 +5,11 @@ import { grantKey, principalKey } from "../auth/principal.js";
 import { getOrCreate } from "../get-or-create.js";
 import type { Logger } from "../logger.js";
 import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
-import { callStateKey } from "./call-state.js";
+import { callStateKey } from "../pipeline/call-state.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { clientAddressKey } from "./client-address.js";
 import { observeCall } from "./observe.js";
 import { requestIdKey } from "./request-id.js";
-import { requestInfoKey } from "./request-info.js";
 
 /** Which of the three protocols a request speaks, from its HTTP method and content type. */
 export function protocolOf(requestMethod: string, header: Headers): "grpc" | "grpc-web" | "connect" {

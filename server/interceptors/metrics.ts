@@ -1,9 +1,9 @@
 import type { DescMessage, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
-import { type BinaryMessages, binaryMessagesKey } from "./binary-messages.js";
+import { type BinaryMessages, binaryMessagesKey } from "../pipeline/binary-messages.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { protocolOf } from "./logging.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * Counts every call an interceptor sees (the calls that end earlier are
@@ -13,7 +13,8 @@ import { requestInfoKey } from "./request-info.js";
  * counts is the one the client receives and the one logged.
  */
 export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
-  return (next) => async (req) => {
+  // Not an async function for unary calls: one promise and two closures, where an async frame cost twice the memory.
+  return (next) => (req) => {
     const record = metrics.startCall({
       service: req.service.typeName,
       method: req.method.name,
@@ -21,27 +22,33 @@ export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
       httpVersion: req.contextValues.get(requestInfoKey).httpVersion,
       streaming: req.stream,
     });
-    const input = req.method.input;
     const output = req.method.output;
     const binary = req.contextValues.get(binaryMessagesKey);
-    let res: Awaited<ReturnType<typeof next>>;
+    const failed = (error: unknown): never => {
+      record.end(error);
+      throw error;
+    };
+    let answer: ReturnType<typeof next>;
     try {
       if (req.stream) {
-        res = await next({ ...req, message: counted(req.message, (message) => record.received(binary.requestSize(input, message))) });
+        const input = req.method.input;
+        answer = next({ ...req, message: counted(req.message, (message) => record.received(binary.requestSize(input, message))) });
       } else {
-        record.received(binary.requestSize(input, req.message));
-        res = await next(req);
+        record.received(binary.requestSize(req.method.input, req.message));
+        answer = next(req);
       }
     } catch (error) {
       record.end(error);
-      throw error;
+      return Promise.reject(error);
     }
-    if (!res.stream) {
-      record.sent(serializedSize(binary, output, res.message, record));
-      record.end(undefined);
-      return res;
-    }
-    return { ...res, message: countedResponses(res.message, output, binary, record, req.signal) };
+    return answer.then((res) => {
+      if (!res.stream) {
+        record.sent(serializedSize(binary, output, res.message, record));
+        record.end(undefined);
+        return res;
+      }
+      return { ...res, message: countedResponses(res.message, output, binary, record, req.signal) };
+    }, failed);
   };
 }
 

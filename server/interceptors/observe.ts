@@ -15,35 +15,49 @@ export function observeCall<State = undefined>(hooks: {
   onEnd?: (error: unknown, req: UnaryRequest | StreamRequest, state: State) => void;
 }): Interceptor {
   const { onStart, onError, onEnd } = hooks;
-  return (next) => async (req) => {
+  // Not an async function: for a unary call one promise and two closures,
+  // where an async frame cost about twice the memory on every call.
+  return (next) => (req) => {
     const state = onStart?.(req) as State;
-    let res: UnaryResponse | StreamResponse;
-    try {
-      res = await next(req);
-    } catch (error) {
+    const ended = (error: unknown): unknown => {
       const mapped = onError(error, req.signal, req);
       onEnd?.(mapped, req, state);
-      throw mapped;
-    }
-    if (!res.stream) {
-      onEnd?.(undefined, req, state);
-      return res;
-    }
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        let outcome: unknown;
-        try {
-          yield* messages;
-          outcome = undefined;
-        } catch (error) {
-          outcome = onError(error, req.signal, req);
-          throw outcome;
-        } finally {
-          onEnd?.(outcome ?? (req.signal.aborted ? req.signal.reason : undefined), req, state);
-        }
-      })(),
+      return mapped;
     };
+    const failed = (error: unknown): never => {
+      throw ended(error);
+    };
+    let answer: Promise<UnaryResponse | StreamResponse>;
+    try {
+      answer = next(req);
+    } catch (error) {
+      return Promise.reject(ended(error));
+    }
+    return answer.then((res) => {
+      if (!res.stream) {
+        onEnd?.(undefined, req, state);
+        return res;
+      }
+      return { ...res, message: observed(res.message, req, state, hooks) };
+    }, failed);
   };
+}
+
+/** A response stream whose end (or failure) the hooks are told of. */
+async function* observed<State>(
+  messages: AsyncIterable<unknown>,
+  req: UnaryRequest | StreamRequest,
+  state: State,
+  { onError, onEnd }: Parameters<typeof observeCall<State>>[0],
+): AsyncGenerator<never> {
+  let outcome: unknown;
+  try {
+    yield* messages as AsyncIterable<never>;
+    outcome = undefined;
+  } catch (error) {
+    outcome = onError(error, req.signal, req);
+    throw outcome;
+  } finally {
+    onEnd?.(outcome ?? (req.signal.aborted ? req.signal.reason : undefined), req, state);
+  }
 }

@@ -1,12 +1,12 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { RateLimiterRes } from "rate-limiter-flexible";
 import { principalKey } from "../auth/principal.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { policyOf } from "../policy/methods.js";
 import { callerKey } from "../rate-limit/caller.js";
 import { budgetSpent } from "../rate-limit/exhausted.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
 import { clientAddressKey } from "./client-address.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * Every call spends one point of its caller's budget: the writes budget for

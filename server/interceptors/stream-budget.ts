@@ -2,11 +2,11 @@ import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor, type StreamRequest, type StreamResponse, type UnaryResponse } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { principalKey } from "../auth/principal.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
 import { callerKey } from "../rate-limit/caller.js";
 import { exhausted } from "../rate-limit/exhausted.js";
 import { type Release, type StreamBudget, streamRetryMs } from "../rate-limit/stream-budget.js";
 import { clientAddressKey } from "./client-address.js";
-import { requestInfoKey } from "./request-info.js";
 
 /**
  * Methods that never end by themselves: they are ended after MAX_WATCH_MS
@@ -28,8 +28,9 @@ const watches = new Set(["grpc.health.v1.Health/Watch", "order.v1.OrderService/W
  */
 export function streamBudgetInterceptor(budget: StreamBudget): Interceptor {
   const { maxMessages, maxWatchMs } = budget.limits;
-  return (next) => async (req) => {
-    if (!req.stream) return next(req);
+  // Unary calls pass straight through: no async frame of their own.
+  return (next) => (req) => (req.stream ? limited(next, req) : next(req));
+  async function limited(next: Parameters<Interceptor>[0], req: StreamRequest): Promise<UnaryResponse | StreamResponse> {
     const info = req.contextValues.get(requestInfoKey);
     const caller = callerKey(req.contextValues.get(principalKey), req.contextValues.get(clientAddressKey) ?? info.remoteAddress);
     const taken = budget.take(caller, info.connection);
@@ -47,14 +48,14 @@ export function streamBudgetInterceptor(budget: StreamBudget): Interceptor {
     if (req.signal.aborted) release();
     else req.signal.addEventListener("abort", onAbort, { once: true });
     const sendsMany = req.method.methodKind === "client_streaming" || req.method.methodKind === "bidi_streaming";
-    const limited: StreamRequest = {
+    const bounded: StreamRequest = {
       ...req,
       signal: lifetime === undefined ? req.signal : AbortSignal.any([req.signal, lifetime.signal]),
       message: sendsMany ? capped(req.message, maxMessages) : req.message,
     };
     let res: UnaryResponse | StreamResponse;
     try {
-      res = await next(limited);
+      res = await next(bounded);
     } catch (error) {
       release();
       throw lifetime?.ended ?? error;
@@ -64,7 +65,7 @@ export function streamBudgetInterceptor(budget: StreamBudget): Interceptor {
       return res;
     }
     return { ...res, message: untilEnd(res.message, release, lifetime) };
-  };
+  }
 }
 
 /** The response's messages; the slot is given back when they end, and a watch past its lifetime ends with UNAVAILABLE. */

@@ -11,9 +11,9 @@ import {
 } from "../observability/rpc-attributes.js";
 import { type TraceIds, traceIdsKey } from "../observability/trace-ids.js";
 import type { Tracing } from "../observability/tracing.js";
+import { requestInfoKey } from "../pipeline/request-info.js";
+import type { UnseenCallHook } from "../pipeline/unseen-calls.js";
 import { protocolOf } from "./logging.js";
-import { requestInfoKey } from "./request-info.js";
-import type { UnseenCallHook } from "./unseen-calls.js";
 
 /**
  * One server span per call, named "package.Service/Method", child of the

@@ -280,7 +280,7 @@ export class ServerMetrics {
   );
 
   /** The series of each kind of call, built once: every call of a kind reuses them. */
-  private readonly callSeries = new Map<string, CallSeries>();
+  private readonly callSeries = new Map<string | undefined, Map<string | undefined, Map<string, Map<string, CallSeries>>>>();
 
   /** Counts a call that begins now; the record counts its messages and its end. */
   startCall(call: CallIdentity): CallRecord {
@@ -333,9 +333,11 @@ export class ServerMetrics {
     return this.registry.contentType;
   }
 
+  /** Found by the call's own strings, level by level: no key is built per call. */
   private seriesOf({ service, method, protocol, httpVersion }: CallIdentity): CallSeries {
-    const key = `${service}/${method}\u0000${protocol}\u0000${httpVersion}`;
-    let series = this.callSeries.get(key);
+    const byMethod = level(this.callSeries, service);
+    const byHttp = level(level(byMethod, method), protocol);
+    let series = byHttp.get(httpVersion);
     if (series === undefined) {
       const known = service !== undefined && method !== undefined;
       const rpcService = known ? service : otherMethod;
@@ -348,10 +350,20 @@ export class ServerMetrics {
         rpc_method: rpcMethod,
         network_protocol_version: networkProtocolVersion(httpVersion),
       };
-      const byMethod: MethodLabels = { protocol: protocolValue, rpc_service: rpcService, rpc_method: rpcMethod };
-      series = new CallSeries(this, labels, byMethod);
-      this.callSeries.set(key, series);
+      const methodLabels: MethodLabels = { protocol: protocolValue, rpc_service: rpcService, rpc_method: rpcMethod };
+      series = new CallSeries(this, labels, methodLabels);
+      byHttp.set(httpVersion, series);
     }
     return series;
   }
+}
+
+/** The map under `key`, made the first time. */
+function level<K, V extends Map<unknown, unknown>>(map: Map<K, V>, key: K): V {
+  let found = map.get(key);
+  if (found === undefined) {
+    found = new Map() as V;
+    map.set(key, found);
+  }
+  return found;
 }

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { ContextKey, ContextValues } from "@connectrpc/connect";
-import { type RequestInfo, requestInfoKey } from "../interceptors/request-info.js";
 import { nodeRequestKey } from "../transport/finish-upload.js";
+import { type RequestInfo, requestInfoKey } from "./request-info.js";
 
 /**
  * The context values every call starts with, on either path: the facts of

@@ -11,16 +11,16 @@ import { loggingInterceptor } from "../interceptors/logging.js";
 import { requestIdInterceptor } from "../interceptors/request-id.js";
 import { streamBudgetInterceptor } from "../interceptors/stream-budget.js";
 import { streamEndInterceptor } from "../interceptors/stream-end.js";
-import { answerUnseenCalls, type UnseenCallReport, unseenCallReport } from "../interceptors/unseen-calls.js";
 import type { Logger } from "../logger.js";
 import type { Observability } from "../observability.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
 import { StreamBudget } from "../rate-limit/stream-budget.js";
 import { uploadDrainLimits } from "../transport/drain-request.js";
 import { finishUploadFirst } from "../transport/finish-upload.js";
-import type { NodeRequest } from "../transport/rpc-adapter.js";
+import type { NodeRequest } from "../transport/http-handler.js";
 import { trustedProxies } from "../trusted-proxies.js";
 import { callValues } from "./call-values.js";
+import { answerUnseenCalls, type UnseenCallReport, unseenCallReport } from "./unseen-calls.js";
 
 /**
  * What every call goes through, whichever path serves it (connect-node's or

@@ -82,6 +82,12 @@ export interface EngineSql {
   readonly batchAsJson: RawBuilder<unknown>;
   /** What batchAsJson gave, as tuples. */
   readBatch(value: unknown): MovieTuple[];
+  /**
+   * For movie lookups that share a query (see lookup-batch.ts): a condition
+   * with one parameter, true of the ids in a list, and that parameter for a
+   * list, so the statement's text is the same whatever the list.
+   */
+  readonly anyOfIds: { readonly condition: RawBuilder<boolean>; parameter(ids: readonly string[]): unknown };
   /** The catalogue version as read (migration 0005), as a decimal string. */
   readVersion(value: unknown): string;
   /** Whether a row may be locked for the rest of a transaction (PostgreSQL's FOR UPDATE); SQLite's transactions run one at a time. */

@@ -3,6 +3,7 @@ import type { Movie, MovieFilter, MoviePatch, MovieRepository } from "../domain/
 import { CatalogueCache } from "./catalogue-cache.js";
 import type { Engine } from "./engine.js";
 import { guard } from "./guard.js";
+import { LookupBatches } from "./lookup-batch.js";
 import type { Tables } from "./schema.js";
 
 /**
@@ -13,29 +14,39 @@ import type { Tables } from "./schema.js";
 const batchSize = 500;
 /** The largest catalogue kept in memory between listings: about 200 bytes a movie. */
 const cachedMoviesLimit = 50_000;
+/** The most ids one shared lookup asks for (see lookup-batch.ts). */
+const lookupBatchLimit = 100;
 
 export class SqlMovieRepository implements MovieRepository {
   readonly #catalogue = new CatalogueCache<Movie>(cachedMoviesLimit);
-  /**
-   * GetMovie's statement, built and compiled once: a call only changes its
-   * parameter. Building and compiling it with Kysely every time cost about
-   * as much CPU as the rest of the call's database work.
-   */
-  readonly #byId: CompiledQuery<Movie>;
+  /** GetMovie's lookups, sharing queries (see lookup-batch.ts). */
+  readonly #lookups: LookupBatches<Movie>;
 
   constructor(
     private readonly db: Kysely<Tables>,
     private readonly engine: Engine,
   ) {
-    this.#byId = db.selectFrom("movies").select(["id", "title", "director", "rating"]).where("id", "=", "").compile();
+    // Built and compiled once: a lookup only changes its parameter. Building
+    // and compiling with Kysely every time cost about as much CPU as the rest
+    // of a lookup's database work.
+    const { anyOfIds } = engine.sql;
+    const byIds: CompiledQuery<Movie> = db
+      .selectFrom("movies")
+      .select(["id", "title", "director", "rating"])
+      .where(anyOfIds.condition)
+      .compile();
+    this.#lookups = new LookupBatches<Movie>(
+      (ids) =>
+        guard(engine, async () => {
+          const { rows } = await db.executeQuery<Movie>({ ...byIds, parameters: [anyOfIds.parameter(ids)] });
+          return new Map(rows.map((movie) => [movie.id, movie]));
+        }),
+      lookupBatchLimit,
+    );
   }
 
   get(id: string): Promise<Movie | undefined> {
-    return guard(this.engine, async () => {
-      const query: CompiledQuery<Movie> = { ...this.#byId, parameters: [id] };
-      const { rows } = await this.db.executeQuery(query);
-      return rows[0];
-    });
+    return this.#lookups.get(id);
   }
 
   /**

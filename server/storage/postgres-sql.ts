@@ -16,6 +16,8 @@ export const postgresSql: EngineSql = {
   // documentation says it does when the outer query does nothing else.
   batchAsJson: sql`json_agg(json_build_array(batch.id, batch.title, batch.director, batch.rating))`,
   readBatch: (value) => (value as MovieTuple[] | null) ?? [],
+  // node-postgres sends an array as one text[] parameter.
+  anyOfIds: { condition: sql<boolean>`id = any(${[]})`, parameter: (ids) => ids },
   // int8, which node-postgres reads as text.
   readVersion: (value) => String(value),
   rowLocks: true,

@@ -20,6 +20,8 @@ export const sqliteSql: EngineSql = {
   // The aggregate's own ORDER BY (SQLite 3.44 and later) rather than trust in the subquery's.
   batchAsJson: sql`json_group_array(json_array(batch.id, batch.title, batch.director, batch.rating) order by unicode_lower(batch.title), batch.id)`,
   readBatch: (value) => JSON.parse(value as string) as MovieTuple[],
+  // A JSON array, the one kind of list SQLite takes as a parameter.
+  anyOfIds: { condition: sql<boolean>`id in (select value from json_each(${"[]"}))`, parameter: (ids) => JSON.stringify(ids) },
   readVersion: (value) => String(value),
   rowLocks: false,
   dateValue: (date) => date.epochMicros,

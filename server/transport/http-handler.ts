@@ -1,4 +1,5 @@
-import type { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { connectNodeAdapter, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 
 /**
  * A handler for both HTTP/1.1 and HTTP/2 requests (what connect-node returns).
@@ -6,3 +7,25 @@ import type { connectNodeAdapter } from "@connectrpc/connect-node";
  * and every wrapper of a handler can name it without importing the app.
  */
 export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
+
+/** A Node request, from node:http, node:https or node:http2 (connect-node's type, which it does not export). */
+export type NodeRequest = Parameters<typeof universalRequestFromNodeRequest>[0];
+/** A Node response, from node:http, node:https or node:http2. */
+export type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
+
+/**
+ * Where the listener hands every request, once it has screened it (host,
+ * target, header sizes): the one way in, for both HTTP versions. The
+ * dispatcher serves it on the fast path or gives it to connect-node, the
+ * page, the probes and /metrics, with CORS and HTTP caching applied once.
+ */
+export interface Dispatcher {
+  /** An HTTP/1.1 request, or an HTTP/2 stream that Node's compatibility layer made into a request. */
+  readonly request: RequestHandler;
+  /**
+   * An HTTP/2 stream, as the session received it: true when the dispatcher
+   * serves it on the stream itself; false leaves it to the listener, which
+   * turns it into a request (Node's compatibility API) for `request`.
+   */
+  stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean;
+}

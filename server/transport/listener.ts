@@ -6,17 +6,14 @@ import * as net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as tls from "node:tls";
 import type { Config } from "../config.js";
-import type { FastPath } from "../fast-path/fast-path.js";
-import { failStream, serveStream } from "../fast-path/h2-stream.js";
 import type { Logger } from "../logger.js";
-import type { StreamBudget } from "../rate-limit/stream-budget.js";
 import { connectionLifetime, goAwayGracefully } from "./connection-lifetime.js";
 import { type ConnectionLimits, limitConnections } from "./connection-limits.js";
 import { containFailures } from "./contain-failures.js";
 import { normalizeGrpcMessageTrailers } from "./grpc-message.js";
 import { answerClientErrors } from "./h1-client-errors.js";
 import { http2HeaderListCap } from "./header-size.js";
-import type { RequestHandler } from "./http-handler.js";
+import type { Dispatcher } from "./http-handler.js";
 import { plainStream, screening, screenRequest } from "./screen-request.js";
 import { sessionGuards } from "./session-guards.js";
 import { sniffProtocol, type WireProtocol } from "./sniff.js";
@@ -67,17 +64,15 @@ export type ListenerConfig = Pick<
   | "tcpKeepaliveMs"
 >;
 
-/**
- * What the listener serves: the app's request handler, its fast path for the
- * listener's HTTP/2 streams (undefined when FAST_PATH=off), and the streaming
- * calls it has open.
- */
-export type App = RequestHandler & { readonly fastPath: FastPath | undefined; readonly streams: StreamBudget };
-
 /** Told of each connection once its protocol is known (ALPN, or its first bytes in cleartext); e.g. to count it until it closes. */
 export type ConnectionHook = (protocol: WireProtocol, socket: net.Socket) => void;
 
-export async function listen(handler: App, config: ListenerConfig, logger: Logger, onConnection?: ConnectionHook): Promise<Listener> {
+export async function listen(
+  dispatcher: Dispatcher,
+  config: ListenerConfig,
+  logger: Logger,
+  onConnection?: ConnectionHook,
+): Promise<Listener> {
   const requests = new InFlight();
   const h1Responses = new Set<http.ServerResponse>();
   let draining = false;
@@ -85,9 +80,12 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   const lifetime = connectionLifetime(config, logger);
   const screen = screening(config, logger);
 
+  // HTTP/1.1 requests, and the HTTP/2 streams Node's compatibility layer
+  // turned into requests: screened (a refusal is answered here), then the
+  // dispatcher's.
   const handle = containFailures((req, res) => {
-    requests.add(res);
     if (res instanceof http.ServerResponse) {
+      requests.add(res);
       if (draining) res.shouldKeepAlive = false;
       lifetime.response(res);
       h1Responses.add(res);
@@ -95,7 +93,7 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
     }
     if (screenRequest(req, res, screen, logger)) return;
     normalizeGrpcMessageTrailers(req, res);
-    handler(req, res);
+    dispatcher.request(req, res);
   }, logger);
 
   const h1 = http.createServer(
@@ -119,35 +117,29 @@ export async function listen(handler: App, config: ListenerConfig, logger: Logge
   // timeout check, closeIdleConnections) when it listens. This one never
   // listens itself, the acceptor does, so start the bookkeeping by hand.
   h1.emit("listening");
-  const h2 = http2.createServer(
-    {
-      settings: {
-        maxConcurrentStreams: config.http2MaxConcurrentStreams,
-        maxHeaderListSize: http2HeaderListCap(config.maxHeaderBytes),
-      },
-      ...nodeFloodLimits({ perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams }),
+  // No request listener: Node then leaves every stream to the "stream"
+  // listener below, which screens it and hands it to the dispatcher. A
+  // stream the dispatcher does not serve as it is goes through Node's
+  // compatibility layer, kept in a server of its own that never listens,
+  // to become a request (see Dispatcher).
+  const h2 = http2.createServer({
+    settings: {
+      maxConcurrentStreams: config.http2MaxConcurrentStreams,
+      maxHeaderListSize: http2HeaderListCap(config.maxHeaderBytes),
     },
-    skipResetStreams(handle),
-  );
-  // The fast path takes the HTTP/2 streams it serves before Node's
-  // compatibility layer turns them into requests; the others go on to it.
-  const fastPath = handler.fastPath;
-  const compatibility = h2.listeners("stream")[0] as ((...args: unknown[]) => void) | undefined;
-  if (fastPath !== undefined && compatibility !== undefined) {
-    h2.removeListener("stream", compatibility);
-    h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
-      const plan = plainStream(headers, rawHeaders, screen)
-        ? fastPath.plan(headers[":method"], headers[":path"] ?? "", headers, true)
-        : undefined;
-      if (plan === undefined) {
-        compatibility(stream, headers, flags, rawHeaders);
-        return;
-      }
-      requests.add(stream);
-      stream.on("error", (error) => logger.debug({ err: error }, "stream error"));
-      serveStream(fastPath, plan, stream, headers).catch((error: unknown) => failStream(stream, plan, headers, error, logger));
-    });
-  }
+    ...nodeFloodLimits({ perSecond: config.http2MaxResetsPerSecond, burst: config.http2MaxConcurrentStreams }),
+  });
+  const compatibility = http2.createServer(skipResetStreams(handle));
+  // Made once: a stream's listeners are the same functions for every stream.
+  const onStreamError = (error: Error) => logger.debug({ err: error }, "stream error");
+  h2.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
+    requests.add(stream);
+    stream.on("error", onStreamError);
+    // A stream the screening would refuse is refused as a request (its answers are written for requests).
+    if (!plainStream(headers, rawHeaders, screen) || !dispatcher.stream(stream, headers)) {
+      compatibility.emit("stream", stream, headers, flags, rawHeaders);
+    }
+  });
 
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -304,12 +296,15 @@ class InFlight {
 
   add(res: { once(event: "close", listener: () => void): unknown }): void {
     this.count++;
-    res.once("close", () => {
-      this.count--;
-      this.onSettled();
-      if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
-    });
+    res.once("close", this.closed);
   }
+
+  /** One function for every request: nothing is made per request. */
+  private readonly closed = () => {
+    this.count--;
+    this.onSettled();
+    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
+  };
 
   settled(): Promise<void> {
     return this.count === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));

@@ -33,7 +33,15 @@ describeUnless(
         });
         assert.ok(code === 0 || code === 1, `exit code ${code}\n${stderr.slice(-3_000)}`);
         const results = JSON.parse(readFileSync(json, "utf8")) as {
-          cells: Array<{ workload: string; server: string; rate: number; runs: unknown[]; failed: number }>;
+          cells: Array<{
+            workload: string;
+            server: string;
+            rate: number;
+            runs: unknown[];
+            failed: number;
+            postgresCpuUsPerUnit?: number;
+            loopDelayP99Ms?: number;
+          }>;
           memory: { calls: number; rssStartMiB: number; rssEndMiB: number } | undefined;
           targets: Array<{ target: string; ok: boolean | null }>;
           observability: Array<{ server: string; costVsDefault: { cpuPct: number } | null }>;
@@ -42,11 +50,15 @@ describeUnless(
           notes: string[];
         };
         const python = pythonMissing() === undefined;
+        // The database workloads run on PostgreSQL too, unless it cannot be reached here (a note says so).
+        const postgres = !results.notes.some((note) => note.startsWith("This server on PostgreSQL skipped"));
         // --quick leaves out the WORKERS comparison (PostgreSQL) unless asked for.
         const expected = workloads()
           .filter((workload) => workload.needs === undefined)
           .flatMap((workload) =>
-            workload.servers.filter((server) => python || server !== "grpcio").map((server) => `${workload.id} ${server}`),
+            workload.servers
+              .filter((server) => (python || server !== "grpcio") && (postgres || server !== "this-postgres"))
+              .map((server) => `${workload.id} ${server}`),
           );
         assert.deepEqual(
           results.cells.map((cell) => `${cell.workload} ${cell.server}`),
@@ -61,6 +73,27 @@ describeUnless(
           // runs must have counted calls.
           if (cell.workload.startsWith("grpc-unary")) assert.ok(cell.rate > 0, `${cell.workload} ${cell.server}: calls counted`);
         }
+        // GetMovie and CreateOrder on both engines, PostgreSQL's own CPU beside ours on its rows only.
+        for (const workload of ["db-get-movie", "db-create-order"]) {
+          const engines = results.cells.filter((cell) => cell.workload === workload).map((cell) => cell.server);
+          assert.deepEqual(engines, postgres ? ["this", "this-postgres"] : ["this"], `${workload} on each engine`);
+          for (const cell of results.cells.filter((cell) => cell.workload === workload)) {
+            assert.equal(
+              cell.postgresCpuUsPerUnit !== undefined,
+              cell.server === "this-postgres",
+              `${workload} ${cell.server}: PostgreSQL CPU`,
+            );
+          }
+        }
+        // The event-loop delay of a run is read from our servers' /metrics; the others and METRICS=off have none.
+        for (const cell of results.cells) {
+          const ours = cell.server.startsWith("this") && cell.server !== "this-metrics-off";
+          assert.equal(cell.loopDelayP99Ms !== undefined, ours, `${cell.workload} ${cell.server}: loop delay`);
+        }
+        assert.match(
+          stdout,
+          /^\| Workload \| Server \| Rate \/s \| p50 ms \| p99 ms \| CPU µs\/unit \| PostgreSQL CPU µs\/unit \| Loop delay p99 ms \|/m,
+        );
         // connect-node's own path beside the fast path, on gRPC and on Connect JSON over HTTP/1.1.
         for (const workload of ["grpc-unary-8x16", "connect-json-h1-8"]) {
           const off = results.cells.find((cell) => cell.workload === workload && cell.server === "this-fast-path-off");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { Code, createClient, type Transport } from "@connectrpc/connect";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { MovieService } from "../../gen/movie/v1/movie_pb.js";
 import { Movie as TutorialMovie } from "../../gen/tutorial/movie/movie_pb.js";
 import { rejection } from "../support/assert.js";
@@ -39,6 +39,23 @@ for (const { engine, server } of await serversOnEachEngine((name) => `movies on 
         (await listAll(grpc.transport)).map(({ id, title, director, rating }) => ({ id, title, director, rating })),
         seeded,
       );
+    });
+
+    test("many GetMovie calls at once, for the same movie, others and none, each get their own answer", async () => {
+      const [grpc] = protocols.cases;
+      assert.ok(grpc);
+      const movies = createClient(MovieService, grpc.transport);
+      const ids = [...seeded.map((movie) => movie.id), "no-such-movie", ...seeded.map((movie) => movie.id).reverse()];
+      const answers = await Promise.all(
+        ids.map((id) =>
+          movies.getMovie({ id }).then(
+            ({ movie }) => movie?.title,
+            (error: unknown) => (error instanceof ConnectError ? Code[error.code] : error),
+          ),
+        ),
+      );
+      const titles = seeded.map((movie) => movie.title);
+      assert.deepEqual(answers, [...titles, "NotFound", ...titles.reverse()]);
     });
 
     for (const { name, get, transport } of protocols.cases) {

@@ -49,6 +49,17 @@ for (const { engine, server } of await serversOnEachEngine((name) => `statements
       assert.deepEqual(sent, { SELECT: 1 });
     });
 
+    test("GetMovie calls that arrive together share their SELECTs", async () => {
+      const ids = ["a8034f44-aee4-44cf-b32c-74cf452aaaae", "267eedb8-0f5d-42d5-8f43-72426b9fb3e6", "no-such-movie"];
+      const calls = 30;
+      const sent = await statementsOf(() =>
+        Promise.allSettled(Array.from({ length: calls }, (_, i) => movies.getMovie({ id: ids[i % ids.length] ?? "" }))),
+      );
+      // One HTTP/2 connection brings them in a few reads at most; each read's calls share one SELECT.
+      assert.deepEqual(Object.keys(sent), ["SELECT"]);
+      assert.ok((sent.SELECT ?? 0) < calls / 2, `${sent.SELECT} SELECTs for ${calls} calls`);
+    });
+
     // On SQLite the change notice is a statement of the transaction that the
     // driver keeps until the commit and never sends to SQLite (it has no NOTIFY).
     test("CreateOrder is one statement on PostgreSQL (the change notice included), a three-statement transaction and its notice on SQLite", async () => {

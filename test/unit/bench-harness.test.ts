@@ -5,12 +5,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { h2loadArgs, latenciesFromLog, parseH2loadOutput } from "../../scripts/bench/h2load.js";
+import { loopDelayP99MsFromExposition } from "../../scripts/bench/loop-delay.js";
 import { failures, type Run } from "../../scripts/bench/measure.js";
 import { parseOptions, UsageError } from "../../scripts/bench/options.js";
 import { grpcSquareRootReply, grpcWebReply, splitFrames } from "../../scripts/bench/payloads.js";
 import { benchDatabaseUrl, defaultBenchDatabaseUrl, redacted } from "../../scripts/bench/postgres.js";
 import {
   busyPct,
+  commandFromStat,
   coreTimesFromStat,
   cpuTicksFromStat,
   descendants,
@@ -133,6 +135,11 @@ describe("/proc", () => {
     assert.equal(cpuTicksFromStat(stat), 1234 + 567);
   });
 
+  test("the command name is read between the first ( and the last )", () => {
+    assert.equal(commandFromStat("4242 (postgres) S 1 4242 4242 0 -1 4194304 9000 0 0 0 1234 567"), "postgres");
+    assert.equal(commandFromStat("4243 (node (worker) x) S 1"), "node (worker) x");
+  });
+
   test("VmRSS and VmHWM in MiB", () => {
     const status = "Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n";
     assert.deepEqual(memoryFromStatus(status), { rssMiB: 100, peakMiB: 200 });
@@ -194,6 +201,16 @@ test("canned replies are well-formed frames", () => {
   assert.throws(() => splitFrames(grpcSquareRootReply.subarray(0, 7)), /runs past/);
 });
 
+test("the loop delay is the p99 gauge of /metrics less the 10 ms of the timer's interval; absent or empty is unknown", () => {
+  const exposition = (p99: string) =>
+    "# HELP nodejs_eventloop_lag_p90_seconds x\nnodejs_eventloop_lag_p90_seconds 0.0105\n" +
+    `# HELP nodejs_eventloop_lag_p99_seconds The 99th percentile of the recorded event loop delays.\n# TYPE nodejs_eventloop_lag_p99_seconds gauge\nnodejs_eventloop_lag_p99_seconds ${p99}\n`;
+  assert.ok(Math.abs((loopDelayP99MsFromExposition(exposition("0.0135")) ?? Number.NaN) - 3.5) < 1e-9);
+  assert.equal(loopDelayP99MsFromExposition(exposition("0.009")), 0, "a tick early is no delay");
+  assert.equal(loopDelayP99MsFromExposition(exposition("0")), undefined, "no tick since the last scrape");
+  assert.equal(loopDelayP99MsFromExposition("process_cpu_seconds_total 1\n"), undefined);
+});
+
 describe("report", () => {
   const run = (round: number, rate: number, cpu: number, p50 = 1, p99 = 2): Run => ({
     round,
@@ -235,9 +252,26 @@ describe("report", () => {
     assert.equal(lines.length, 2 + 3);
     assert.match(
       lines[2] ?? "",
-      /^\| grpc-unary-8x16 \| this server \| 200 \| 1\.00 \| 2\.00 \| 20\.0 \| 2\.00× \| 0\.50× \| 100 \| 0 \|$/,
+      /^\| grpc-unary-8x16 \| this server \| 200 \| 1\.00 \| 2\.00 \| 20\.0 \| – \| – \| 2\.00× \| 0\.50× \| 100 \| 0 \|$/,
     );
     assert.match(lines[3] ?? "", /^\| {2}\| @grpc\/grpc-js \|/);
+  });
+
+  test("PostgreSQL's CPU and the loop delay are medians of the runs that have them, shown where measured", () => {
+    const withExtras = (round: number, postgres: number, delay: number | undefined): Run => ({
+      ...run(round, 100, 50),
+      postgresCpuUsPerUnit: postgres,
+      ...(delay === undefined ? {} : { loopDelayP99Ms: delay }),
+    });
+    const [onPostgres] = summarize([
+      cell("db-get-movie", "this-postgres", [withExtras(1, 30, 1.5), withExtras(2, 40, undefined), withExtras(3, 20, 0.5)]),
+    ]);
+    assert.equal(onPostgres?.postgresCpuUsPerUnit, 30);
+    assert.equal(onPostgres?.loopDelayP99Ms, 1, "the median of the two runs that read it");
+    assert.match(table(onPostgres === undefined ? [] : [onPostgres]).split("\n")[2] ?? "", /\| 50\.0 \| 30\.0 \| 1\.0 \|/);
+    const [embedded] = summarize([cell("db-get-movie", "this", [run(1, 100, 50)])]);
+    assert.equal(embedded?.postgresCpuUsPerUnit, undefined);
+    assert.equal(embedded?.loopDelayP99Ms, undefined);
   });
 
   test("targets pass, miss, or are skipped when not measured", () => {
@@ -251,6 +285,30 @@ describe("report", () => {
     assert.equal(verdict("Memory"), undefined);
     assert.equal(verdict("ListMovies streams the whole catalogue"), false, "a capped stream is a miss");
     assert.equal(verdict("No failed calls"), true);
+    assert.equal(verdict("GetMovie 8×16 on the embedded database"), undefined);
+  });
+
+  test("GetMovie's CPU per call and CreateOrder's event-loop delay are judged on each engine", () => {
+    const extras = (cpu: number, extra: Partial<Run>): Run => ({ ...run(1, 100, cpu), ...extra });
+    const checks = checkTargets({
+      cells: summarize([
+        cell("db-get-movie", "this", [extras(95, { loopDelayP99Ms: 3 })]),
+        cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
+        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
+      ]),
+      memory: undefined,
+      stream: undefined,
+    });
+    const found = (start: string) => checks.find((check) => check.target.startsWith(start));
+    assert.equal(found("GetMovie 8×16 on the embedded database: ≤ 100 µs")?.ok, true);
+    assert.deepEqual(found("GetMovie 8×16 on PostgreSQL: ≤ 130 µs"), {
+      target: "GetMovie 8×16 on PostgreSQL: ≤ 130 µs of the server's CPU per call",
+      ok: false,
+      detail: "140.0 µs (PostgreSQL's own: 30.0 µs)",
+    });
+    assert.equal(found("CreateOrder 8×16 on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
+    assert.equal(found("CreateOrder 8×16 on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
   });
 });
 

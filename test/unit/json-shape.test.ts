@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { checkJsonShape, guardedJsonOptions, maxJsonDepth, maxJsonTokens } from "../../server/interceptors/json-shape.js";
+import { checkJsonShape, guardedJsonOptions, maxJsonDepth, maxJsonTokens } from "../../server/wire/json-shape.js";
 
 const fourMiB = 4 * 1024 * 1024;
 

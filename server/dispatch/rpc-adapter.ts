@@ -1,12 +1,9 @@
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import { notModifiedResponse } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
-
-/** A Node request, from node:http, node:https or node:http2 (connect-node's type, which it does not export). */
-export type NodeRequest = Parameters<typeof universalRequestFromNodeRequest>[0];
-/** A Node response, from node:http, node:https or node:http2. */
-export type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
+import type { NodeRequest, NodeResponse } from "../transport/http-handler.js";
 
 export interface RpcAdapterOptions {
   /** One per procedure and path: each answers every protocol of its procedure. */
@@ -22,7 +19,8 @@ export interface RpcAdapterOptions {
  * Serves connect-es handlers to Node's HTTP servers, as connect-node's
  * connectNodeAdapter does, but with the handlers the server built (each
  * wrapped by our own code) rather than the ones a router holds: the path
- * picks the handler, the query is ignored for that, and a failure after the
+ * picks the handler, the query is ignored for that, a GET whose
+ * If-None-Match names the answer's ETag gets 304, and a failure after the
  * answer began is logged.
  */
 export function rpcAdapter({
@@ -39,8 +37,11 @@ export function rpcAdapter({
       fallback(req, res);
       return;
     }
+    const ifNoneMatch = req.method === "GET" ? req.headers["if-none-match"] : undefined;
     handler(universalRequestFromNodeRequest(req, res, undefined, contextValues(req)))
-      .then((answer) => universalResponseToNodeResponse(answer, res))
+      .then((answer) =>
+        universalResponseToNodeResponse(typeof ifNoneMatch === "string" ? notModifiedResponse(ifNoneMatch, answer) : answer, res),
+      )
       .catch((reason: unknown) => {
         // The client left: nothing to answer, nothing wrong.
         if (ConnectError.from(reason).code === Code.Aborted) return;

@@ -2,15 +2,15 @@ import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import type { UniversalHandler, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { preview } from "../domain/text.js";
+import { explainUnreadableRequest, withShortMessage } from "../interceptors/errors.js";
+import { type CallFacts, logCall, protocolOf } from "../interceptors/logging.js";
+import { chooseRequestId, requestIdHeader } from "../interceptors/request-id.js";
 import type { Logger } from "../logger.js";
 import type { RequestHandler } from "../transport/http-handler.js";
 import { wrapHandler } from "../transport/wrap-handler.js";
+import { checkGetQuery } from "../wire/connect-get.js";
+import { discardBody, errorAnswer, refusalAnswer } from "../wire/early-answers.js";
 import { type CallState, callStateKey } from "./call-state.js";
-import { checkGetQuery } from "./connect-get.js";
-import { discardBody, errorAnswer, refusalAnswer } from "./early-answers.js";
-import { explainUnreadableRequest, withShortMessage } from "./errors.js";
-import { type CallFacts, logCall, protocolOf } from "./logging.js";
-import { chooseRequestId, requestIdHeader } from "./request-id.js";
 
 /**
  * connect-es reads, decompresses and parses a unary request before it runs
@@ -38,13 +38,10 @@ export function answerUnseenCalls(handler: UniversalHandler, reportUnseen: Unsee
     const contextValues = req.contextValues ?? createContextValues();
     contextValues.set(callStateKey, state);
     const protocol = protocolOf(req.method, req.header);
-    /** The log line's facts and the response header of a call no interceptor saw (they choose its request id). */
+    /** The log line's facts and the response header of a call no interceptor saw. */
     const unseen = (header: Headers | undefined) => {
-      const requestId = chooseRequestId(req.header);
-      const facts: CallFacts = { procedure, protocol, http: req.httpVersion, method: req.method, started, requestId };
-      const answerHeader = new Headers(header);
-      answerHeader.set(requestIdHeader, requestId);
-      return { facts, header: answerHeader };
+      const facts = unseenCallFacts(procedure, protocol, req, started);
+      return { facts, header: withRequestId(new Headers(header), facts) };
     };
 
     const badQuery = req.method === "GET" && takesGet ? checkGetQuery(new URL(req.url).searchParams) : undefined;
@@ -114,6 +111,25 @@ export function logUnrouted(handler: RequestHandler, reportUnseen: UnseenCallRep
     const error = new ConnectError(`no such procedure or page: ${preview(path, 200)}`, Code.Unimplemented);
     reportUnseen({ facts, service: undefined, method: undefined, streaming: false, header, error }, { status: res.statusCode });
   };
+}
+
+/**
+ * The log line's facts of a call no interceptor saw, on either path, with the
+ * request id it is logged and answered with (the client's, or a new one).
+ */
+export function unseenCallFacts(
+  procedure: string,
+  protocol: CallFacts["protocol"],
+  req: { readonly httpVersion: string; readonly method: string; readonly header: Headers },
+  started: number,
+): CallFacts & { readonly requestId: string } {
+  return { procedure, protocol, http: req.httpVersion, method: req.method, started, requestId: chooseRequestId(req.header) };
+}
+
+/** The answer's header, carrying the call's request id as its log line does. */
+export function withRequestId(header: Headers, facts: { readonly requestId: string }): Headers {
+  header.set(requestIdHeader, facts.requestId);
+  return header;
 }
 
 /** The headers that carry trace context (W3C Trace Context and Baggage). */

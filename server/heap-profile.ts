@@ -10,9 +10,9 @@ import v8 from "node:v8";
  *   flight, and a scavenge touches a quarter of the memory: the benchmark
  *   once measured cheap calls faster this way than with V8's defaults
  *   (about 69 against 104 µs of CPU per call); with less garbage per call
- *   they now cost the same within noise (37 against 36 µs), and what it
- *   keeps is memory: gRPC unary 8x16 runs in about 105 MiB of RSS against
- *   300. At 1 MiB many objects outlived the young generation and calls cost
+ *   they now cost about the same, within a few percent either way, and
+ *   what it keeps is memory: gRPC unary 8x16 runs in about 105 MiB of RSS
+ *   against 300. At 1 MiB many objects outlived the young generation and calls cost
  *   more.
  * - The old generation grows by half of what survives a full collection
  *   rather than by up to four times it: under load V8 otherwise lets 100 MiB

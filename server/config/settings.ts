@@ -813,8 +813,8 @@ export const settings = {
     description:
       "how V8's heap grows. `small` keeps the young generation at 4 MiB semi-spaces and compiles optimized code on the main thread " +
       "(start-up flags: the server restarts itself in place with them), and lets the old one grow by half of what survives a collection: " +
-      "a third of the RSS under load (gRPC unary 8×16: about 105 against 300 MiB) for the same CPU per call " +
-      "(about 37 against 36 µs; see [the database](database.md)). `fast` leaves V8's defaults",
+      "a third of the RSS under load (gRPC unary 8×16: about 105 against 300 MiB) for about the same CPU per call " +
+      "(within a few percent; see [the database](database.md)). `fast` leaves V8's defaults",
   },
 } as const satisfies Record<string, Setting>;
 

@@ -25,7 +25,9 @@ export const codePoints: Counting = {
   },
 };
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Made on first use: a segmenter loads ICU's break rules, a few MB of RSS
+// that a server which never counts graphemes (no Greeter call) does without.
+let segmenter: Intl.Segmenter | undefined;
 
 /**
  * Characters as a person counts them (grapheme clusters): "なんしー" is 4,
@@ -36,6 +38,7 @@ export const graphemes: Counting = {
   maxUnitsPerCharacter: 32,
   count(text) {
     let count = 0;
+    segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
     for (const _ of segmenter.segment(text)) count++;
     return count;
   },

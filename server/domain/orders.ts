@@ -153,14 +153,15 @@ export class Orders {
     const name = requiredText("name", input.name, maxNameLength);
     const date = input.date === undefined ? undefined : checkDate("date", input.date);
     const key = optionalText("idempotency_key", input.idempotencyKey, maxIdempotencyKeyLength);
-    const fingerprint = JSON.stringify([name, input.completed, fingerprintDate(date)]);
+    // Only a key needs one: it tells a retry from a different order made with the same key.
+    const fingerprint = key === "" ? undefined : JSON.stringify([name, input.completed, fingerprintDate(date)]);
     const result = await this.repository.create({
       id: randomUUID(),
       owner: caller.owner,
       name,
       completed: input.completed,
       date,
-      idempotency: key === "" ? undefined : { key, fingerprint },
+      idempotency: fingerprint === undefined ? undefined : { key, fingerprint },
     });
     if (!result.created && result.fingerprint !== fingerprint) {
       throw new ValidationError(

@@ -2,7 +2,7 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Interceptor, type StreamRequest, type UnaryRequest } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { grantKey, principalKey } from "../auth/principal.js";
-import { getOrCreate } from "../get-or-create.js";
+import { innerMap } from "../get-or-create.js";
 import type { Logger } from "../logger.js";
 import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
 import { callStateKey } from "../pipeline/call-state.js";
@@ -82,14 +82,16 @@ class CallLoggers {
 
   constructor(private readonly logger: Logger) {}
 
+  /** Found level by level, with no closure made per call. */
   of(req: UnaryRequest | StreamRequest, protocol: CallFacts["protocol"], http: string): Logger {
     const method = req.requestMethod;
-    const byProtocol = getOrCreate(this.#children, req.method, () => new Map<string, Map<string, Map<string, Logger>>>());
-    const byHttp = getOrCreate(byProtocol, protocol, () => new Map<string, Map<string, Logger>>());
-    const byMethod = getOrCreate(byHttp, http, () => new Map<string, Logger>());
-    return getOrCreate(byMethod, method, () =>
-      this.logger.child({ procedure: `/${req.service.typeName}/${req.method.name}`, protocol, http, method }),
-    );
+    const byMethod = innerMap(innerMap(innerMap(this.#children, req.method), protocol), http);
+    let child = byMethod.get(method);
+    if (child === undefined) {
+      child = this.logger.child({ procedure: `/${req.service.typeName}/${req.method.name}`, protocol, http, method });
+      byMethod.set(method, child);
+    }
+    return child;
   }
 }
 

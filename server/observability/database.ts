@@ -1,4 +1,4 @@
-import type { DatabaseConnection, Dialect, Driver } from "kysely";
+import type { CompiledQuery, DatabaseConnection, Dialect, Driver, QueryResult } from "kysely";
 import type { EngineKind } from "../storage/engine.js";
 import type { StorageHooks } from "../storage/hooks.js";
 import type { ServerMetrics } from "./metrics.js";
@@ -118,20 +118,22 @@ function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver
   // driver reaches private methods of it (to release it, or to discard it
   // when a ROLLBACK fails). Transaction statements are observed here, as the
   // statements they are.
-  const own = new WeakMap<DatabaseConnection, DatabaseConnection>();
-  const unwrap = (connection: DatabaseConnection) => own.get(connection) ?? connection;
+  // One wrapper per connection, for as long as it lives: Kysely remembers
+  // (in a WeakSet) every connection it is lent, so a new wrapper per query
+  // would be a new entry per query, work for every garbage collection.
+  const observed = new WeakMap<DatabaseConnection, ObservedConnection>();
+  const unwrap = (connection: DatabaseConnection) => (connection instanceof ObservedConnection ? connection.inner : connection);
   const statement = <T>(operation: string, run: () => Promise<T>) => observe({ system, operation, text: operation.toLowerCase() }, run);
   return {
     init: (options) => driver.init(options),
     async acquireConnection(options) {
       const connection = await driver.acquireConnection(options);
-      const observed: DatabaseConnection = {
-        executeQuery: (query) =>
-          observe({ system, operation: operationOf(query.sql), text: query.sql }, () => connection.executeQuery(query)),
-        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
-      };
-      own.set(observed, connection);
-      return observed;
+      let wrapped = observed.get(connection);
+      if (wrapped === undefined) {
+        wrapped = new ObservedConnection(connection, system, observe);
+        observed.set(connection, wrapped);
+      }
+      return wrapped;
     },
     beginTransaction: (connection, settings) => statement("BEGIN", () => driver.beginTransaction(unwrap(connection), settings)),
     commitTransaction: (connection) => statement("COMMIT", () => driver.commitTransaction(unwrap(connection))),
@@ -151,4 +153,23 @@ function observedDriver(driver: Driver, system: DbSystem, observe: QueryObserver
     releaseConnection: (connection, options) => driver.releaseConnection(unwrap(connection), options),
     destroy: () => driver.destroy(),
   };
+}
+
+/** A connection whose queries are given to `observe`; the driver gets `inner` back. */
+class ObservedConnection implements DatabaseConnection {
+  constructor(
+    readonly inner: DatabaseConnection,
+    private readonly system: DbSystem,
+    private readonly observe: QueryObserver,
+  ) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    return this.observe({ system: this.system, operation: operationOf(query.sql), text: query.sql }, () =>
+      this.inner.executeQuery<R>(query),
+    );
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry } from "prom-client";
+import { innerMap } from "../get-or-create.js";
 import { processMetrics } from "./process-metrics.js";
 import { networkProtocolVersion, otherMethod, type Protocol, protocolLabel, rpcSystemName, statusCodeName } from "./rpc-attributes.js";
 import { HistogramFamily, type HistogramSeries, ValueFamily, type ValueSeries } from "./series.js";
@@ -335,8 +336,8 @@ export class ServerMetrics {
 
   /** Found by the call's own strings, level by level: no key is built per call. */
   private seriesOf({ service, method, protocol, httpVersion }: CallIdentity): CallSeries {
-    const byMethod = level(this.callSeries, service);
-    const byHttp = level(level(byMethod, method), protocol);
+    const byMethod = innerMap(this.callSeries, service);
+    const byHttp = innerMap(innerMap(byMethod, method), protocol);
     let series = byHttp.get(httpVersion);
     if (series === undefined) {
       const known = service !== undefined && method !== undefined;
@@ -356,14 +357,4 @@ export class ServerMetrics {
     }
     return series;
   }
-}
-
-/** The map under `key`, made the first time. */
-function level<K, V extends Map<unknown, unknown>>(map: Map<K, V>, key: K): V {
-  let found = map.get(key);
-  if (found === undefined) {
-    found = new Map() as V;
-    map.set(key, found);
-  }
-  return found;
 }

@@ -31,11 +31,12 @@ export interface Engine {
   /**
    * Delivers every payload `publish` sends on `channel` (a plain lowercase
    * identifier) once its transaction commits, from any process using the
-   * database. `onLost` runs when the listening connection breaks
-   * (notifications may be missed until it is back; it reconnects by
-   * itself). Resolves once listening.
+   * database, while the feed it resolves to is wanted (ChangeFeed.want).
+   * `onLost` runs when the listening connection breaks (notifications may
+   * be missed until it is back; it reconnects by itself). Resolves once
+   * connected.
    */
-  listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<void>;
+  listen(channel: string, handlers: { onPayload(payload: string): void; onLost(error: Error): void }): Promise<ChangeFeed>;
   /** Sends `payload` to the listeners of `channel` if and only if `tx` commits, in commit order. */
   publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
   /** True while notifications are being received. */
@@ -48,6 +49,18 @@ export interface Engine {
    */
   whileStarting<T>(what: string, step: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A channel's changes, received only while wanted. */
+export interface ChangeFeed {
+  /**
+   * Whether this process needs the changes now (it has watchers). With
+   * PostgreSQL, a connection receives them only while it LISTENs, and
+   * receiving every change nobody here watches costs both sides CPU.
+   * Resolves once in effect: with `wanted`, every change committed from
+   * then on is delivered. Rejects when the database cannot be reached.
+   */
+  want(wanted: boolean): Promise<void>;
 }
 
 export interface ConnectionStats {
@@ -104,15 +117,21 @@ export interface EngineSql {
   readTime(value: unknown): Date;
   readBoolean(value: unknown): boolean;
   /**
-   * Where one statement can write an order and send its change: an
-   * expression, over a row of the order's columns as the repository selects
-   * them (date as date_micros), that sends the change on `channel` when the
-   * statement's transaction commits, in commit order (PostgreSQL's
-   * pg_notify). Its payload is the repository's (order-repository.ts,
-   * ChangePayload). Undefined where a change is published apart from the
-   * write (SQLite, in process).
+   * Where one statement can write an order and send its change: `notice` is
+   * an expression that sends the change on `channel` when the statement's
+   * transaction commits, in commit order; its payload is the repository's
+   * (order-repository.ts, ChangePayload). `in` says where it goes:
+   * "with", the write in a WITH and the notice in the SELECT over the rows
+   * it returns, which have the repository's columns (date as date_micros;
+   * PostgreSQL's pg_notify); "returning", the notice in the write's own
+   * RETURNING, over the table's columns (SQLite, which allows no write in a
+   * WITH; its writer thread's notify()). Undefined where a change is
+   * published apart from the write, in a transaction (SQLite in memory).
    */
-  readonly orderChangeNotice?: (channel: string, type: OrderChangeType) => RawBuilder<unknown>;
+  readonly orderChangeNotice?: {
+    readonly in: "with" | "returning";
+    notice(channel: string, type: OrderChangeType): RawBuilder<unknown>;
+  };
 }
 
 /** 250 ms, 500 ms, 1 s, 2 s, then every 5 s. */

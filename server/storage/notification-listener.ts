@@ -13,14 +13,21 @@ export interface ListenHandlers {
 }
 
 /**
- * One connection that LISTENs on a channel. When it breaks it reports the
- * loss (so watchers know changes may be missed), marks the database
- * unreachable and reconnects with backoff; a heartbeat notices connections
- * that died silently. No step waits on the database for longer than
- * `answerTimeoutMs`: a silent network counts as a lost connection.
+ * One connection that LISTENs on a channel while changes are wanted (see
+ * want()). When it breaks it reports the loss (so watchers know changes
+ * may be missed), marks the database unreachable and reconnects with
+ * backoff; a heartbeat notices connections that died silently. No step
+ * waits on the database for longer than `answerTimeoutMs`: a silent
+ * network counts as a lost connection.
  */
 export class NotificationListener {
   private client: pg.Client | undefined;
+  /** Whether this process needs the channel's changes now. */
+  private wanted = false;
+  /** The connection on which LISTEN is in effect, if any. */
+  private listeningOn: pg.Client | undefined;
+  /** LISTEN and UNLISTEN, one after the other. */
+  private syncing: Promise<void> = Promise.resolve();
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
   private readonly heartbeat: NodeJS.Timeout;
@@ -48,6 +55,42 @@ export class NotificationListener {
     } catch (error) {
       clearInterval(this.heartbeat);
       throw error;
+    }
+  }
+
+  /**
+   * LISTENs while `wanted`, on this connection and on every one after it;
+   * UNLISTENs otherwise. Every change committed after this resolves (with
+   * `wanted` true) is received, unless the connection is lost (onLost).
+   * Rejects when not connected, or when the database does not answer.
+   */
+  want(wanted: boolean): Promise<void> {
+    this.wanted = wanted;
+    const step = this.syncing.then(() => this.sync());
+    this.syncing = step.catch(() => {});
+    return step;
+  }
+
+  /** Brings the connection to what is wanted now (not when the step was queued). */
+  private async sync(): Promise<void> {
+    const client = this.client;
+    if (client === undefined) {
+      if (this.wanted) throw new Error("not connected to the database");
+      return;
+    }
+    const channel = client.escapeIdentifier(this.channel);
+    try {
+      if (this.wanted && this.listeningOn !== client) {
+        await this.answered(client.query(`listen ${channel}`));
+        this.listeningOn = client;
+      } else if (!this.wanted && this.listeningOn === client) {
+        this.listeningOn = undefined;
+        await this.answered(client.query(`unlisten ${channel}`));
+      }
+    } catch (error) {
+      const lost = error instanceof Error ? error : new Error(String(error));
+      this.lost(client, lost);
+      throw lost;
     }
   }
 
@@ -82,7 +125,10 @@ export class NotificationListener {
     try {
       // connect() has its own timeout (connectionTimeoutMillis).
       await client.connect();
+      // Listening from the first query, which also proves the connection
+      // answers; the want() below stops it again if nobody watches.
       await this.answered(client.query(`listen ${client.escapeIdentifier(this.channel)}`));
+      this.listeningOn = client;
     } catch (error) {
       // end() cuts the connection at once if the LISTEN is still waiting.
       await client.end().catch(() => {});
@@ -94,6 +140,8 @@ export class NotificationListener {
     }
     this.client = client;
     this.health.set(true);
+    // What is wanted may have changed while this connection was being made.
+    this.want(this.wanted).catch(() => {});
   }
 
   /** `answer`, or an error once `answerTimeoutMs` has passed without one. */

@@ -23,21 +23,28 @@ import type {
 } from "../domain/orders.js";
 import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { Engine } from "./engine.js";
+import type { ChangeFeed, Engine, EngineSql } from "./engine.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
+import { StatementTemplate } from "./statement-template.js";
 
 /**
  * Orders in SQL. Every write is one transaction that also publishes its
  * change (engine.ts: NOTIFY on PostgreSQL, in-process on SQLite), so the
  * change reaches listeners in every process if and only if it commits, in
- * commit order. The payload is the order itself: names are at most 200
+ * commit order. Where the engine can (EngineSql.orderChangeNotice), the
+ * write and its change are one statement in autocommit: one round trip. The payload is the order itself: names are at most 200
  * characters, so it stays far below NOTIFY's 8000-byte limit, and no
  * listener has to read a row that may have changed again since.
  */
 export class SqlOrderRepository implements OrderRepository {
   private readonly listeners = new Set<OrderChangeListener>();
+  /** Watches waiting for the feed to be live; they count as wanting changes. */
+  private subscribing = 0;
+  private feed: ChangeFeed = { want: async () => {} };
   private readonly columns: ReturnType<typeof orderColumns>;
+  /** CreateOrder's one statement (with orderChangeNotice): for an order with a date, and for one dated by the database. */
+  private readonly creations = new Map<boolean, StatementTemplate<InsertValues, OrderSelection>>();
 
   private constructor(
     private readonly db: Kysely<Tables>,
@@ -51,7 +58,7 @@ export class SqlOrderRepository implements OrderRepository {
   /** Opens the repository and starts receiving the changes of every process on `channel`. */
   static async open(db: Kysely<Tables>, engine: Engine, channel: string, logger: Logger): Promise<SqlOrderRepository> {
     const repository = new SqlOrderRepository(db, engine, channel, logger);
-    await engine.listen(channel, {
+    repository.feed = await engine.listen(channel, {
       onPayload: (payload) => repository.deliver(payload),
       onLost: (error) =>
         repository.endWatches(
@@ -70,13 +77,10 @@ export class SqlOrderRepository implements OrderRepository {
       if (notice === undefined) return this.db.transaction().execute((tx) => this.createIn(tx, order));
       // One statement, in autocommit: the insert and its notification commit together or not at all.
       // A used key needs a second one, to read the order it names.
+      const statement = this.creation(notice, order.date !== undefined);
+      const values = this.insertValues(order);
       for (let attempt = 0; ; attempt++) {
-        const inserted = await this.db
-          .with("inserted", (db) => this.insertion(db, order))
-          .selectFrom("inserted")
-          .selectAll()
-          .select(notice(this.channel, "created").as("notified"))
-          .executeTakeFirst();
+        const [inserted] = (await this.db.executeQuery(statement.with(values))).rows;
         if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
         const earlier = await this.earlier(this.db, order);
         // Deleted since the insert found it: the key is free again.
@@ -85,11 +89,31 @@ export class SqlOrderRepository implements OrderRepository {
     });
   }
 
+  /** The insert and its change notice as one statement, compiled once per kind of date. */
+  private creation(notice: OrderChangeNotice, dated: boolean): StatementTemplate<InsertValues, OrderSelection> {
+    let statement = this.creations.get(dated);
+    if (statement !== undefined) return statement;
+    const announced = notice.notice(this.channel, "created").as("notified");
+    const undated: Array<keyof InsertValues> = ["id", "owner", "name", "completed", "key", "fingerprint"];
+    const names = dated ? [...undated, "date" as const] : undated;
+    statement = new StatementTemplate<InsertValues, OrderSelection>(names, (values) =>
+      notice.in === "returning"
+        ? this.insertion(this.db, values, dated).returning(announced)
+        : this.db
+            .with("inserted", (db) => this.insertion(db, values, dated))
+            .selectFrom("inserted")
+            .selectAll()
+            .select(announced),
+    );
+    this.creations.set(dated, statement);
+    return statement;
+  }
+
   private async createIn(
     tx: Transaction<Tables>,
     order: NewOrder,
   ): Promise<{ order: Order; created: boolean; fingerprint: string | undefined }> {
-    const inserted = await this.insertion(tx, order).executeTakeFirst();
+    const inserted = await this.insertion(tx, this.insertValues(order), order.date !== undefined).executeTakeFirst();
     if (inserted !== undefined) {
       const created = this.toOrder(inserted);
       await this.publish(tx, "created", created);
@@ -100,23 +124,37 @@ export class SqlOrderRepository implements OrderRepository {
     return this.replay(await this.earlier(tx, order));
   }
 
-  /** Inserts the order unless its owner used its idempotency key before, returning it when inserted. */
-  private insertion(db: QueryCreator<Tables>, order: NewOrder) {
-    const { sql: engineSql } = this.engine;
+  /**
+   * Inserts the order unless its owner used its idempotency key before,
+   * returning it when inserted. Undated, it is dated by the database: the
+   * create time, to the same millisecond.
+   */
+  private insertion(db: QueryCreator<Tables>, values: InsertValues, dated: boolean) {
     return db
       .insertInto("orders")
       .values({
-        id: order.id,
-        owner: order.owner,
-        name: order.name,
-        completed: order.completed,
-        // By default the date is the create time, to the same millisecond.
-        date: order.date === undefined ? engineSql.nowAsDate : engineSql.dateValue(order.date),
-        idempotency_key: order.idempotency?.key ?? null,
-        request_fingerprint: order.idempotency?.fingerprint ?? null,
+        id: values.id,
+        owner: values.owner,
+        name: values.name,
+        completed: values.completed,
+        date: dated ? values.date : this.engine.sql.nowAsDate,
+        idempotency_key: values.key,
+        request_fingerprint: values.fingerprint,
       })
       .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
       .returning(this.columns);
+  }
+
+  private insertValues(order: NewOrder): InsertValues {
+    return {
+      id: order.id,
+      owner: order.owner,
+      name: order.name,
+      completed: order.completed,
+      date: order.date === undefined ? null : this.engine.sql.dateValue(order.date),
+      key: order.idempotency?.key ?? null,
+      fingerprint: order.idempotency?.fingerprint ?? null,
+    };
   }
 
   /** The order made earlier with the new order's idempotency key, if it is still there. */
@@ -145,13 +183,16 @@ export class SqlOrderRepository implements OrderRepository {
     const empty = Object.keys(patch).length === 0;
     const notice = this.engine.sql.orderChangeNotice;
     if (notice !== undefined && !empty) {
+      const announced = notice.notice(this.channel, "updated").as("notified");
       return this.guardedStatement(id, owner, expectedVersion, (db) =>
-        db
-          .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
-          .selectFrom("updated")
-          .selectAll()
-          .select(notice(this.channel, "updated").as("notified"))
-          .executeTakeFirst(),
+        notice.in === "returning"
+          ? guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns).returning(announced).executeTakeFirst()
+          : db
+              .with("updated", (db) => guardedBy(this.updating(db, patch), id, owner, expectedVersion).returning(this.columns))
+              .selectFrom("updated")
+              .selectAll()
+              .select(announced)
+              .executeTakeFirst(),
       );
     }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
@@ -166,13 +207,16 @@ export class SqlOrderRepository implements OrderRepository {
   delete(id: string, owner: OwnerFilter, expectedVersion: number | undefined): Promise<GuardedWrite> {
     const notice = this.engine.sql.orderChangeNotice;
     if (notice !== undefined) {
+      const announced = notice.notice(this.channel, "deleted").as("notified");
       return this.guardedStatement(id, owner, expectedVersion, (db) =>
-        db
-          .with("deleted", (db) => guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns))
-          .selectFrom("deleted")
-          .selectAll()
-          .select(notice(this.channel, "deleted").as("notified"))
-          .executeTakeFirst(),
+        notice.in === "returning"
+          ? guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns).returning(announced).executeTakeFirst()
+          : db
+              .with("deleted", (db) => guardedBy(db.deleteFrom("orders"), id, owner, expectedVersion).returning(this.columns))
+              .selectFrom("deleted")
+              .selectAll()
+              .select(announced)
+              .executeTakeFirst(),
       );
     }
     return this.guardedWrite(id, owner, expectedVersion, async (tx, current) => {
@@ -232,11 +276,22 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   async watch(listener: OrderChangeListener): Promise<() => void> {
-    if (!this.engine.listening) {
-      throw new UnavailableError("the database cannot be reached right now, so changes cannot be watched; try again shortly");
+    const unreachable = "the database cannot be reached right now, so changes cannot be watched; try again shortly";
+    if (!this.engine.listening) throw new UnavailableError(unreachable);
+    // Changes are received only while someone in this process watches them.
+    this.subscribing++;
+    try {
+      await this.feed.want(true);
+    } catch (error) {
+      this.subscribing--;
+      this.wantChanges();
+      throw new UnavailableError(unreachable, { cause: error });
     }
+    this.subscribing--;
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => {
+      if (this.listeners.delete(listener)) this.wantChanges();
+    };
   }
 
   /** Ends every subscription, e.g. because the server is stopping. */
@@ -244,6 +299,12 @@ export class SqlOrderRepository implements OrderRepository {
     const listeners = [...this.listeners];
     this.listeners.clear();
     for (const listener of listeners) listener.onEnd(error);
+    this.wantChanges();
+  }
+
+  /** Tells the feed whether changes are still wanted; a failure is the feed's to report (onLost). */
+  private wantChanges(): void {
+    this.feed.want(this.listeners.size + this.subscribing > 0).catch(() => {});
   }
 
   /** Locks the row, checks the expected version, then runs `write`, all in one transaction. */
@@ -295,6 +356,8 @@ export class SqlOrderRepository implements OrderRepository {
   }
 
   private deliver(payload: string): void {
+    // Most changes have no watcher in this process: they need not be read.
+    if (this.listeners.size === 0) return;
     let change: OrderChange;
     try {
       const { type, order } = JSON.parse(payload) as ChangePayload;
@@ -336,6 +399,19 @@ interface ChangePayload {
 }
 
 type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string };
+
+type OrderChangeNotice = NonNullable<EngineSql["orderChangeNotice"]>;
+
+/** A new order's column values, as insertion() writes them; `date` only when the order has one. */
+interface InsertValues {
+  readonly id: string;
+  readonly owner: string;
+  readonly name: string;
+  readonly completed: boolean;
+  readonly date: unknown;
+  readonly key: string | null;
+  readonly fingerprint: string | null;
+}
 
 /** Every column but the date, which is read as microseconds since the epoch (EngineSql.dateMicros): a Date would keep milliseconds. */
 function orderColumns(engine: Engine) {

@@ -35,8 +35,10 @@ export const postgresSql: EngineSql = {
   // is written, so the write and its notification are one statement and
   // need no transaction around them. Milliseconds are floored like
   // Instant.epochMillis and like the Dates node-postgres makes.
-  orderChangeNotice: (channel, type) =>
-    sql`pg_notify(${channel}, json_build_object(
+  orderChangeNotice: {
+    in: "with",
+    notice: (channel, type) =>
+      sql`pg_notify(${channel}, json_build_object(
       'type', ${type}::text,
       'order', json_build_object(
         'id', id, 'owner', owner, 'name', name, 'completed', completed, 'version', version,
@@ -44,6 +46,7 @@ export const postgresSql: EngineSql = {
         'createTime', ${epochMillis("create_time")}, 'updateTime', ${epochMillis("update_time")}
       )
     )::text)`,
+  },
 };
 
 function epochMillis(column: "create_time" | "update_time") {

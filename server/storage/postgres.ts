@@ -105,6 +105,7 @@ export async function openPostgres(config: PostgresConfig, logger: Logger): Prom
       const listener = new NotificationListener(connection, connectTimeoutMs, channel, handlers, health, logger);
       await listener.start();
       listeners.push(listener);
+      return { want: (wanted) => listener.want(wanted) };
     },
     reportFailure: (error) => noticeFailure("a database call failed for want of a connection", error),
     whileStarting: (what, step) => retryWhileUnreachable(what, step, patience),

@@ -15,9 +15,21 @@ import { QueryTimeoutError } from "./failures.js";
  */
 export function withQueryDeadline(pool: pg.Pool, timeoutMs: number): PostgresPool {
   const statements = new StatementNames();
+  // One DeadlineClient per pooled connection, for as long as it lives: Kysely
+  // keeps its own wrapper per client it is lent, so a new one per query
+  // would cost a new wrapper of Kysely's, and a WeakMap entry, every query.
+  const clients = new WeakMap<pg.PoolClient, DeadlineClient>();
   return {
     options: pool.options,
-    connect: async () => new DeadlineClient(await pool.connect(), timeoutMs, statements),
+    connect: async () => {
+      const client = await pool.connect();
+      let deadlineClient = clients.get(client);
+      if (deadlineClient === undefined) {
+        deadlineClient = new DeadlineClient(client, timeoutMs, statements);
+        clients.set(client, deadlineClient);
+      }
+      return deadlineClient;
+    },
     end: () => pool.end(),
   };
 }

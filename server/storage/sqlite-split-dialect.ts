@@ -17,12 +17,9 @@ import {
 import { bindable } from "./node-sqlite-dialect.js";
 import { StatementCache } from "./sqlite-connection.js";
 import type { SqliteWriter, WriteResult } from "./sqlite-writer.js";
+import type { Notification } from "./sqlite-writer-protocol.js";
 
-/** An order change waiting for its transaction to commit. */
-export interface Notification {
-  readonly channel: string;
-  readonly payload: string;
-}
+export type { Notification } from "./sqlite-writer-protocol.js";
 
 /**
  * The statement `notifyQuery` compiles to. SQLite has no NOTIFY: the driver
@@ -72,6 +69,13 @@ class SplitAdapter extends SqliteAdapter {
 }
 
 class SplitDriver implements Driver {
+  /**
+   * Connections released, lent again before new ones are made: Kysely (and
+   * the query metrics' wrapper) remember each connection they are lent,
+   * which for a new object per query would be work for every garbage collection.
+   */
+  private readonly idle: SplitConnection[] = [];
+
   constructor(
     private readonly statements: StatementCache,
     private readonly writer: SqliteWriter,
@@ -81,7 +85,7 @@ class SplitDriver implements Driver {
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new SplitConnection(this.statements, this.writer, this.published);
+    return this.idle.pop() ?? new SplitConnection(this.statements, this.writer, this.published);
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -121,11 +125,18 @@ class SplitDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw(`release ${quote(name)}`));
   }
 
-  async releaseConnection(): Promise<void> {}
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const split = own(connection);
+    // One that a failed COMMIT left in its transaction is not lent again.
+    if (split.tx === undefined && this.idle.length < maxIdleConnections) this.idle.push(split);
+  }
 
   // The engine closes the connections and the writer.
   async destroy(): Promise<void> {}
 }
+
+/** As many as transactions once ran at the same time, up to this many. */
+const maxIdleConnections = 256;
 
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -12,7 +12,7 @@ export { unicodeLower } from "./unicode-lower.js";
  * ASCII only, so `unicode_lower` (registered by sqlite-connection.ts, see
  * unicode-lower.ts) does what PostgreSQL's does in a UTF-8 database.
  */
-export const sqliteSql: EngineSql = {
+const shared: EngineSql = {
   titleKey: sql<string>`unicode_lower(title)`,
   idKey: sql<string>`id`,
   titleKeyOf: (title) => sql<string>`unicode_lower(${title})`,
@@ -34,3 +34,31 @@ export const sqliteSql: EngineSql = {
   readTime: (value) => new Date(Number(value) / 1000),
   readBoolean: (value) => value === 1 || value === 1n,
 };
+
+/**
+ * For a file: the writer thread's notify() (sqlite-writer-worker.ts) sends
+ * an order's change with the statement that writes it. The JSON is the
+ * repository's (ChangePayload); milliseconds are floored like
+ * Instant.epochMillis, and create and update times are whole milliseconds.
+ */
+export const sqliteSql: EngineSql = {
+  ...shared,
+  orderChangeNotice: {
+    in: "returning",
+    notice: (channel, type) =>
+      sql`notify(${channel}, json_object(
+        'type', ${type},
+        'order', json_object(
+          'id', id, 'owner', owner, 'name', name, 'completed', json(iif(completed, 'true', 'false')), 'version', version,
+          'date', (date - (date % 1000 + 1000) % 1000) / 1000, 'dateMicros', cast(date as text),
+          'createTime', create_time / 1000, 'updateTime', update_time / 1000
+        )
+      ))`,
+  },
+};
+
+/**
+ * For memory://, whose one connection is on the event loop and has no
+ * notify(): a write publishes its change in a transaction (engine.publish).
+ */
+export const inMemorySqliteSql: EngineSql = shared;

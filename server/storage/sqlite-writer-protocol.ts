@@ -3,11 +3,15 @@ import type { SQLInputValue } from "node:sqlite";
 /**
  * Messages between the main thread and the SQLite writer thread
  * (sqlite-writer-worker.ts). A transaction is numbered by the main thread;
- * its messages may arrive before its turn and wait for it.
+ * its messages may arrive before its turn and wait for it. Each side sends
+ * its messages in batches (arrays): every postMessage costs a wake-up of
+ * the other thread, and on a busy server many calls write at once.
  */
 export type WriterRequest =
   | { readonly op: "begin"; readonly tx: number }
   | { readonly op: "query"; readonly tx: number; readonly id: number; readonly sql: string; readonly params: SQLInputValue[] }
+  /** One statement in a transaction of its own: begin, query and commit in one message. */
+  | { readonly op: "write"; readonly tx: number; readonly id: number; readonly sql: string; readonly params: SQLInputValue[] }
   | { readonly op: "commit"; readonly tx: number }
   | { readonly op: "rollback"; readonly tx: number }
   /** Finish every transaction already sent, then close the connection and end the thread. */
@@ -25,11 +29,21 @@ export type WriterReply =
       readonly lastInsertRowid: number | bigint;
     }
   | { readonly op: "failed"; readonly id: number; readonly error: WireError }
-  /** These transactions committed, in this order, with one COMMIT whose data is on disk as `synchronous` promises. */
-  | { readonly op: "committed"; readonly txs: number[] }
+  /**
+   * These transactions committed, in this order, with one COMMIT whose data
+   * is on disk as `synchronous` promises; `notices[i]` are what the
+   * statements of `txs[i]` sent with the SQL function notify(), in order.
+   */
+  | { readonly op: "committed"; readonly txs: number[]; readonly notices: Notification[][] }
   /** These transactions were lost with their group: nothing of theirs was kept. */
   | { readonly op: "commitFailed"; readonly txs: number[]; readonly error: WireError }
   | { readonly op: "rolledBack"; readonly tx: number };
+
+/** A change sent on `channel` by a transaction, for listeners in this process once it commits. */
+export interface Notification {
+  readonly channel: string;
+  readonly payload: string;
+}
 
 /** An error as it crosses threads: node:sqlite's own fields survive, which the failure classification reads. */
 export interface WireError {

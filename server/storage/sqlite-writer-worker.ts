@@ -1,15 +1,30 @@
 import type { DatabaseSync } from "node:sqlite";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { openConnection, StatementCache } from "./sqlite-connection.js";
-import { toWire, type WireError, type WriterOptions, type WriterReply, type WriterRequest } from "./sqlite-writer-protocol.js";
+import {
+  type Notification,
+  toWire,
+  type WireError,
+  type WriterOptions,
+  type WriterReply,
+  type WriterRequest,
+} from "./sqlite-writer-protocol.js";
 
 /**
  * The thread that writes the embedded database (see sqlite-writer.ts).
  * Transactions run one at a time, in the order they began. Several that
  * follow each other closely share one outer SQLite transaction, each in its
- * own SAVEPOINT, so the group costs one COMMIT and one fsync; a member that
+ * own SAVEPOINT (but a lone statement, which SQLite undoes by itself if it
+ * fails), so the group costs one COMMIT and one fsync; a member that
  * rolls back only rolls back to its savepoint. No member is told it
  * committed before the group's COMMIT returns.
+ *
+ * The SQL function notify(channel, payload), SQLite's stand-in for
+ * PostgreSQL's pg_notify, keeps a change with the transaction whose
+ * statement called it; it goes to the main thread with the COMMIT's
+ * acknowledgement, so listeners get it if and only if it committed, in
+ * commit order, and a write needs no transaction around it to announce
+ * itself.
  */
 
 /** At most this many transactions share one COMMIT. */
@@ -25,10 +40,17 @@ let database: DatabaseSync;
 try {
   database = openConnection(options.file, options);
 } catch (error) {
-  post({ op: "openFailed", error: toWire(error) });
+  port.postMessage([{ op: "openFailed", error: toWire(error) }] satisfies WriterReply[]);
   port.close();
   throw error;
 }
+database.function("notify", { deterministic: false }, (channel, payload) => {
+  if (activeNotices === undefined || typeof channel !== "string" || typeof payload !== "string") {
+    throw new Error("notify(channel, payload) takes two texts, in a write");
+  }
+  activeNotices.push({ channel, payload });
+  return null;
+});
 const statements = new StatementCache(database);
 
 /** Transactions waiting for their turn, in the order they began. */
@@ -39,19 +61,35 @@ const early = new Map<number, WriterRequest[]>();
 let active: number | undefined;
 /** Why the active transaction can no longer go on: SQLite rolled the outer transaction back under it. */
 let activeLost: WireError | undefined;
-/** Released members of the open group, and when it began. */
+/** Whether the active transaction is in a savepoint of its own (all but lone statements, see start()). */
+let activeSavepoint = true;
+/** What the active transaction's statements sent with notify(). */
+let activeNotices: Notification[] | undefined;
+/** Released members of the open group, their notices, and when the group began. */
 let members: number[] = [];
+let memberNotices: Notification[][] = [];
 let groupStart = 0;
 let closing = false;
+/** Replies not yet sent: they go in one message once the thread is about to wait (see flush). */
+let outbox: WriterReply[] = [];
 
-port.on("message", (request: WriterRequest) => {
-  handle(request);
+port.on("message", (requests: WriterRequest[]) => {
+  for (const request of requests) handle(request);
   pump();
+  flush();
 });
-post({ op: "ready" });
+port.postMessage([{ op: "ready" }] satisfies WriterReply[]);
 
 function post(reply: WriterReply): void {
-  port?.postMessage(reply);
+  outbox.push(reply);
+}
+
+/** Sends the replies gathered so far, before the thread waits: for the main thread, or for a COMMIT's sync. */
+function flush(): void {
+  if (outbox.length === 0) return;
+  const replies = outbox;
+  outbox = [];
+  port?.postMessage(replies);
 }
 
 function handle(request: WriterRequest): void {
@@ -61,6 +99,11 @@ function handle(request: WriterRequest): void {
   }
   if (request.op === "begin") {
     waiting.push(request.tx);
+    return;
+  }
+  if (request.op === "write") {
+    waiting.push(request.tx);
+    early.set(request.tx, [request]);
     return;
   }
   if (request.tx !== active) {
@@ -84,6 +127,7 @@ function pump(): void {
   if (active === undefined && waiting.length === 0) {
     if (database.isTransaction) commitGroup();
     if (closing) {
+      flush();
       database.close();
       port?.close();
     }
@@ -94,25 +138,29 @@ function pump(): void {
 function drain(): void {
   if (port === null) return;
   for (let message = receiveMessageOnPort(port); message !== undefined; message = receiveMessageOnPort(port)) {
-    handle(message.message as WriterRequest);
+    for (const request of message.message as WriterRequest[]) handle(request);
   }
 }
 
 function start(tx: number): void {
+  const messages = early.get(tx);
+  early.delete(tx);
   active = tx;
   activeLost = undefined;
+  activeNotices = [];
+  // A lone statement needs no savepoint: one that fails leaves nothing behind
+  // (SQLite undoes a failed statement, or the whole transaction, see query()).
+  activeSavepoint = messages?.length !== 1 || messages[0]?.op !== "write";
   try {
     if (!database.isTransaction) {
       database.exec("begin immediate");
       groupStart = performance.now();
     }
-    database.exec(`savepoint t${tx}`);
+    if (activeSavepoint) database.exec(`savepoint t${tx}`);
   } catch (error) {
     activeLost = toWire(error);
     abandonGroup(activeLost);
   }
-  const messages = early.get(tx);
-  early.delete(tx);
   for (const message of messages ?? []) {
     if (active !== tx) break;
     run(message);
@@ -121,7 +169,11 @@ function start(tx: number): void {
 
 function run(request: WriterRequest): void {
   if (request.op === "query") query(request.id, request.sql, request.params);
-  else if (request.op === "commit") release();
+  else if (request.op === "write") {
+    // Committed (released into the group) even if the statement failed, as a transaction around it would be: it wrote nothing.
+    query(request.id, request.sql, request.params);
+    release();
+  } else if (request.op === "commit") release();
   else if (request.op === "rollback") rollBack();
 }
 
@@ -130,6 +182,8 @@ function query(id: number, sql: string, params: Extract<WriterRequest, { op: "qu
     post({ op: "failed", id, error: activeLost });
     return;
   }
+  // A statement that fails takes back what it sent with notify(), as SQLite takes back its writes.
+  const sent = activeNotices?.length ?? 0;
   try {
     const { statement, reader } = statements.get(sql);
     if (reader) post({ op: "result", id, rows: statement.all(...params), changes: 0, lastInsertRowid: 0 });
@@ -138,6 +192,7 @@ function query(id: number, sql: string, params: Extract<WriterRequest, { op: "qu
       post({ op: "result", id, rows: undefined, changes, lastInsertRowid });
     }
   } catch (error) {
+    if (activeNotices !== undefined) activeNotices.length = sent;
     const wire = toWire(error);
     post({ op: "failed", id, error: wire });
     // Some failures (a full disk, an I/O error) roll back the whole outer transaction, and with it the group.
@@ -150,14 +205,17 @@ function query(id: number, sql: string, params: Extract<WriterRequest, { op: "qu
 
 function release(): void {
   const tx = active as number;
+  const notices = activeNotices ?? [];
   active = undefined;
+  activeNotices = undefined;
   if (activeLost !== undefined) {
     post({ op: "commitFailed", txs: [tx], error: activeLost });
     return;
   }
   try {
-    database.exec(`release t${tx}`);
+    if (activeSavepoint) database.exec(`release t${tx}`);
     members.push(tx);
+    memberNotices.push(notices);
   } catch (error) {
     const wire = toWire(error);
     post({ op: "commitFailed", txs: [tx], error: wire });
@@ -174,6 +232,7 @@ function release(): void {
 function rollBack(): void {
   const tx = active as number;
   active = undefined;
+  activeNotices = undefined;
   if (activeLost === undefined && database.isTransaction) {
     try {
       database.exec(`rollback to t${tx}; release t${tx}`);
@@ -187,7 +246,11 @@ function rollBack(): void {
 
 function commitGroup(): void {
   const txs = members;
+  const notices = memberNotices;
   members = [];
+  memberNotices = [];
+  // What waits for this thread (results, rollbacks) need not wait for the sync too.
+  flush();
   try {
     database.exec("commit");
   } catch (error) {
@@ -201,7 +264,7 @@ function commitGroup(): void {
     if (txs.length > 0) post({ op: "commitFailed", txs, error: toWire(error) });
     return;
   }
-  if (txs.length > 0) post({ op: "committed", txs });
+  if (txs.length > 0) post({ op: "committed", txs, notices });
 }
 
 /** Rolls the outer transaction back, if SQLite has not already, and fails its released members. */
@@ -220,5 +283,6 @@ function abandonGroup(error: WireError): void {
 function loseGroup(error: WireError): void {
   const txs = members;
   members = [];
+  memberNotices = [];
   if (txs.length > 0) post({ op: "commitFailed", txs, error });
 }

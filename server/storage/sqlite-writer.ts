@@ -1,7 +1,7 @@
 import type { SQLInputValue } from "node:sqlite";
 import { Worker } from "node:worker_threads";
 import { WriterGoneError } from "./failures.js";
-import { fromWire, type WriterOptions, type WriterReply, type WriterRequest } from "./sqlite-writer-protocol.js";
+import { fromWire, type Notification, type WriterOptions, type WriterReply, type WriterRequest } from "./sqlite-writer-protocol.js";
 
 export interface WriteResult {
   readonly rows: unknown[] | undefined;
@@ -18,6 +18,9 @@ const closeGraceMs = 5_000;
  * settle when it answers. A commit settles once its group's COMMIT returned.
  * If the thread dies, everything waiting fails with WriterGoneError
  * (UNAVAILABLE for the call) and the next write starts a new thread.
+ * Messages sent during one turn of the event loop go together, in one
+ * postMessage, once the turn's I/O is handled: on a busy server that is
+ * one wake-up of the thread for many calls' statements.
  */
 export class SqliteWriter {
   private worker: Worker | undefined;
@@ -27,17 +30,23 @@ export class SqliteWriter {
   private readonly ends = new Map<number, { resolve(): void; reject(error: Error): void; worker: Worker }>();
   private nextId = 1;
   private closed = false;
+  /** Requests not yet posted, all for `outboxWorker`. */
+  private outbox: WriterRequest[] = [];
+  private outboxWorker: Worker | undefined;
   /** COMMITs acknowledged so far, each for a group of one or more transactions. */
   groupCommits = 0;
 
   private constructor(
     private readonly options: WriterOptions,
-    /** Called with each committed transaction, in commit order, before its commit's promise settles. */
-    private readonly onCommitted: (tx: number) => void,
+    /**
+     * Called with each committed transaction, in commit order, before its
+     * commit's promise settles, with what its statements sent with notify().
+     */
+    private readonly onCommitted: (tx: number, notices: readonly Notification[]) => void,
   ) {}
 
   /** Starts the thread and waits until its connection is open, so a file that cannot be opened fails the start. */
-  static async start(options: WriterOptions, onCommitted: (tx: number) => void): Promise<SqliteWriter> {
+  static async start(options: WriterOptions, onCommitted: (tx: number, notices: readonly Notification[]) => void): Promise<SqliteWriter> {
     const writer = new SqliteWriter(options, onCommitted);
     await writer.spawn();
     return writer;
@@ -48,7 +57,7 @@ export class SqliteWriter {
     const worker = this.current();
     const tx = this.nextId++;
     this.transactions.set(tx, worker);
-    worker.postMessage({ op: "begin", tx } satisfies WriterRequest);
+    this.send(worker, { op: "begin", tx });
     return tx;
   }
 
@@ -58,7 +67,7 @@ export class SqliteWriter {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.queries.set(id, { resolve, reject, worker });
-      worker.postMessage({ op: "query", tx, id, sql, params } satisfies WriterRequest);
+      this.send(worker, { op: "query", tx, id, sql, params });
     });
   }
 
@@ -70,13 +79,31 @@ export class SqliteWriter {
     return this.end(tx, "rollback");
   }
 
-  /** One statement in a transaction of its own; it settles once committed. */
-  async write(sql: string, params: SQLInputValue[]): Promise<WriteResult> {
-    const tx = this.begin();
-    const [result, commit] = await Promise.allSettled([this.query(tx, sql, params), this.commit(tx)]);
-    if (result.status === "rejected") throw result.reason;
-    if (commit.status === "rejected") throw commit.reason;
-    return result.value;
+  /** One statement in a transaction of its own, sent as one message; it settles once committed. */
+  write(sql: string, params: SQLInputValue[]): Promise<WriteResult> {
+    const worker = this.current();
+    const tx = this.nextId++;
+    const id = this.nextId++;
+    this.transactions.set(tx, worker);
+    return new Promise<WriteResult>((resolve, reject) => {
+      // The statement's outcome waits for its commit's: one promise, settled once both are known.
+      let outcome: { result: WriteResult } | { error: Error } | undefined;
+      this.queries.set(id, {
+        resolve: (result) => (outcome = { result }),
+        reject: (error) => (outcome = { error }),
+        worker,
+      });
+      this.ends.set(tx, {
+        resolve: () => {
+          if (outcome === undefined) reject(new Error(`the writer committed transaction ${tx} without running its statement`));
+          else if ("error" in outcome) reject(outcome.error);
+          else resolve(outcome.result);
+        },
+        reject: (error) => reject(outcome !== undefined && "error" in outcome ? outcome.error : error),
+        worker,
+      });
+      this.send(worker, { op: "write", tx, id, sql, params });
+    });
   }
 
   /** Finishes the writes already sent, then ends the thread. */
@@ -85,7 +112,8 @@ export class SqliteWriter {
     const worker = this.worker;
     if (worker === undefined) return;
     const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    worker.postMessage({ op: "close" } satisfies WriterRequest);
+    this.send(worker, { op: "close" });
+    this.flush();
     const timer = setTimeout(() => void worker.terminate(), closeGraceMs);
     await exited;
     clearTimeout(timer);
@@ -105,8 +133,26 @@ export class SqliteWriter {
     }
     return new Promise((resolve, reject) => {
       this.ends.set(tx, { resolve, reject, worker });
-      worker.postMessage({ op, tx } satisfies WriterRequest);
+      this.send(worker, { op, tx });
     });
+  }
+
+  private send(worker: Worker, request: WriterRequest): void {
+    if (this.outboxWorker !== worker) this.flush();
+    this.outboxWorker = worker;
+    this.outbox.push(request);
+    if (this.outbox.length === 1) setImmediate(this.flushLater);
+  }
+
+  private readonly flushLater = (): void => this.flush();
+
+  private flush(): void {
+    const worker = this.outboxWorker;
+    const requests = this.outbox;
+    if (requests.length === 0 || worker === undefined) return;
+    this.outbox = [];
+    // A thread that died meanwhile has failed these requests' promises already.
+    if (worker === this.worker) worker.postMessage(requests);
   }
 
   private current(): Worker {
@@ -120,12 +166,14 @@ export class SqliteWriter {
     this.worker = worker;
     return new Promise((resolve, reject) => {
       let ready = false;
-      worker.on("message", (reply: WriterReply) => {
-        if (reply.op === "ready") {
-          ready = true;
-          resolve();
-        } else if (reply.op === "openFailed") reject(fromWire(reply.error));
-        else this.settle(reply);
+      worker.on("message", (replies: WriterReply[]) => {
+        for (const reply of replies) {
+          if (reply.op === "ready") {
+            ready = true;
+            resolve();
+          } else if (reply.op === "openFailed") reject(fromWire(reply.error));
+          else this.settle(reply);
+        }
       });
       // An uncaught error ends the thread; "exit" follows and fails what waits.
       worker.on("error", (error) => {
@@ -155,9 +203,9 @@ export class SqliteWriter {
       }
       case "committed":
         this.groupCommits++;
-        for (const tx of reply.txs) {
+        for (const [index, tx] of reply.txs.entries()) {
           this.transactions.delete(tx);
-          this.onCommitted(tx);
+          this.onCommitted(tx, reply.notices[index] ?? []);
           const waiter = this.ends.get(tx);
           this.ends.delete(tx);
           waiter?.resolve();

@@ -13,7 +13,7 @@ import { nodeSqliteDialect } from "./node-sqlite-dialect.js";
 import type { Tables } from "./schema.js";
 import { openConnection } from "./sqlite-connection.js";
 import { type Notification, notifyQuery, splitSqliteDialect } from "./sqlite-split-dialect.js";
-import { sqliteSql } from "./sqlite-sql.js";
+import { inMemorySqliteSql, sqliteSql } from "./sqlite-sql.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 const inMemory = "memory://";
@@ -65,7 +65,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
   }
   const isNew = !memory && !existsSync(file);
   const channels = new Map<string, Set<(payload: string) => void>>();
-  const deliver = (sent: Notification[]) => {
+  const deliver = (sent: readonly Notification[]) => {
     for (const { channel, payload } of sent) {
       for (const handler of channels.get(channel) ?? []) {
         try {
@@ -108,7 +108,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     adminDialect: dialect,
     callDialect: dialect,
     migrations: sqliteMigrations,
-    sql: sqliteSql,
+    sql: memory ? inMemorySqliteSql : sqliteSql,
     connections: opened.connections,
     sharedPool: undefined,
     health: new HealthState(true),
@@ -118,6 +118,8 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
       const handlers = channels.get(channel) ?? new Set();
       handlers.add(onPayload);
       channels.set(channel, handlers);
+      // Changes stay in this process: delivering them costs nothing when nobody watches.
+      return { want: async () => {} };
     },
     publish: (tx: Transaction<Tables>, channel: string, payload: string) => opened.publish(tx, channel, payload),
     reportFailure,
@@ -142,7 +144,7 @@ interface Opened {
 }
 
 /** One connection on the event loop, for memory://. */
-function openInMemory(deliver: (sent: Notification[]) => void): Opened {
+function openInMemory(deliver: (sent: readonly Notification[]) => void): Opened {
   const database = openConnection(":memory:", { synchronous: "full", busyTimeoutMs });
   // Changes published by the transaction under way, sent once it commits.
   let pending: Notification[] = [];
@@ -166,17 +168,18 @@ function openInMemory(deliver: (sent: Notification[]) => void): Opened {
 }
 
 /** A reader on the event loop and the writer thread, for a file. */
-async function openSplit(file: string, options: SqliteOptions, deliver: (sent: Notification[]) => void): Promise<Opened> {
+async function openSplit(file: string, options: SqliteOptions, deliver: (sent: readonly Notification[]) => void): Promise<Opened> {
   const reader = openConnection(file, { synchronous: options.synchronous, busyTimeoutMs });
   let writer: SqliteWriter;
   try {
     // A write that reached the reader by mistake fails rather than bypassing the writer's ordering.
     reader.exec("pragma query_only = on");
     const published = new Map<number, Notification[]>();
-    writer = await SqliteWriter.start({ file, synchronous: options.synchronous, busyTimeoutMs }, (tx) => {
+    writer = await SqliteWriter.start({ file, synchronous: options.synchronous, busyTimeoutMs }, (tx, notices) => {
       const sent = published.get(tx);
       published.delete(tx);
       if (sent !== undefined) deliver(sent);
+      deliver(notices);
     });
     return {
       dialect: splitSqliteDialect(reader, writer, published),

@@ -37,8 +37,8 @@ async function open(name: string): Promise<Opened> {
   reader.exec("pragma query_only = on");
   const published = new Map<number, Notification[]>();
   const delivered: string[] = [];
-  const writer = await SqliteWriter.start({ file, ...options }, (tx) => {
-    for (const { payload } of published.get(tx) ?? []) delivered.push(payload);
+  const writer = await SqliteWriter.start({ file, ...options }, (tx, notices) => {
+    for (const { payload } of [...(published.get(tx) ?? []), ...notices]) delivered.push(payload);
     published.delete(tx);
   });
   const db = new Kysely<Items>({ dialect: splitSqliteDialect(reader, writer, published) });
@@ -100,6 +100,38 @@ test("a failing transaction in a group loses only its own writes, and only relea
   }
 });
 
+test("a change sent by a statement with notify() is announced once its write commits, in commit order, and never for a write that failed", async () => {
+  const { db, delivered, close } = await open("notify");
+  try {
+    const insert = (name: string, db: Kysely<Items>) =>
+      sql`insert into items (name) values (${name}) returning notify('items', 'inserted ' || name) as notified`.execute(db);
+    await insert("warm", db);
+    delivered.length = 0;
+    const outcomes = await Promise.allSettled([
+      insert("a", db),
+      // The key clashes: the statement fails, and so does its notice.
+      insert("a", db),
+      db.transaction().execute(async (tx) => {
+        await insert("b", tx);
+        throw new Error("the caller changed its mind");
+      }),
+      db.transaction().execute(async (tx) => {
+        await insert("c", tx);
+        await insert("d", tx);
+      }),
+      insert("e", db),
+    ]);
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ["fulfilled", "rejected", "rejected", "fulfilled", "fulfilled"],
+    );
+    assert.deepEqual(await names(db), ["a", "c", "d", "e", "warm"]);
+    assert.deepEqual(delivered, ["inserted a", "inserted c", "inserted d", "inserted e"]);
+  } finally {
+    await close();
+  }
+});
+
 test("an acknowledged write is readable at once on the main thread", async () => {
   const { db, close } = await open("read-your-writes");
   try {
@@ -154,6 +186,17 @@ test("a full disk fails the write as an outage, keeps none of it, and the writer
         (error: unknown) => error,
       );
     assert.equal(isConnectionFailure(failure), true, String(failure));
+    assert.deepEqual(await names(db), []);
+    // A statement on its own (one message, no savepoint) fails the same way.
+    const alone = await db
+      .insertInto("items")
+      .values(Array.from({ length: 100 }, (_, index) => ({ name: `${big}alone${index}` })))
+      .execute()
+      .then(
+        () => assert.fail("expected the disk to be full"),
+        (error: unknown) => error,
+      );
+    assert.equal(isConnectionFailure(alone), true, String(alone));
     assert.deepEqual(await names(db), []);
     await sql`pragma max_page_count = 1000000`.execute(db);
     await db.insertInto("items").values({ name: "after" }).execute();

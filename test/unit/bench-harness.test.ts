@@ -107,6 +107,8 @@ describe("h2load output", () => {
     ]);
     const get = { ...load, http1: true, connections: 8, streams: 1, headers: {}, bodyFile: undefined };
     assert.deepEqual(h2loadArgs(get, { requests: 4 }), ["-c", "8", "-m", "1", "-t", "1", "-n", "8", "--h1", load.url]);
+    const paced = { ...load, headers: {}, bodyFile: undefined, ratePerConnection: 125 };
+    assert.deepEqual(h2loadArgs(paced, { durationMs: 1000 }), ["-c", "8", "-m", "16", "-t", "1", "-D", "1000ms", "--rps", "125", load.url]);
   });
 });
 
@@ -288,14 +290,16 @@ describe("report", () => {
     assert.equal(verdict("GetMovie 8×16 on the embedded database"), undefined);
   });
 
-  test("GetMovie's CPU per call and CreateOrder's event-loop delay are judged on each engine", () => {
+  test("GetMovie's and CreateOrder's CPU per call, and CreateOrder's latency and event-loop delay at a fixed rate, are judged on each engine", () => {
     const extras = (cpu: number, extra: Partial<Run>): Run => ({ ...run(1, 100, cpu), ...extra });
     const checks = checkTargets({
       cells: summarize([
         cell("db-get-movie", "this", [extras(95, { loopDelayP99Ms: 3 })]),
         cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
-        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 40 })]),
         cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
+        cell("db-create-order-paced", "this", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order-paced", "this-postgres", [extras(300, { p99Ms: 25, loopDelayP99Ms: 21 })]),
       ]),
       memory: undefined,
       stream: undefined,
@@ -307,8 +311,12 @@ describe("report", () => {
       ok: false,
       detail: "140.0 µs (PostgreSQL's own: 30.0 µs)",
     });
-    assert.equal(found("CreateOrder 8×16 on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
-    assert.equal(found("CreateOrder 8×16 on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
+    assert.equal(found("CreateOrder 8×16 on the embedded database (synchronous=full): ≤ 250 µs")?.ok, false);
+    assert.equal(found("CreateOrder 8×16 on PostgreSQL: ≤ 350 µs")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on the embedded database: p99 < 20 ms")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: p99 < 20 ms")?.ok, false);
+    assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
   });
 });
 

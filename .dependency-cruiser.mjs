@@ -5,7 +5,7 @@
  * The server's floors, top to bottom. A request's data flows down them and
  * so do imports: a floor may use the floors under it, never one above.
  *
- *   server/main.ts, server.ts, app.ts  the composition root: reads the
+ *   server/main.ts, run.ts, server.ts, app.ts  the composition root: reads the
  *                        config, builds everything below and wires it
  *                        together (routes.ts, dependencies.ts and
  *                        observability.ts wire one part each); nothing
@@ -29,7 +29,9 @@
  *                        protocol (JSON shape, Connect GET queries), for both paths
  *   server/auth/,        what the pipeline's stages use: tokens, scopes and
  *   server/rate-limit/,  the access table; per-caller budgets; metrics and
- *   server/observability/ traces (these know no interceptor)
+ *   server/observability/, traces; the contracts' request rules (protovalidate,
+ *   server/validation/   and the tutorials' requests seen as canonical ones);
+ *                        these know no interceptor
  *   server/routes.ts     which handler serves which service
  *   server/services/     the handlers: wire messages in, domain calls, wire
  *                        messages out
@@ -85,9 +87,9 @@ export default {
     {
       name: "composition-root-on-top",
       severity: "error",
-      comment: "Only main.ts starts server.ts, and only server.ts builds app.ts: nothing below them imports them.",
-      from: { path: "^server/", pathNot: "^server/(main|server)[.]ts$" },
-      to: { path: "^server/(main|server|app)[.]ts$" },
+      comment: "Only main.ts (through run.ts) starts server.ts, and only server.ts builds app.ts: nothing below them imports them.",
+      from: { path: "^server/", pathNot: "^server/(main|run|server)[.]ts$" },
+      to: { path: "^server/(main|run|server|app)[.]ts$" },
     },
     {
       name: "config-is-a-leaf",
@@ -103,6 +105,13 @@ export default {
       comment: "Tokens, scopes and budgets are what the pipeline's guards use; the guards themselves live in interceptors/.",
       from: { path: "^server/(auth|rate-limit)/" },
       to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|services|storage)/" },
+    },
+    {
+      name: "validation-below-the-pipeline",
+      comment: "The request rules are what the validation stage (interceptors/validation.ts) runs; they know no stage, handler or storage.",
+      severity: "error",
+      from: { path: "^server/validation/" },
+      to: { path: "^server/(transport|dispatch|fast-path|web|health|interceptors|pipeline|services|storage)/" },
     },
     {
       name: "observability-below-the-pipeline",
@@ -127,7 +136,7 @@ export default {
       comment: "Storage serves the domain; it knows no listener, dispatcher, pipeline, handler or composition root.",
       from: { path: "^server/storage/" },
       to: {
-        path: "^server/((transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|auth|rate-limit|services|reflection)/|(main|server|app|routes|dependencies)[.]ts$)",
+        path: "^server/((transport|dispatch|fast-path|web|health|interceptors|pipeline|wire|auth|rate-limit|services|reflection)/|(main|run|server|app|routes|dependencies)[.]ts$)",
       },
     },
     {

@@ -26,8 +26,10 @@ interface Movie {
 }
 
 const protoRoot = fileURLToPath(new URL("../../../proto/", import.meta.url));
+/** movie.proto imports the request rules' options (buf/validate/validate.proto), vendored here. */
+const protovalidateRoot = fileURLToPath(new URL("../../../third_party/protovalidate/", import.meta.url));
 const definition = protoLoader.loadSync(["tutorial/calculator/calculator.proto", "movie/v1/movie.proto"], {
-  includeDirs: [protoRoot],
+  includeDirs: [protoRoot, protovalidateRoot],
   longs: Number,
 });
 const catalogueFile = process.argv[2];

@@ -811,9 +811,10 @@ export const settings = {
     values: ["small", "fast"],
     defaultText: "`small` with the embedded database, `fast` with `DATABASE_URL`",
     description:
-      "how V8's heap grows. `small` keeps the young generation at 4 MiB semi-spaces (start-up flags: the server restarts itself in place with them) " +
-      "and lets the old one grow by half of what survives a collection: less RSS under load, and cheap calls measured faster than with V8's defaults " +
-      "(about 69 against 104 µs of CPU per call; see [the database](database.md)). `fast` leaves V8's defaults",
+      "how V8's heap grows. `small` keeps the young generation at 4 MiB semi-spaces and compiles optimized code on the main thread " +
+      "(start-up flags: the server restarts itself in place with them), and lets the old one grow by half of what survives a collection: " +
+      "a third of the RSS under load (gRPC unary 8×16: about 105 against 300 MiB) for about the same CPU per call " +
+      "(within a few percent; see [the database](database.md)). `fast` leaves V8's defaults",
   },
 } as const satisfies Record<string, Setting>;
 

@@ -1,9 +1,8 @@
 import { ValidationError } from "./errors.js";
-import { checkCharacters, checkLength, graphemes, refuseOverlong } from "./text.js";
+import { checkLength, graphemes } from "./text.js";
 
 /** Characters as a person counts them (see `visibleLength`). */
 export const maxNameLength = 10;
-export const maxReplyDelayMs = 5_000;
 export const maxGreetingNames = 1_000;
 
 /** Length as a person counts it: "なんしー" is 4, "👍🏽" is 1. */
@@ -12,19 +11,18 @@ export function visibleLength(text: string): number {
 }
 
 /**
- * Returns the name ready to use in a greeting, or throws a ValidationError:
- * 1 to 10 characters as a person counts them, no control characters (a
- * greeting echoes the name, so a newline or a terminal escape would end up in
- * the client's output). A name far too long is refused by its raw length
- * before anything else looks at it.
+ * Returns the name ready to use in a greeting, or throws a ValidationError if
+ * it has more than 10 characters as a person counts them (grapheme
+ * clusters). The contract's rules (proto/greeter/v1) already refused an empty
+ * name, control characters (a greeting echoes the name, so a newline or a
+ * terminal escape would end up in the client's output) and a name too long
+ * whose every code point is a character of its own; CEL cannot segment
+ * graphemes, so names of emoji and combining marks are counted here, with
+ * the same message. A name far too long was refused by its raw length before
+ * any of this (wire/text-bounds.ts), and checkLength refuses it again in O(1).
  */
 export function checkName(name: string, field = "name"): string {
-  refuseOverlong(field, name, maxNameLength, graphemes);
-  if (name.trim() === "") {
-    throw new ValidationError(field, "required", `${field} must not be empty`);
-  }
   checkLength(field, name, maxNameLength, graphemes);
-  checkCharacters(field, name);
   return name;
 }
 
@@ -59,13 +57,6 @@ const greetingsByLanguage: ReadonlyArray<readonly [string, (name: string) => str
 export function greetingsFor(name: string): Greeting[] {
   const checked = checkName(name);
   return greetingsByLanguage.map(([language, greet]) => ({ language, message: greet(checked) }));
-}
-
-export function checkReplyDelay(delayMs: number): number {
-  if (delayMs > maxReplyDelayMs) {
-    throw new ValidationError("delay_ms", "max", `delay_ms cannot be more than ${maxReplyDelayMs}, got ${delayMs}`);
-  }
-  return delayMs;
 }
 
 /** "Hello, Alice!", "Hello, Alice and Bob!", "Hello, Alice, Bob, and Carol!" */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ChangeBuffer } from "./change-buffer.js";
 import { ConflictError, NotFoundError, ResourceExhaustedError, UnavailableError, ValidationError } from "./errors.js";
 import { Instant } from "./instant.js";
-import { optionalText, preview, requiredText, requiredUuid, uuidPattern } from "./text.js";
+import { preview, uuidPattern } from "./text.js";
 
 /**
  * One order. Its date, which clients choose, is kept to the microsecond; the
@@ -119,9 +119,13 @@ export interface OrderRepository {
   watch(listener: OrderChangeListener): Promise<() => void>;
 }
 
-/** In characters (code points). */
-export const maxNameLength = 200;
-export const maxIdempotencyKeyLength = 200;
+/**
+ * What a request must look like (names of 1 to 200 characters, ids that are
+ * UUIDs, a page size that is not negative) is in the contract
+ * (proto/order/v1) and checked before a call reaches its handler. What stays
+ * here needs the server's own knowledge: etags and page tokens it issued,
+ * dates it can store, keys it has seen.
+ */
 export const maxPageTokenLength = 200;
 /** Etags are "v" and a version number; spaces around one are forgiven. */
 const maxEtagLength = 32;
@@ -150,9 +154,9 @@ export class Orders {
     caller: OrderCaller,
     input: { name: string; completed: boolean; date: Instant | undefined; idempotencyKey: string },
   ): Promise<Order> {
-    const name = requiredText("name", input.name, maxNameLength);
+    const name = input.name.trim();
     const date = input.date === undefined ? undefined : checkDate("date", input.date);
-    const key = optionalText("idempotency_key", input.idempotencyKey, maxIdempotencyKeyLength);
+    const key = input.idempotencyKey.trim();
     // Only a key needs one: it tells a retry from a different order made with the same key.
     const fingerprint = key === "" ? undefined : JSON.stringify([name, input.completed, fingerprintDate(date)]);
     const result = await this.repository.create({
@@ -174,12 +178,11 @@ export class Orders {
   }
 
   /**
-   * `field` is what the caller's contract calls the id, for error messages.
    * Another owner's order is NOT_FOUND with the same message as a missing
    * one, so a caller cannot tell whether an id exists.
    */
-  async get(caller: OrderCaller, id: string, field = "id"): Promise<Order> {
-    const orderId = requiredUuid(field, id);
+  async get(caller: OrderCaller, id: string): Promise<Order> {
+    const orderId = canonicalUuid(id);
     const order = await this.repository.get(orderId, reach(caller));
     if (order === undefined) throw notFound(orderId);
     return order;
@@ -191,18 +194,17 @@ export class Orders {
     id: string,
     changes: { name?: string; completed?: boolean; date?: Instant },
     etag: string,
-    field = "id",
   ): Promise<Order> {
-    const orderId = requiredUuid(field, id);
+    const orderId = canonicalUuid(id);
     const patch: { -readonly [K in keyof OrderPatch]: OrderPatch[K] } = {};
-    if (changes.name !== undefined) patch.name = requiredText("name", changes.name, maxNameLength);
+    if (changes.name !== undefined) patch.name = changes.name.trim();
     if (changes.completed !== undefined) patch.completed = changes.completed;
     if (changes.date !== undefined) patch.date = checkDate("date", changes.date);
     return guarded(orderId, etag, await this.repository.update(orderId, reach(caller), patch, parseEtag(etag)));
   }
 
-  async delete(caller: OrderCaller, id: string, etag: string, field = "id"): Promise<Order> {
-    const orderId = requiredUuid(field, id);
+  async delete(caller: OrderCaller, id: string, etag: string): Promise<Order> {
+    const orderId = canonicalUuid(id);
     return guarded(orderId, etag, await this.repository.delete(orderId, reach(caller), parseEtag(etag)));
   }
 
@@ -215,9 +217,6 @@ export class Orders {
       completed: boolean | undefined;
     },
   ): Promise<{ orders: Order[]; nextPageToken: string }> {
-    if (!Number.isInteger(query.pageSize) || query.pageSize < 0) {
-      throw new ValidationError("page_size", "non_negative", `page_size must not be negative, got ${query.pageSize}`);
-    }
     const pageSize = query.pageSize === 0 ? defaultPageSize : Math.min(query.pageSize, maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken, query.completed);
     // One more than asked tells whether another page follows, without a count.
@@ -348,6 +347,11 @@ function checkDate(field: string, date: Instant): Instant {
 function fingerprintDate(date: Instant | undefined): number | string | null {
   if (date === undefined) return null;
   return date.hasSubMillis ? date.epochMicros.toString() : date.epochMillis;
+}
+
+/** The contract's rules let through only UUIDs, perhaps with spaces around them; stored lowercase. */
+function canonicalUuid(id: string): string {
+  return id.trim().toLowerCase();
 }
 
 function notFound(id: string): NotFoundError {

@@ -1,7 +1,5 @@
 import { ValidationError } from "./errors.js";
 
-/** Unicode's control characters (general category Cc): U+0000–U+001F and U+007F–U+009F. */
-const controlCharacters = /\p{Cc}/u;
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -27,7 +25,9 @@ export const codePoints: Counting = {
   },
 };
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+// Made on first use: a segmenter loads ICU's break rules, a few MB of RSS
+// that a server which never counts graphemes (no Greeter call) does without.
+let segmenter: Intl.Segmenter | undefined;
 
 /**
  * Characters as a person counts them (grapheme clusters): "なんしー" is 4,
@@ -38,6 +38,7 @@ export const graphemes: Counting = {
   maxUnitsPerCharacter: 32,
   count(text) {
     let count = 0;
+    segmenter ??= new Intl.Segmenter(undefined, { granularity: "grapheme" });
     for (const _ of segmenter.segment(text)) count++;
     return count;
   },
@@ -64,50 +65,6 @@ export function checkLength(field: string, text: string, max: number, counting: 
   if (text.length <= max) return;
   const length = counting.count(text);
   if (length > max) throw tooLong(field, max, String(length));
-}
-
-/** No control characters: none belongs in a name or a title, and PostgreSQL cannot store NUL. */
-export function checkCharacters(field: string, text: string): void {
-  if (controlCharacters.test(text)) {
-    throw new ValidationError(field, "no_control_characters", `${field} must not contain control characters`);
-  }
-}
-
-/**
- * A required line of text: trimmed, 1 to `max` characters (code points), no
- * control characters.
- */
-export function requiredText(field: string, value: string, max: number): string {
-  refuseOverlong(field, value, max);
-  const text = value.trim();
-  if (text === "") throw new ValidationError(field, "required", `${field} is required`);
-  return checkedText(field, text, max);
-}
-
-/** Optional text (a filter, a key): empty stays empty, anything else follows the rules of `requiredText`. */
-export function optionalText(field: string, value: string, max: number): string {
-  refuseOverlong(field, value, max);
-  const text = value.trim();
-  return text === "" ? "" : checkedText(field, text, max);
-}
-
-function checkedText(field: string, text: string, max: number): string {
-  checkLength(field, text, max);
-  checkCharacters(field, text);
-  return text;
-}
-
-/** Longest text taken for a UUID (36 characters), spaces around it included. */
-const maxUuidUnits = 64;
-
-/** A UUID in canonical lowercase form. */
-export function requiredUuid(field: string, value: string): string {
-  const notUuid = (text: string) => new ValidationError(field, "uuid", `${field} must be a UUID, got "${preview(text)}"`);
-  if (value.length > maxUuidUnits) throw notUuid(value);
-  const id = value.trim();
-  if (id === "") throw new ValidationError(field, "required", `${field} is required`);
-  if (!uuidPattern.test(id)) throw notUuid(id);
-  return id.toLowerCase();
 }
 
 /**

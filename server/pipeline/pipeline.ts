@@ -11,6 +11,7 @@ import { loggingInterceptor } from "../interceptors/logging.js";
 import { requestIdInterceptor } from "../interceptors/request-id.js";
 import { streamBudgetInterceptor } from "../interceptors/stream-budget.js";
 import { streamEndInterceptor } from "../interceptors/stream-end.js";
+import { validationInterceptor } from "../interceptors/validation.js";
 import type { Logger } from "../logger.js";
 import type { Observability } from "../observability.js";
 import type { RateLimiters } from "../rate-limit/limiters.js";
@@ -19,6 +20,8 @@ import { uploadDrainLimits } from "../transport/drain-request.js";
 import { finishUploadFirst } from "../transport/finish-upload.js";
 import type { NodeRequest } from "../transport/http-handler.js";
 import { trustedProxies } from "../trusted-proxies.js";
+import { RequestRules } from "../validation/request-rules.js";
+import { tutorialViews } from "../validation/tutorial-views.js";
 import { callValues } from "./call-values.js";
 import { answerUnseenCalls, type UnseenCallReport, unseenCallReport } from "./unseen-calls.js";
 
@@ -83,7 +86,9 @@ export function callPipeline({ config, logger, rateLimiters, observability }: Ca
  * status code the client receives. `guards` (authentication, authorization,
  * rate limits) run inside the error mapping, before caching and the handler;
  * the stream budget after them, so that it counts the authenticated caller
- * and a call refused by a guard holds no slot.
+ * and a call refused by a guard holds no slot. Then the request's rules (its
+ * contract's buf.validate options): a caller that may not call learns
+ * nothing of them, and the handler sees only requests that meet them.
  */
 export function serverInterceptors(
   logger: Logger,
@@ -100,6 +105,7 @@ export function serverInterceptors(
     errorMappingInterceptor(logger),
     ...guards,
     ...(streams === undefined ? [] : [streamBudgetInterceptor(streams)]),
+    validationInterceptor(new RequestRules(tutorialViews)),
     cachingInterceptor(),
     streamEndInterceptor(),
   ];

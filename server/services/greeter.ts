@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
 import { ValidationError } from "../domain/errors.js";
-import { checkName, checkReplyDelay, greetingsFor, hello, helloAgain, helloEveryone, maxGreetingNames } from "../domain/greeter.js";
+import { checkName, greetingsFor, hello, helloAgain, helloEveryone, maxGreetingNames } from "../domain/greeter.js";
 
 export const greeterService: ServiceImpl<typeof GreeterService> = {
   sayHello: ({ name }) => ({ message: hello(name) }),
@@ -10,12 +10,11 @@ export const greeterService: ServiceImpl<typeof GreeterService> = {
   sayHelloAgain: ({ name }) => ({ message: helloAgain(name) }),
 
   async *lotsOfReplies({ name, delayMs }, { signal }) {
-    const delay = checkReplyDelay(delayMs);
     const greetings = greetingsFor(name);
     for (const [index, greeting] of greetings.entries()) {
       // Rejects as soon as the call is cancelled or its deadline passes, so
       // no work continues for a client that is gone.
-      if (index > 0 && delay > 0) await sleep(delay, undefined, { signal });
+      if (index > 0 && delayMs > 0) await sleep(delayMs, undefined, { signal });
       yield greeting;
     }
   },

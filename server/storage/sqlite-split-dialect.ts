@@ -22,6 +22,18 @@ import type { Notification } from "./sqlite-writer-protocol.js";
 export type { Notification } from "./sqlite-writer-protocol.js";
 
 /**
+ * The writer thread, started by the first write rather than with the server
+ * (a worker thread is a V8 heap of its own, some 12 MB of RSS): a server
+ * only read from never starts it.
+ */
+export interface LazyWriter {
+  /** The writer once started. */
+  readonly started: SqliteWriter | undefined;
+  /** Starts the writer, or waits for the start under way; a start that failed is tried again by the next write. */
+  start(): Promise<SqliteWriter>;
+}
+
+/**
  * The statement `notifyQuery` compiles to. SQLite has no NOTIFY: the driver
  * keeps the payload with its transaction and never sends this to SQLite.
  * Traces show it as the NOTIFY it stands for.
@@ -46,7 +58,7 @@ export function notifyQuery(channel: string, payload: string): CompiledQuery {
  * `published` holds each open transaction's notifications by its number;
  * the writer's commit callback takes them out and delivers them.
  */
-export function splitSqliteDialect(reader: DatabaseSync, writer: SqliteWriter, published: Map<number, Notification[]>): Dialect {
+export function splitSqliteDialect(reader: DatabaseSync, writer: LazyWriter, published: Map<number, Notification[]>): Dialect {
   const statements = new StatementCache(reader);
   return {
     createAdapter: (): DialectAdapter => new SplitAdapter(),
@@ -78,7 +90,7 @@ class SplitDriver implements Driver {
 
   constructor(
     private readonly statements: StatementCache,
-    private readonly writer: SqliteWriter,
+    private readonly writer: LazyWriter,
     private readonly published: Map<number, Notification[]>,
   ) {}
 
@@ -89,7 +101,7 @@ class SplitDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    own(connection).tx = this.writer.begin();
+    own(connection).tx = (this.writer.started ?? (await this.writer.start())).begin();
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
@@ -97,7 +109,7 @@ class SplitDriver implements Driver {
     const tx = split.tx;
     if (tx === undefined) throw new Error("COMMIT outside a transaction");
     try {
-      await this.writer.commit(tx);
+      await started(this.writer).commit(tx);
       split.tx = undefined;
     } finally {
       this.published.delete(tx);
@@ -110,7 +122,7 @@ class SplitDriver implements Driver {
     if (tx === undefined) return;
     split.tx = undefined;
     this.published.delete(tx);
-    await this.writer.rollback(tx);
+    await started(this.writer).rollback(tx);
   }
 
   async savepoint(connection: DatabaseConnection, name: string): Promise<void> {
@@ -138,6 +150,12 @@ class SplitDriver implements Driver {
 /** As many as transactions once ran at the same time, up to this many. */
 const maxIdleConnections = 256;
 
+/** The writer inside a transaction: its BEGIN started it. */
+function started(writer: LazyWriter): SqliteWriter {
+  if (writer.started === undefined) throw new Error("a transaction without the writer thread");
+  return writer.started;
+}
+
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
@@ -153,7 +171,7 @@ class SplitConnection implements DatabaseConnection {
 
   constructor(
     private readonly statements: StatementCache,
-    private readonly writer: SqliteWriter,
+    private readonly writer: LazyWriter,
     private readonly published: Map<number, Notification[]>,
   ) {}
 
@@ -168,8 +186,8 @@ class SplitConnection implements DatabaseConnection {
       return { rows: [] };
     }
     const params = bindable(compiled.parameters);
-    if (tx !== undefined) return asQueryResult<R>(await this.writer.query(tx, compiled.sql, params));
-    if (!isRead(compiled)) return asQueryResult<R>(await this.writer.write(compiled.sql, params));
+    if (tx !== undefined) return asQueryResult<R>(await started(this.writer).query(tx, compiled.sql, params));
+    if (!isRead(compiled)) return asQueryResult<R>(await (this.writer.started ?? (await this.writer.start())).write(compiled.sql, params));
     const { statement, reader } = this.statements.get(compiled.sql);
     if (reader) return { rows: statement.all(...params) as R[] };
     return asQueryResult<R>({ rows: undefined, ...statement.run(...params) });

@@ -6,14 +6,15 @@ import type { Dialect, Transaction } from "kysely";
 import type { Logger } from "../logger.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { ConnectionStats, Engine } from "./engine.js";
-import { describeFailure, sqliteStartFailure } from "./failures.js";
+import { describeFailure, sqliteStartFailure, WriterGoneError } from "./failures.js";
 import { HealthState } from "./health.js";
 import { sqliteMigrations } from "./migrations/sqlite.js";
 import { nodeSqliteDialect } from "./node-sqlite-dialect.js";
 import type { Tables } from "./schema.js";
 import { openConnection } from "./sqlite-connection.js";
-import { type Notification, notifyQuery, splitSqliteDialect } from "./sqlite-split-dialect.js";
+import { type LazyWriter, type Notification, notifyQuery, splitSqliteDialect } from "./sqlite-split-dialect.js";
 import { inMemorySqliteSql, sqliteSql } from "./sqlite-sql.js";
+import { startupSqliteDialect } from "./sqlite-startup-dialect.js";
 import { SqliteWriter } from "./sqlite-writer.js";
 
 const inMemory = "memory://";
@@ -92,7 +93,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
     );
     reportOldEngine(options.dataDir, file, isNew, logger);
   }
-  const { dialect } = opened;
+  const { dialect, adminDialect } = opened;
   // One line per kind of failure a minute: a full disk fails every write the same way.
   const lastReported = new Map<string, number>();
   const reportFailure = (error: unknown) => {
@@ -105,7 +106,7 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
   };
   return {
     kind: "sqlite",
-    adminDialect: dialect,
+    adminDialect,
     callDialect: dialect,
     migrations: sqliteMigrations,
     sql: memory ? inMemorySqliteSql : sqliteSql,
@@ -138,6 +139,8 @@ export async function openSqlite(options: SqliteOptions, logger: Logger): Promis
  */
 interface Opened {
   readonly dialect: Dialect;
+  /** For the migrations at start-up. */
+  readonly adminDialect: Dialect;
   readonly connections: ConnectionStats;
   publish(tx: Transaction<Tables>, channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
@@ -158,6 +161,7 @@ function openInMemory(deliver: (sent: readonly Notification[]) => void): Opened 
   });
   return {
     dialect,
+    adminDialect: dialect,
     connections: { max: 1, total: 1, idle: 1, waiting: 0 },
     publish(_tx, channel, payload) {
       pending.push({ channel, payload });
@@ -167,38 +171,65 @@ function openInMemory(deliver: (sent: readonly Notification[]) => void): Opened 
   };
 }
 
-/** A reader on the event loop and the writer thread, for a file. */
+/**
+ * A reader on the event loop and the writer thread, for a file. The writer
+ * thread starts with the first write after the server serves; the
+ * migrations before run on connections of their own on the main thread
+ * (sqlite-startup-dialect.ts), while nothing else uses the file.
+ */
 async function openSplit(file: string, options: SqliteOptions, deliver: (sent: readonly Notification[]) => void): Promise<Opened> {
-  const reader = openConnection(file, { synchronous: options.synchronous, busyTimeoutMs });
-  let writer: SqliteWriter;
+  const connect = () => openConnection(file, { synchronous: options.synchronous, busyTimeoutMs });
+  // Opened now so that a damaged, unreadable or read-only file fails the start (openConnection checks).
+  const reader = connect();
   try {
     // A write that reached the reader by mistake fails rather than bypassing the writer's ordering.
     reader.exec("pragma query_only = on");
     const published = new Map<number, Notification[]>();
-    writer = await SqliteWriter.start({ file, synchronous: options.synchronous, busyTimeoutMs }, (tx, notices) => {
+    const onCommitted = (tx: number, notices: readonly Notification[]) => {
       const sent = published.get(tx);
       published.delete(tx);
       if (sent !== undefined) deliver(sent);
       deliver(notices);
-    });
+    };
+    let starting: Promise<SqliteWriter> | undefined;
+    let closed = false;
+    const writer: { started: SqliteWriter | undefined } & LazyWriter = {
+      started: undefined,
+      start() {
+        if (closed) return Promise.reject(new WriterGoneError("the database is closing"));
+        starting ??= SqliteWriter.start({ file, synchronous: options.synchronous, busyTimeoutMs }, onCommitted).then(
+          (started) => (writer.started = started),
+          (error: unknown) => {
+            starting = undefined;
+            throw error;
+          },
+        );
+        return starting;
+      },
+    };
     return {
       dialect: splitSqliteDialect(reader, writer, published),
+      adminDialect: startupSqliteDialect(connect),
       // The reader is never busy between calls; the writer is while it has transactions, one running and the rest waiting.
       connections: {
         max: 2,
-        total: 2,
+        get total() {
+          return writer.started === undefined ? 1 : 2;
+        },
         get idle() {
-          return writer.pending > 0 ? 1 : 2;
+          return (writer.started?.pending ?? 0) > 0 ? 1 : this.total;
         },
         get waiting() {
-          return Math.max(0, writer.pending - 1);
+          return Math.max(0, (writer.started?.pending ?? 0) - 1);
         },
       },
       async publish(tx, channel, payload) {
         await tx.executeQuery(notifyQuery(channel, payload));
       },
       async close() {
-        await writer.close();
+        closed = true;
+        const started = await starting?.catch(() => undefined);
+        await started?.close();
         closeConnection(reader);
       },
     };

@@ -87,18 +87,66 @@ describeUnless(skip, "web page: Calculator and Greeter in a real browser", () =>
         await screenshot(page, `calculator-${protocol.slug}`, "#calculator");
       });
 
-      test("greet, and the 10-character rule from the server", async () => {
+      test("greet, and the 10-character rule of the contract, in the page and on the server", async () => {
         const greeter = page.locator("#greeter");
-        await greeter.getByLabel("Name", { exact: true }).fill("Ada");
+        const name = greeter.getByLabel("Name", { exact: true });
+        const problem = greeter.locator("#greet-name-problem");
+        await name.fill("Ada");
         await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
         await waitForText(greeter.locator("output"), "Hello, Ada!");
         await greeter.getByRole("button", { name: "Say hello again" }).click();
         await waitForText(greeter.locator("output"), "Hello again, Ada!");
 
-        await greeter.getByLabel("Name", { exact: true }).fill("Bartholomew!");
+        // The page checks the request with protovalidate on the generated
+        // schema, and says what is wrong next to the field: nothing is sent.
+        const path = "/greeter.v1.GreeterService/SayHello";
+        const calls = server.callLogs(path).length;
+        await name.fill("Bartholomew!");
         await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
-        await waitForText(greeter.getByRole("alert"), /INVALID_ARGUMENT .*cannot be more than 10 characters, got 12/);
+        await waitForText(problem, "name cannot be more than 10 characters, got 12");
+        assert.equal(await name.getAttribute("aria-invalid"), "true");
         assert.equal(await greeter.locator("output").textContent(), "");
+        assert.equal(await greeter.getByRole("alert").isVisible(), false);
+        // A call the page did send (below) is logged within milliseconds: none was for this one.
+        await new Promise((done) => setTimeout(done, 300));
+        assert.equal(server.callLogs(path).length, calls, "the page sent a request it had refused");
+
+        // Past the page's check (a request of its own), the server refuses the same name with the same words.
+        const refused = await page.evaluate(async (url) => {
+          const response = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"name":"Bartholomew!"}',
+          });
+          const body = (await response.json()) as {
+            code: string;
+            message: string;
+            details: Array<{ type: string; value: string; debug: unknown }>;
+          };
+          return { status: response.status, body };
+        }, path);
+        assert.equal(refused.status, 400);
+        assert.deepEqual(refused.body, {
+          code: "invalid_argument",
+          message: "name cannot be more than 10 characters, got 12",
+          details: [
+            {
+              type: "google.rpc.BadRequest",
+              value: refused.body.details[0]?.value,
+              debug: {
+                fieldViolations: [{ field: "name", description: "name cannot be more than 10 characters, got 12", reason: "MAX_LENGTH" }],
+              },
+            },
+          ],
+        });
+        assert.equal(server.callLogs(path).length, calls + 1);
+
+        // A good name clears the problem.
+        await name.fill("Ada");
+        await greeter.getByRole("button", { name: "Say hello", exact: true }).click();
+        await waitForText(greeter.locator("output"), "Hello, Ada!");
+        assert.equal(await problem.isVisible(), false);
+        assert.equal(await name.getAttribute("aria-invalid"), null);
       });
 
       test("streamed greetings arrive one by one", async () => {

@@ -15,12 +15,14 @@ import { procedureCases, type StreamKind } from "./services.js";
 const protoDir = join(repoRoot, "proto");
 const healthDir = join(repoRoot, "node_modules/grpc-health-check/proto");
 const reflectionDir = join(repoRoot, "node_modules/@grpc/reflection/build/proto");
+/** The contracts import buf/validate/validate.proto for their rules: a grpc-js user puts it on the include path too. */
+const protovalidateDir = join(repoRoot, "third_party/protovalidate");
 
 /** Loads every contract from .proto files at run time, the way grpc-js users do; no reflection, no generated code. */
 function loadContracts(): protoLoader.PackageDefinition {
   const ours = readdirSync(protoDir, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".proto"));
   return protoLoader.loadSync([...ours, "health/v1/health.proto", "grpc/reflection/v1/reflection.proto"], {
-    includeDirs: [protoDir, healthDir, reflectionDir],
+    includeDirs: [protoDir, healthDir, reflectionDir, protovalidateDir],
     keepCase: false,
     enums: String,
     longs: Number,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { createRegistry, type DescMethod, fromJson, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { createRegistry, type DescMethod, fromBinary, fromJson, getExtension, type JsonValue, toJson } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { field as fieldRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, ConnectError, createClient, type Interceptor, type Transport } from "@connectrpc/connect";
 import type { Compression } from "@connectrpc/connect/protocol";
 import {
@@ -248,10 +250,34 @@ export function protocolMatrixSuite(server: () => ServerProcess, counter: CallCo
           assert.equal(list?.case, "listServicesResponse");
           assert.deepEqual(list.value.service.map(({ name }) => name).sort(), [...registeredServices].sort());
           assert.equal(bidiFile?.case, "fileDescriptorResponse");
-          assert.equal(bidiFile.value.fileDescriptorProto.length, 1, "greeter.proto imports nothing");
+          // greeter.proto, then what it imports: buf/validate/validate.proto and the well-known types that imports.
+          const files = bidiFile.value.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes));
+          assert.equal(files[0]?.name, "greeter/v1/greeter.proto");
+          assert.ok(
+            files.some(({ name }) => name === "buf/validate/validate.proto"),
+            `validate.proto is served with greeter.proto: ${files.map(({ name }) => name).join(", ")}`,
+          );
+          // The rules travel with the contract: a client reading it through reflection reads them too.
+          const name = files[0]?.messageType
+            .find((message) => message.name === "SayHelloRequest")
+            ?.field.find((field) => field.name === "name");
+          assert.ok(name?.options !== undefined, "SayHelloRequest.name has options");
+          const rules = getExtension(name.options, fieldRules).cel.map(({ id, expression }) => ({ id, expression }));
+          assert.deepEqual(
+            rules.map(({ id }) => id),
+            ["required", "max_length", "no_control_characters"],
+          );
+          assert.match(rules[1]?.expression ?? "", /'name cannot be more than 10 characters, got ' \+ string\(this\.size\(\)\)/);
           assert.equal(tutorialFile?.case, "fileDescriptorResponse");
           assert.equal(detailsFile?.case, "fileDescriptorResponse");
-          assert.equal(detailsFile.value.fileDescriptorProto.length, 2, "error_details.proto and the duration.proto it imports");
+          // error_details.proto, and the duration.proto it imports unless greeter.proto's imports
+          // brought it already: a reflection stream sends each file once.
+          const detailsFiles = detailsFile.value.fileDescriptorProto.map((bytes) => fromBinary(FileDescriptorProtoSchema, bytes).name);
+          assert.equal(detailsFiles[0], "google/rpc/error_details.proto");
+          assert.deepEqual(
+            [...files.map(({ name }) => name), ...detailsFiles].filter((name) => name === "google/protobuf/duration.proto"),
+            ["google/protobuf/duration.proto"],
+          );
           for (const missing of [unknownSymbol, unknownFile, unknownExtension]) {
             assert.equal(missing?.case, "errorResponse");
             assert.equal(missing.value.errorCode, Code.NotFound);

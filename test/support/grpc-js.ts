@@ -7,9 +7,11 @@ export type Message = Record<string, unknown>;
 
 /** The contracts, read at run time from the .proto files, as any grpc-js user would. */
 export const protoRoot = fileURLToPath(new URL("../../../proto/", import.meta.url));
+/** The contracts import buf/validate/validate.proto for their rules: a grpc-js user puts it on the include path too. */
+const protovalidateRoot = fileURLToPath(new URL("../../../third_party/protovalidate/", import.meta.url));
 
 export function loadProtos(files: string[]): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(files, { includeDirs: [protoRoot], defaults: true, longs: Number });
+  const definition = protoLoader.loadSync(files, { includeDirs: [protoRoot, protovalidateRoot], defaults: true, longs: Number });
   return grpc.loadPackageDefinition(definition);
 }
 

@@ -4,5 +4,5 @@ import { squareRoot } from "../../domain/calculator.js";
 
 /** The calculator tutorial's contract, answered by the same arithmetic. */
 export const tutorialCalculatorService: ServiceImpl<typeof Calculator> = {
-  squareRoot: ({ value }) => ({ value: squareRoot(value, "value") }),
+  squareRoot: ({ value }) => ({ value: squareRoot(value) }),
 };

@@ -31,24 +31,18 @@ export function tutorialOrderService(orders: Orders): ServiceImpl<typeof OrderSe
 
     readOrder: async ({ uuid }, context) => ({
       notificationType: ok,
-      order: toMessage(await orders.get(orderCaller(context), uuid, "uuid")),
+      order: toMessage(await orders.get(orderCaller(context), uuid)),
     }),
 
     updateOrder: async ({ uuid, name, completed, date }, context) => ({
       notificationType: ok,
       order: toMessage(
-        await orders.update(
-          orderCaller(context),
-          uuid,
-          { name: name === "" ? undefined : name, completed, date: parseDate(date) },
-          "",
-          "uuid",
-        ),
+        await orders.update(orderCaller(context), uuid, { name: name === "" ? undefined : name, completed, date: parseDate(date) }, ""),
       ),
     }),
 
     deleteOrder: async ({ uuid }, context) => {
-      await orders.delete(orderCaller(context), uuid, "", "uuid");
+      await orders.delete(orderCaller(context), uuid, "");
       return { notificationType: ok, success: true };
     },
 

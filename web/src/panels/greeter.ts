@@ -1,7 +1,15 @@
-import { GreeterService } from "../../../gen/greeter/v1/greeter_pb.js";
+import { create } from "@bufbuild/protobuf";
+import {
+  GreeterService,
+  LotsOfRepliesRequestSchema,
+  SayHelloAgainRequestSchema,
+  SayHelloRequestSchema,
+} from "../../../gen/greeter/v1/greeter_pb.js";
 import { client } from "../api.js";
 import { byId, formatDuration, h } from "../dom.js";
 import { clearError, isCancel, showError } from "../errors.js";
+import { checkBeforeSending } from "../field-problem.js";
+import { preloadRules } from "../rules.js";
 
 export function setUpGreeter(): void {
   const form = byId("greet-form", HTMLFormElement);
@@ -15,9 +23,17 @@ export function setUpGreeter(): void {
   const list = byId("greetings", HTMLOListElement);
   const error = byId("greet-error", HTMLParagraphElement);
 
+  // The rules load while the name is typed, not when it is sent.
+  name.addEventListener("focus", preloadRules, { once: true });
+
   const unary = async (method: "sayHello" | "sayHelloAgain") => {
     clearError(error);
     result.value = "";
+    const allowed =
+      method === "sayHello"
+        ? checkBeforeSending(SayHelloRequestSchema, create(SayHelloRequestSchema, { name: name.value }), { name })
+        : checkBeforeSending(SayHelloAgainRequestSchema, create(SayHelloAgainRequestSchema, { name: name.value }), { name });
+    if (!(await allowed)) return;
     try {
       const { message } = await client(GreeterService)[method]({ name: name.value });
       result.value = message;
@@ -36,9 +52,11 @@ export function setUpGreeter(): void {
 
   stream.addEventListener("click", async () => {
     running?.abort();
+    clearError(error);
+    const request = create(LotsOfRepliesRequestSchema, { name: name.value, delayMs: Number(delay.value) });
+    if (!(await checkBeforeSending(LotsOfRepliesRequestSchema, request, { name, delay_ms: delay }))) return;
     const controller = new AbortController();
     running = controller;
-    clearError(error);
     list.replaceChildren();
     stream.disabled = true;
     cancel.disabled = false;
@@ -46,10 +64,7 @@ export function setUpGreeter(): void {
     const started = performance.now();
     let received = 0;
     try {
-      const replies = client(GreeterService).lotsOfReplies(
-        { name: name.value, delayMs: Number(delay.value) },
-        { signal: controller.signal },
-      );
+      const replies = client(GreeterService).lotsOfReplies(request, { signal: controller.signal });
       for await (const { message, language } of replies) {
         received++;
         list.append(

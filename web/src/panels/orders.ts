@@ -1,12 +1,20 @@
+import { create } from "@bufbuild/protobuf";
 import { durationMs, timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { RetryInfoSchema } from "../../../gen/google/rpc/error_details_pb.js";
-import { type Order, OrderChangeType, OrderService, type WatchOrdersResponse } from "../../../gen/order/v1/order_pb.js";
+import {
+  CreateOrderRequestSchema,
+  type Order,
+  OrderChangeType,
+  OrderService,
+  type WatchOrdersResponse,
+} from "../../../gen/order/v1/order_pb.js";
 import { client, onProtocolChange } from "../api.js";
 import { isAuthRefusal } from "../auth-prompt.js";
 import { inBackground } from "../call-log.js";
 import { byId, debounce, formatDateTime, h, randomUuid } from "../dom.js";
 import { clearError, codeName, failureInWords, showError, showProblem } from "../errors.js";
+import { checkBeforeSending } from "../field-problem.js";
 import { keepStreaming, type LinkState } from "../live-stream.js";
 import { onSessionChange } from "../session.js";
 
@@ -251,11 +259,11 @@ export function setUpOrders(): void {
   createForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearError(error);
-    const name = nameInput.value;
-    if (name.trim() === "") return showProblem(error, "Enter what was ordered.");
     // One key per order: if this request is retried, the server creates the order once.
-    const idempotencyKey = randomUuid();
-    const created = await mutate(() => client(OrderService).createOrder({ name, idempotencyKey }));
+    const request = create(CreateOrderRequestSchema, { name: nameInput.value, idempotencyKey: randomUuid() });
+    // The contract's rules (a name of 1 to 200 characters, no control characters), next to the field.
+    if (!(await checkBeforeSending(CreateOrderRequestSchema, request, { name: nameInput }))) return;
+    const created = await mutate(() => client(OrderService).createOrder(request));
     if (created) nameInput.value = "";
   });
 

@@ -7,6 +7,8 @@ import type { ServerId } from "./servers.js";
  * PostgreSQL the database's is reported beside it, not judged), and
  * CreateOrder's latency and event-loop delay at a fixed 1,000 calls/s.
  */
+const rssAfterDatabaseMiB = 150e6 / 2 ** 20;
+
 export function databaseTargets(cells: readonly Cell[]): TargetCheck[] {
   const cell = (workload: string, server: ServerId) => cells.find((c) => c.workload === workload && c.server === server);
   const checks: TargetCheck[] = [];
@@ -33,6 +35,14 @@ export function databaseTargets(cells: readonly Cell[]): TargetCheck[] {
       const database = found.postgresCpuUsPerUnit === undefined ? "" : ` (PostgreSQL's own: ${found.postgresCpuUsPerUnit.toFixed(1)} µs)`;
       checks.push({ target, ok: found.cpuUsPerUnit <= atMostUs, detail: `${found.cpuUsPerUnit.toFixed(1)} µs${database}` });
     }
+  }
+  // The embedded engine's memory once both database workloads have run (and every workload before them).
+  const afterDatabase = cells.filter((c) => c.server === "this" && c.workload.startsWith("db-"));
+  const rssTarget = `RSS after the database workloads on the embedded database ≤ 150 MB (${rssAfterDatabaseMiB.toFixed(1)} MiB)`;
+  if (afterDatabase.length === 0) checks.push({ target: rssTarget, ok: undefined, detail: "not measured" });
+  else {
+    const highest = Math.max(...afterDatabase.map((c) => c.rssMiB));
+    checks.push({ target: rssTarget, ok: highest <= rssAfterDatabaseMiB, detail: `${highest.toFixed(0)} MiB at most` });
   }
   // Latency and event-loop delay at a rate the engines sustain (see the paced workload).
   for (const [server, engine] of [

@@ -298,7 +298,7 @@ describe("report", () => {
         cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
         cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 40 })]),
         cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
-        cell("db-create-order-paced", "this", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order-paced", "this", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5, rssMiB: 150 })]),
         cell("db-create-order-paced", "this-postgres", [extras(300, { p99Ms: 25, loopDelayP99Ms: 21 })]),
       ]),
       memory: undefined,
@@ -317,6 +317,12 @@ describe("report", () => {
     assert.equal(found("CreateOrder at 1,000/s on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
     assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: p99 < 20 ms")?.ok, false);
     assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
+    // 150 MiB is over 150 MB (143.1 MiB): the highest RSS of the embedded server's database runs is judged.
+    assert.deepEqual(found("RSS after the database workloads"), {
+      target: "RSS after the database workloads on the embedded database ≤ 150 MB (143.1 MiB)",
+      ok: false,
+      detail: "150 MiB at most",
+    });
   });
 });
 
@@ -457,25 +463,25 @@ describe("observability cost, WORKERS, start-up", () => {
     assert.equal(servingAt('{"msg":"starting"}\n'), undefined);
   });
 
-  test("start-up medians, table and targets: 6 s new, 1.5 s existing, 200 MB RSS", () => {
+  test("start-up medians, table and targets: 1 s new, 0.5 s existing, 100 MB RSS", () => {
     const runs = [
-      { kind: "new" as const, run: 1, servingMs: 3000, rssMiB: 150 },
-      { kind: "new" as const, run: 2, servingMs: 7000, rssMiB: 160 },
-      { kind: "new" as const, run: 3, servingMs: 4000, rssMiB: 155 },
-      { kind: "existing" as const, run: 1, servingMs: 1600, rssMiB: 140 },
-      { kind: "memory" as const, run: 1, servingMs: 2000, rssMiB: 195 },
+      { kind: "new" as const, run: 1, servingMs: 300, rssMiB: 90 },
+      { kind: "new" as const, run: 2, servingMs: 1700, rssMiB: 94 },
+      { kind: "new" as const, run: 3, servingMs: 400, rssMiB: 92 },
+      { kind: "existing" as const, run: 1, servingMs: 600, rssMiB: 88 },
+      { kind: "memory" as const, run: 1, servingMs: 250, rssMiB: 97 },
     ];
     const cells = summarizeStartup(runs);
     assert.deepEqual(
       cells.map((c) => [c.kind, c.runs, c.servingMs, c.maxServingMs, c.rssMiB]),
       [
-        ["new", 3, 4000, 7000, 155],
-        ["existing", 1, 1600, 1600, 140],
-        ["memory", 1, 2000, 2000, 195],
+        ["new", 3, 400, 1700, 92],
+        ["existing", 1, 600, 600, 88],
+        ["memory", 1, 250, 250, 97],
       ],
     );
-    assert.match(startupTable(cells).split("\n")[2] ?? "", /^\| new data folder \| 3 \| 4\.00 \| 7\.00 \| 155 \|$/);
-    // The median is judged; 195 MiB is over 200 MB (190.7 MiB).
+    assert.match(startupTable(cells).split("\n")[2] ?? "", /^\| new data folder \| 3 \| 0\.40 \| 1\.70 \| 92 \|$/);
+    // The median is judged; 97 MiB is over 100 MB (95.4 MiB).
     assert.deepEqual(
       startupTargets(cells).map((check) => check.ok),
       [true, false, false],

@@ -45,6 +45,7 @@ import {
   workersLine,
   workersSummary,
 } from "./bench/report.js";
+import { type BenchResults, describe, renderResults } from "./bench/results.js";
 import {
   type BenchServer,
   measureSpanFloor,
@@ -281,7 +282,7 @@ try {
   // What each server burns doing nothing (timers, the database's upkeep): it
   // is part of every CPU-per-call figure, most at low rates.
   const idleCpuPct = await idleCpu(servers, settings.quick ? 500 : 2_000);
-  progress(`idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}`);
+  progress(`idle CPU: ${describe(Object.fromEntries(idleCpuPct), (pct) => `${pct.toFixed(1)}%`)}`);
 
   const cells = new Map<string, CellRuns & { runs: Run[] }>();
   const total = chosen.reduce((sum, workload) => sum + workload.servers.length, 0) * settings.rounds;
@@ -348,61 +349,26 @@ try {
   });
   targets.push(...(startupRuns.length === 0 ? [] : startupTargets(startup)));
   const missed = targets.some((target) => target.ok === false);
-  const workers = workersSummary(summary);
-  const observability = observabilityTable(summary);
 
   const cpu = cpus();
-  const machine = {
-    cpuModel: cpu[0]?.model ?? "unknown",
-    cpus: cpu.length,
-    node: process.version,
-    h2load,
-    loadAverageBefore: loadBefore,
-    loadAverageAfter: loadAfter,
-  };
-  const paths = {
-    grpc: "/Calculator/SquareRoot (tutorial contract: this server, grpc-js, grpcio, raw node:http2)",
-    connect: "/calculator.v1.CalculatorService/SquareRoot (Connect JSON, Connect GET, gRPC-Web; the tutorial contract allows no GET)",
-    stream: `/movie.v1.MovieService/ListMovies, ${streamed?.messagesPerCall ?? "?"} movies per stream`,
-  };
-  const lines = [
-    `Benchmark of ${new Date().toISOString()}: ${machine.cpuModel} × ${machine.cpus}, Node ${machine.node}, h2load ${h2load}`,
-    `${settings.rounds} round(s), each run ${settings.warmupMs / 1000} s warm-up + ${settings.durationMs / 1000} s measured; medians. ` +
-      `Load average before ${loadBefore.toFixed(2)}, after ${loadAfter.toFixed(2)}.`,
-    ...notes,
-    `gRPC rows call ${paths.grpc}; Connect and gRPC-Web rows call ${paths.connect}; streaming: ${paths.stream}.`,
-    "",
-    table(summary),
-    "",
-    ...runNotes(ordered),
-    `Peak RSS (VmHWM): ${describe(peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. Idle CPU: ${describe(idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
-    ...(observability === undefined
-      ? []
-      : [
-          "",
-          "What metrics and tracing cost (medians; tracing exports to a local OTLP/HTTP sink on h2load's core):",
-          "",
-          observability,
-          ...(spanFloor === undefined ? [] : ["", spanFloorLine(spanFloor, summary)]),
-        ]),
-    ...(workers === undefined ? [] : ["", workersLine(workers)]),
-    ...(startup.length === 0
-      ? []
-      : ["", 'Start-up, from spawn to the "serving" log line, and RSS 1 s later (medians; not pinned):', "", startupTable(startup)]),
-    "",
-    "Targets:",
-    targetLines(targets),
-  ];
-  console.log(lines.join("\n"));
-
-  const jsonPath = resolve(settings.jsonPath);
-  const json = {
+  const results: BenchResults = {
     date: new Date().toISOString(),
-    machine,
+    machine: {
+      cpuModel: cpu[0]?.model ?? "unknown",
+      cpus: cpu.length,
+      node: process.version,
+      h2load,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAfter,
+    },
     pinning,
     settings,
     notes: [...notes, ...runNotes(ordered)],
-    paths,
+    paths: {
+      grpc: "/Calculator/SquareRoot (tutorial contract: this server, grpc-js, grpcio, raw node:http2)",
+      connect: "/calculator.v1.CalculatorService/SquareRoot (Connect JSON, Connect GET, gRPC-Web; the tutorial contract allows no GET)",
+      stream: `/movie.v1.MovieService/ListMovies, ${streamed?.messagesPerCall ?? "?"} movies per stream`,
+    },
     cells: summary.map((cell) => ({ ...cell, runs: cells.get(`${cell.workload} ${cell.server}`)?.runs ?? [] })),
     memory: memoryResult,
     // Each variant with its cost against the default server (positive: slower), measured and by CPU per call.
@@ -413,14 +379,17 @@ try {
         return { ...cell, costVsDefault: base === undefined ? null : costOf(base, cell) };
       }),
     spanFloor: spanFloor ?? null,
-    workers: workers ?? null,
+    workers: workersSummary(summary) ?? null,
     startup: { cells: startup, runs: startupRuns },
     peakRssMiB: Object.fromEntries(peakRssMiB),
     idleCpuPct: Object.fromEntries(idleCpuPct),
     targets,
     ok: !missed,
   };
-  writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
+  console.log(renderResults(results));
+
+  const jsonPath = resolve(settings.jsonPath);
+  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   progress(`results written to ${jsonPath}`);
   exitCode = missed ? 1 : 0;
 } catch (error) {
@@ -440,10 +409,6 @@ async function idleCpu(running: ReadonlyMap<ServerId, BenchServer>, ms: number):
   await sleep(ms);
   const elapsedUs = (performance.now() - started) * 1000;
   return new Map([...running].map(([id, server]) => [id, ((serverCpuMicros(server) - (before.get(id) ?? 0)) / elapsedUs) * 100]));
-}
-
-function describe(values: ReadonlyMap<ServerId, number>, format: (value: number) => string): string {
-  return [...values].map(([id, value]) => `${serverLabels[id]} ${format(value)}`).join(", ");
 }
 
 function seconds(since: number): string {

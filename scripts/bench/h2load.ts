@@ -96,6 +96,8 @@ export interface H2loadLoad {
   readonly headers: Readonly<Record<string, string>>;
   /** A file whose bytes are POSTed as every request's body; none means GET. */
   readonly bodyFile: string | undefined;
+  /** Requests per second per connection (--rps); undefined sends as fast as answers come. */
+  readonly ratePerConnection?: number;
 }
 
 export type H2loadAmount = { readonly durationMs: number } | { readonly requests: number };
@@ -107,6 +109,7 @@ export function h2loadArgs(load: H2loadLoad, amount: H2loadAmount, logFile?: str
   // -n counts across all clients: at least one request per client, or some never start.
   else args.push("-n", String(Math.max(amount.requests, load.connections)));
   if (load.http1) args.push("--h1");
+  if (load.ratePerConnection !== undefined) args.push("--rps", String(load.ratePerConnection));
   if (load.bodyFile !== undefined) args.push("-d", load.bodyFile);
   for (const [name, value] of Object.entries(load.headers)) args.push("-H", `${name}: ${value}`);
   if (logFile !== undefined) args.push("--log-file", logFile);

@@ -60,6 +60,7 @@ export function loadOf(workload: Workload, server: BenchServer, workDir: string)
     streams: workload.streams,
     headers: workload.headers,
     bodyFile: workload.body === undefined ? undefined : join(workDir, `${workload.id}.body`),
+    ...(workload.ratePerConnection === undefined ? {} : { ratePerConnection: workload.ratePerConnection }),
   };
 }
 

@@ -126,10 +126,10 @@ export function startupTable(cells: readonly StartupCell[]): string {
   ].join("\n");
 }
 
-/** 200 MB, as the issue says it, in MiB: 190.7. */
-const rssLimitMiB = 200e6 / 2 ** 20;
+/** 100 MB, as issue 23 says it, in MiB: 95.4. */
+const rssLimitMiB = 100e6 / 2 ** 20;
 
-/** Issue 12's targets, on the medians. */
+/** Issue 23's targets, on the medians. */
 export function startupTargets(cells: readonly StartupCell[]): TargetCheck[] {
   const cell = (kind: StartupKind) => cells.find((c) => c.kind === kind);
   const serving = (kind: StartupKind, withinS: number): TargetCheck => {
@@ -145,10 +145,10 @@ export function startupTargets(cells: readonly StartupCell[]): TargetCheck[] {
   const measured = cells.length > 0;
   const rss = cells.map((c) => `${startupLabels[c.kind]} ${c.rssMiB.toFixed(0)}`).join(", ");
   return [
-    serving("new", 6),
-    serving("existing", 1.5),
+    serving("new", 1),
+    serving("existing", 0.5),
     {
-      target: `RSS after start ≤ 200 MB (${rssLimitMiB.toFixed(1)} MiB) on a new folder, an existing one and memory://`,
+      target: `RSS after start ≤ 100 MB (${rssLimitMiB.toFixed(1)} MiB) on a new folder, an existing one and memory://`,
       ok: measured ? cells.every((c) => c.rssMiB <= rssLimitMiB) : undefined,
       detail: measured ? `${rss} MiB (medians)` : "not measured",
     },

@@ -107,6 +107,8 @@ describe("h2load output", () => {
     ]);
     const get = { ...load, http1: true, connections: 8, streams: 1, headers: {}, bodyFile: undefined };
     assert.deepEqual(h2loadArgs(get, { requests: 4 }), ["-c", "8", "-m", "1", "-t", "1", "-n", "8", "--h1", load.url]);
+    const paced = { ...load, headers: {}, bodyFile: undefined, ratePerConnection: 125 };
+    assert.deepEqual(h2loadArgs(paced, { durationMs: 1000 }), ["-c", "8", "-m", "16", "-t", "1", "-D", "1000ms", "--rps", "125", load.url]);
   });
 });
 
@@ -288,14 +290,16 @@ describe("report", () => {
     assert.equal(verdict("GetMovie 8×16 on the embedded database"), undefined);
   });
 
-  test("GetMovie's CPU per call and CreateOrder's event-loop delay are judged on each engine", () => {
+  test("GetMovie's and CreateOrder's CPU per call, and CreateOrder's latency and event-loop delay at a fixed rate, are judged on each engine", () => {
     const extras = (cpu: number, extra: Partial<Run>): Run => ({ ...run(1, 100, cpu), ...extra });
     const checks = checkTargets({
       cells: summarize([
         cell("db-get-movie", "this", [extras(95, { loopDelayP99Ms: 3 })]),
         cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
-        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 4.5 })]),
+        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 40 })]),
         cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
+        cell("db-create-order-paced", "this", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5, rssMiB: 150 })]),
+        cell("db-create-order-paced", "this-postgres", [extras(300, { p99Ms: 25, loopDelayP99Ms: 21 })]),
       ]),
       memory: undefined,
       stream: undefined,
@@ -307,8 +311,18 @@ describe("report", () => {
       ok: false,
       detail: "140.0 µs (PostgreSQL's own: 30.0 µs)",
     });
-    assert.equal(found("CreateOrder 8×16 on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
-    assert.equal(found("CreateOrder 8×16 on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
+    assert.equal(found("CreateOrder 8×16 on the embedded database (synchronous=full): ≤ 250 µs")?.ok, false);
+    assert.equal(found("CreateOrder 8×16 on PostgreSQL: ≤ 350 µs")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on the embedded database: p99 < 20 ms")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on the embedded database: event-loop delay p99 ≤ 5 ms")?.ok, true);
+    assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: p99 < 20 ms")?.ok, false);
+    assert.equal(found("CreateOrder at 1,000/s on PostgreSQL: event-loop delay")?.detail, "21.0 ms");
+    // 150 MiB is over 150 MB (143.1 MiB): the highest RSS of the embedded server's database runs is judged.
+    assert.deepEqual(found("RSS after the database workloads"), {
+      target: "RSS after the database workloads on the embedded database ≤ 150 MB (143.1 MiB)",
+      ok: false,
+      detail: "150 MiB at most",
+    });
   });
 });
 
@@ -449,25 +463,25 @@ describe("observability cost, WORKERS, start-up", () => {
     assert.equal(servingAt('{"msg":"starting"}\n'), undefined);
   });
 
-  test("start-up medians, table and targets: 6 s new, 1.5 s existing, 200 MB RSS", () => {
+  test("start-up medians, table and targets: 1 s new, 0.5 s existing, 100 MB RSS", () => {
     const runs = [
-      { kind: "new" as const, run: 1, servingMs: 3000, rssMiB: 150 },
-      { kind: "new" as const, run: 2, servingMs: 7000, rssMiB: 160 },
-      { kind: "new" as const, run: 3, servingMs: 4000, rssMiB: 155 },
-      { kind: "existing" as const, run: 1, servingMs: 1600, rssMiB: 140 },
-      { kind: "memory" as const, run: 1, servingMs: 2000, rssMiB: 195 },
+      { kind: "new" as const, run: 1, servingMs: 300, rssMiB: 90 },
+      { kind: "new" as const, run: 2, servingMs: 1700, rssMiB: 94 },
+      { kind: "new" as const, run: 3, servingMs: 400, rssMiB: 92 },
+      { kind: "existing" as const, run: 1, servingMs: 600, rssMiB: 88 },
+      { kind: "memory" as const, run: 1, servingMs: 250, rssMiB: 97 },
     ];
     const cells = summarizeStartup(runs);
     assert.deepEqual(
       cells.map((c) => [c.kind, c.runs, c.servingMs, c.maxServingMs, c.rssMiB]),
       [
-        ["new", 3, 4000, 7000, 155],
-        ["existing", 1, 1600, 1600, 140],
-        ["memory", 1, 2000, 2000, 195],
+        ["new", 3, 400, 1700, 92],
+        ["existing", 1, 600, 600, 88],
+        ["memory", 1, 250, 250, 97],
       ],
     );
-    assert.match(startupTable(cells).split("\n")[2] ?? "", /^\| new data folder \| 3 \| 4\.00 \| 7\.00 \| 155 \|$/);
-    // The median is judged; 195 MiB is over 200 MB (190.7 MiB).
+    assert.match(startupTable(cells).split("\n")[2] ?? "", /^\| new data folder \| 3 \| 0\.40 \| 1\.70 \| 92 \|$/);
+    // The median is judged; 97 MiB is over 100 MB (95.4 MiB).
     assert.deepEqual(
       startupTargets(cells).map((check) => check.ok),
       [true, false, false],

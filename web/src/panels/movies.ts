@@ -1,8 +1,11 @@
+import { create } from "@bufbuild/protobuf";
 import type { Movie } from "../../../gen/movie/v1/movie_pb.js";
-import { MovieService } from "../../../gen/movie/v1/movie_pb.js";
+import { CreateMovieRequestSchema, MovieService, UpdateMovieRequestSchema } from "../../../gen/movie/v1/movie_pb.js";
 import { client } from "../api.js";
 import { byId, debounce, h } from "../dom.js";
 import { clearError, isCancel, showError, showProblem } from "../errors.js";
+import { checkBeforeSending } from "../field-problem.js";
+import { preloadRules } from "../rules.js";
 import { onReadCredentialsChange } from "../session.js";
 
 /** The listing's order, as the server sorts it: by title, then id. */
@@ -149,8 +152,10 @@ export function setUpMovies(): void {
     clearError(detailError);
     const value = parseRating(rating.value);
     if (typeof value === "string") return showProblem(detailError, value);
+    const request = create(UpdateMovieRequestSchema, { id: selected.id, rating: value });
+    if (!(await checkBeforeSending(UpdateMovieRequestSchema, request, { rating }))) return;
     try {
-      const { movie } = await client(MovieService).updateMovie({ id: selected.id, rating: value });
+      const { movie } = await client(MovieService).updateMovie(request);
       if (movie === undefined) return;
       selected = movie;
       rating.value = movie.rating.toFixed(1);
@@ -182,8 +187,11 @@ export function setUpMovies(): void {
     clearError(createError);
     const value = parseRating(newRating.value);
     if (typeof value === "string") return showProblem(createError, value);
+    const request = create(CreateMovieRequestSchema, { title: newTitle.value, director: newDirector.value, rating: value });
+    const fields = { title: newTitle, director: newDirector, rating: newRating };
+    if (!(await checkBeforeSending(CreateMovieRequestSchema, request, fields))) return;
     try {
-      const { movie } = await client(MovieService).createMovie({ title: newTitle.value, director: newDirector.value, rating: value });
+      const { movie } = await client(MovieService).createMovie(request);
       if (movie === undefined) return;
       if (matchesFilter(movie)) {
         movies = [...movies, movie].sort(byTitle);
@@ -196,6 +204,10 @@ export function setUpMovies(): void {
       showError(createError, failure);
     }
   });
+
+  // The rules load while a movie is being written, not when it is sent.
+  newTitle.addEventListener("focus", preloadRules, { once: true });
+  rating.addEventListener("focus", preloadRules, { once: true });
 
   const reload = debounce(() => void load(), 250);
   titleFilter.addEventListener("input", reload);

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
 import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
@@ -46,7 +47,8 @@ export async function serveStream(
       const result = await fast.openStream(plan, exchange, body.bytes, signal, started, handBack);
       if (result.kind === "stream")
         await writeServerStream(stream, plan, result.outcome, result.binary, signal, fast.options.compressMinBytes);
-      else respond(stream, await collect(result.response, plan), uploadDrainLimits(fast.options.readMaxBytes));
+      // Handed back to connect-node: its answer is a stream too (a watch never ends), written as it comes.
+      else await relay(stream, result.response, plan, uploadDrainLimits(fast.options.readMaxBytes));
       return;
     }
     const result = await fast.serve(plan, exchange, body.bytes, signal, started, handBack);
@@ -58,16 +60,55 @@ export async function serveStream(
   }
 }
 
+/**
+ * Writes connect-node's answer to a server-streaming call as it comes:
+ * headers at once, each chunk as connect-node yields it (waiting when the
+ * client reads slowly), then the trailers it ends with. Collecting it first
+ * would hold a stream that never ends (a watch) unanswered forever.
+ */
+async function relay(
+  stream: http2.ServerHttp2Stream,
+  response: UniversalServerResponse,
+  plan: CallPlan,
+  early: DrainLimits,
+): Promise<void> {
+  if (stream.destroyed || stream.closed) return;
+  const headers = nodeHeaders(response.header ?? new Headers());
+  headers[":status"] = response.status;
+  stream.respond(headers, { waitForTrailers: true });
+  stream.once("wantTrailers", () => {
+    try {
+      stream.sendTrailers(response.trailer === undefined ? {} : trailersOf(response.trailer, plan));
+    } catch {
+      // The stream is gone: nothing more reaches the client.
+    }
+    // As respond() does for an answer that may have come before the request's end.
+    void drainRequest(stream, early).then((ended) => {
+      if (!ended && !stream.destroyed && stream.state.remoteClose === 0) stream.close(NGHTTP2_NO_ERROR);
+    });
+  });
+  if (response.body !== undefined) {
+    for await (const chunk of response.body) {
+      if (stream.destroyed) return;
+      if (!stream.write(chunk)) await once(stream, "drain").catch(() => undefined);
+    }
+  }
+  if (!stream.destroyed) stream.end();
+}
+
+/** A connect-node answer's trailers as Node sends them, `grpc-message` respelled for gRPC. */
+function trailersOf(trailer: Headers, plan: CallPlan): OutgoingHttpHeaders {
+  const trailers = nodeHeaders(trailer);
+  const message = trailers["grpc-message"];
+  if (plan.protocol === "grpc" && typeof message === "string") trailers["grpc-message"] = respellGrpcMessage(message);
+  return trailers;
+}
+
 /** A connect-node answer (a few chunks: a unary answer, or the error a handed-back request gets), as one Answer. */
 async function collect(response: UniversalServerResponse, plan: CallPlan): Promise<Answer> {
   const chunks: Uint8Array[] = [];
   if (response.body !== undefined) for await (const chunk of response.body) chunks.push(chunk);
-  let trailers: OutgoingHttpHeaders | undefined;
-  if (response.trailer !== undefined) {
-    trailers = nodeHeaders(response.trailer);
-    const message = trailers["grpc-message"];
-    if (plan.protocol === "grpc" && typeof message === "string") trailers["grpc-message"] = respellGrpcMessage(message);
-  }
+  const trailers = response.trailer === undefined ? undefined : trailersOf(response.trailer, plan);
   return { status: response.status, headers: nodeHeaders(response.header ?? new Headers()), body: Buffer.concat(chunks), trailers };
 }
 

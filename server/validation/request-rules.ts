@@ -3,6 +3,7 @@ import { pathToString } from "@bufbuild/protobuf/reflect";
 import { createValidator, type Violation } from "@bufbuild/protovalidate";
 import { ValidationError } from "../domain/errors.js";
 import { refuseUnbounded } from "../wire/text-bounds.js";
+import { regexMatch } from "./regex-match.js";
 
 /**
  * A request of a contract that carries no rules of its own (the tutorials'
@@ -23,12 +24,13 @@ export type CanonicalViews = ReadonlyMap<string, (message: Message) => Canonical
  * The rules a request message must meet: those written as buf.validate
  * options in its contract, checked by protovalidate, after the cheap bounds
  * on its text (wire/text-bounds.ts). protovalidate compiles the rules of a
- * message type the first time it sees one and keeps them. It stops at the
+ * message type the first time it sees one and keeps them; their patterns run
+ * on V8's regular expressions (regex-match.ts). It stops at the
  * first violation, so a request breaking several rules reports one, as the
  * hand-written checks did.
  */
 export class RequestRules {
-  private readonly validator = createValidator({ failFast: true });
+  private readonly validator = createValidator({ failFast: true, regexMatch });
 
   constructor(private readonly views: CanonicalViews = new Map()) {}
 

@@ -26,25 +26,22 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { h2loadVersion } from "./bench/h2load.js";
-import { type MeasureSettings, type MemoryRun, measure, memoryRun, type Run, serverCpuMicros, serverMemory } from "./bench/measure.js";
+import {
+  idleMemory,
+  type MeasureSettings,
+  type MemoryRun,
+  measure,
+  memoryRun,
+  type Run,
+  serverCpuMicros,
+  serverMemory,
+} from "./bench/measure.js";
 import { seedMovies } from "./bench/movies.js";
 import { type Options, parseOptions, UsageError, usage } from "./bench/options.js";
 import { type BenchSchema, benchDatabaseUrl, createBenchSchema, redacted } from "./bench/postgres.js";
 import { probe } from "./bench/probe.js";
 import { choosePinning, launcherFor } from "./bench/proc.js";
-import {
-  type CellRuns,
-  checkTargets,
-  costOf,
-  observabilityTable,
-  runNotes,
-  spanFloorLine,
-  summarize,
-  table,
-  targetLines,
-  workersLine,
-  workersSummary,
-} from "./bench/report.js";
+import { type CellRuns, checkTargets, costOf, runNotes, summarize, workersSummary } from "./bench/report.js";
 import { type BenchResults, describe, renderResults } from "./bench/results.js";
 import {
   type BenchServer,
@@ -58,7 +55,7 @@ import {
   startRaw,
   startThisServer,
 } from "./bench/servers.js";
-import { measureStartups, type StartupRun, startupTable, startupTargets, summarizeStartup } from "./bench/startup.js";
+import { measureStartups, type StartupRun, startupTargets, summarizeStartup } from "./bench/startup.js";
 import { type Expectation, type Workload, workloads } from "./bench/workloads.js";
 
 let options: Options | undefined;
@@ -322,6 +319,13 @@ try {
     }
   }
 
+  // The embedded engine's memory once the server is idle again after the database workloads (and every workload before them).
+  let idleRssMiB: number | undefined;
+  if (chosen.some((workload) => workload.id.startsWith("db-") && workload.servers.includes("this"))) {
+    idleRssMiB = await idleMemory(server("this"));
+    progress(`this server idle after every workload: RSS ${idleRssMiB.toFixed(0)} MiB`);
+  }
+
   let memoryResult: MemoryRun | undefined;
   if (settings.memoryCalls > 0) {
     const expectation = expectations.get(key(memoryWorkload, "this"));
@@ -345,6 +349,7 @@ try {
   const targets = checkTargets({
     cells: summary,
     memory: memoryResult,
+    idleRssMiB,
     stream: streamed === undefined ? undefined : { streamed: streamed.messagesPerCall, catalogue: catalogue.length },
   });
   targets.push(...(startupRuns.length === 0 ? [] : startupTargets(startup)));
@@ -382,6 +387,7 @@ try {
     workers: workersSummary(summary) ?? null,
     startup: { cells: startup, runs: startupRuns },
     peakRssMiB: Object.fromEntries(peakRssMiB),
+    idleRssMiB: idleRssMiB ?? null,
     idleCpuPct: Object.fromEntries(idleCpuPct),
     targets,
     ok: !missed,

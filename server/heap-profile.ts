@@ -32,8 +32,10 @@ import v8 from "node:v8";
  * (NODE_OPTIONS would reach every child process too). Started with the
  * flags already, it does not restart. test/e2e/storage-embedded.test.ts fails
  * if the heap stops being small.
+ * - `--expose-gc` lets the server return memory once it is idle
+ *   (collectWhenIdle below).
  */
-const startFlags = ["--min-semi-space-size=4", "--max-semi-space-size=4", "--no-concurrent-recompilation"];
+const startFlags = ["--min-semi-space-size=4", "--max-semi-space-size=4", "--no-concurrent-recompilation", "--expose-gc"];
 const runTimeFlags = ["--heap-growing-percent=50"];
 
 export function lightHeap(): void {
@@ -44,4 +46,44 @@ export function lightHeap(): void {
     process.execve(process.execPath, [process.execPath, ...process.execArgv, ...missing, ...process.argv.slice(1)], process.env);
   }
   for (const flag of runTimeFlags) v8.setFlagsFromString(flag);
+}
+
+/** How often the event loop's recent work is looked at. */
+const idleCheckMs = 2000;
+/** At most this share of a check's interval spent working counts as idle. */
+const idleUtilization = 0.02;
+/** Growth of the resident set since the last collection that is worth a collection. */
+const growthWorthCollecting = 16 * 2 ** 20;
+
+/**
+ * Gives memory back once the server has gone idle after work. V8 keeps what
+ * a burst of calls grew (the old generation's pages, and the freed pages it
+ * pools for reuse) until its memory reducer sees a low allocation rate,
+ * which in Node it rarely does: after ListMovies, GetMovie and CreateOrder
+ * under load the server stayed at 160-185 MiB for minutes, of which a full,
+ * memory-reducing collection returned about 30-50 MiB. So when a two-second
+ * window of the event loop was idle (at most 2% busy) and the resident set
+ * has grown by 16 MiB since the last such collection, the server runs one:
+ * 40-130 ms of the main thread, once per burst, at a moment nothing was
+ * waiting (a call that arrives during it waits as long). The timer never
+ * keeps the process alive.
+ */
+export function collectWhenIdle(): void {
+  const collect = globalThis.gc;
+  if (collect === undefined) return;
+  let baseline = process.memoryUsage.rss();
+  let previous = performance.eventLoopUtilization();
+  setInterval(() => {
+    const current = performance.eventLoopUtilization();
+    const idle = performance.eventLoopUtilization(current, previous).utilization <= idleUtilization;
+    previous = current;
+    if (!idle) return;
+    const resident = process.memoryUsage.rss();
+    if (resident < baseline + growthWorthCollecting) {
+      baseline = Math.min(baseline, resident);
+      return;
+    }
+    collect({ type: "major", execution: "sync", flavor: "last-resort" });
+    baseline = process.memoryUsage.rss();
+  }, idleCheckMs).unref();
 }

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Config, ConfigError, loadConfig } from "./config.js";
-import { lightHeap } from "./heap-profile.js";
+import { collectWhenIdle, lightHeap } from "./heap-profile.js";
 
 let config: Config;
 try {
@@ -14,7 +14,10 @@ try {
 
 // Before the rest of the server is loaded: loading it is what first grows
 // V8's heap, and a restart (heap-profile.ts) should cost as little as it can.
-if (config.heapProfile === "small") lightHeap();
+if (config.heapProfile === "small") {
+  lightHeap();
+  collectWhenIdle();
+}
 
 // The rest of the server as one bundle (scripts/build.mjs): Node resolves,
 // reads and links some nine hundred modules one by one otherwise, which was

@@ -160,6 +160,18 @@ export function serverMemory(server: Pick<BenchServer, "pid" | "tree">): Memory 
 }
 
 /**
+ * The server's RSS once it has been idle for `idleMs` after its last run:
+ * with HEAP_PROFILE=small it gives back what a burst grew once its event
+ * loop has been idle for a while (server/heap-profile.ts), which a reading
+ * taken as a run ends cannot show.
+ */
+export async function idleMemory(server: Pick<BenchServer, "pid" | "tree">, idleMs = 6_000): Promise<number> {
+  await settle(server);
+  await sleep(idleMs);
+  return serverMemory(server).rssMiB;
+}
+
+/**
  * Waits until the server's CPU use falls under `quietPct` of a core over a
  * `windowMs` window (at most `timeoutMs`). When h2load's time is up, the
  * calls it had in flight are abandoned, but a server may still finish them:

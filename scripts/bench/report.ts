@@ -124,12 +124,14 @@ export interface TargetCheck {
 export interface TargetInputs {
   readonly cells: readonly Cell[];
   readonly memory: MemoryRun | undefined;
+  /** This server's RSS once idle after the database workloads and every other (undefined: not measured). */
+  readonly idleRssMiB: number | undefined;
   /** Movies ListMovies streamed in one call against how many the catalogue has. */
   readonly stream: { readonly streamed: number; readonly catalogue: number } | undefined;
 }
 
 /** The targets of issue 11, each judged from the medians of this run. */
-export function checkTargets({ cells, memory, stream }: TargetInputs): TargetCheck[] {
+export function checkTargets({ cells, memory, idleRssMiB, stream }: TargetInputs): TargetCheck[] {
   const cell = (workload: string, server: ServerId) => cells.find((c) => c.workload === workload && c.server === server);
   const ours = (workload: string) => cell(workload, "this");
   const checks: TargetCheck[] = [];
@@ -181,7 +183,7 @@ export function checkTargets({ cells, memory, stream }: TargetInputs): TargetChe
       `one call streamed ${integer.format(stream.streamed)}`,
     );
   }
-  checks.push(...observabilityTargets(cells), ...databaseTargets(cells));
+  checks.push(...observabilityTargets(cells), ...databaseTargets(cells, idleRssMiB));
   const failed = cells.reduce((sum, c) => sum + c.failed, 0) + (memory?.failed ?? 0);
   const where = cells.filter((c) => c.failed > 0).map((c) => `${c.workload}/${c.server}: ${c.failed}`);
   if (memory !== undefined && memory.failed > 0) where.push(`memory run: ${memory.failed}`);

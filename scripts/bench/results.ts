@@ -38,6 +38,8 @@ export interface BenchResults {
   readonly workers: WorkersSummary | null;
   readonly startup: { readonly cells: readonly StartupCell[]; readonly runs: readonly StartupRun[] };
   readonly peakRssMiB: Readonly<Partial<Record<ServerId, number>>>;
+  /** This server's RSS once idle after every workload, the database ones included (null: not measured; absent in older results). */
+  readonly idleRssMiB?: number | null;
   readonly idleCpuPct: Readonly<Partial<Record<ServerId, number>>>;
   readonly targets: readonly TargetCheck[];
   readonly ok: boolean;
@@ -57,6 +59,9 @@ export function renderResults(results: BenchResults): string {
     table(cells),
     "",
     `Peak RSS (VmHWM): ${describe(results.peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. ` +
+      (results.idleRssMiB === undefined || results.idleRssMiB === null
+        ? ""
+        : `This server's RSS once idle after every workload: ${results.idleRssMiB.toFixed(0)} MiB. `) +
       `Idle CPU: ${describe(results.idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
     ...(observability === undefined
       ? []

@@ -90,10 +90,9 @@ function setFromQuery(
   names: FieldNames,
 ): void {
   const input = route.entry.method.input;
+  if (query.size > maxQueryParameters) throw invalid(`the query has more than ${maxQueryParameters} parameters`);
   const given = new Set<string>();
-  let count = 0;
   for (const [name, text] of query) {
-    if (++count > maxQueryParameters) throw invalid(`the query has more than ${maxQueryParameters} parameters`);
     const fields = queryFields(input, name, names, route);
     const leaf = fields.at(-1) as DescField;
     const path = fields.map((field) => field.name).join(".");

@@ -93,8 +93,10 @@ export class RestClient {
   }
 
   #h1(method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<RestAnswer> {
+    // Node's client frames a DELETE's body with neither length nor chunks unless told its length.
+    const framed = body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) };
     return new Promise((resolve, reject) => {
-      const req = http.request({ host: "127.0.0.1", port: this.port, path, method, headers, agent: false }, (res) => {
+      const req = http.request({ host: "127.0.0.1", port: this.port, path, method, headers: framed, agent: false }, (res) => {
         let text = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (text += chunk));
@@ -107,7 +109,8 @@ export class RestClient {
 
   #h2(method: string, path: string, headers: Record<string, string>, body: string | undefined): Promise<RestAnswer> {
     return new Promise((resolve, reject) => {
-      const stream = this.#sessionOf().request({ ":method": method, ":path": path, ...headers });
+      // Node ends a GET's or DELETE's stream with its headers unless told there is a body.
+      const stream = this.#sessionOf().request({ ":method": method, ":path": path, ...headers }, { endStream: body === undefined });
       let status = 0;
       let responseHeaders: http.IncomingHttpHeaders = {};
       let text = "";

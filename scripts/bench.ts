@@ -41,7 +41,8 @@ import { type Options, parseOptions, UsageError, usage } from "./bench/options.j
 import { type BenchSchema, benchDatabaseUrl, createBenchSchema, redacted } from "./bench/postgres.js";
 import { probe } from "./bench/probe.js";
 import { choosePinning, launcherFor } from "./bench/proc.js";
-import { type CellRuns, checkTargets, costOf, runNotes, summarize, workersSummary } from "./bench/report.js";
+import { readLargestProfile, shareOf } from "./bench/profile-share.js";
+import { type CellRuns, checkTargets, costOf, runNotes, summarize, type ValidationShare, workersSummary } from "./bench/report.js";
 import { type BenchResults, describe, renderResults } from "./bench/results.js";
 import {
   type BenchServer,
@@ -326,6 +327,25 @@ try {
     progress(`this server idle after every workload: RSS ${idleRssMiB.toFixed(0)} MiB`);
   }
 
+  // Issue 26: what the validation step costs, from a profile of one more unary run on a server of its own.
+  let validation: ValidationShare | undefined;
+  const unary = chosen.find((workload) => workload.id === "grpc-unary-8x16");
+  const unaryExpectation = unary === undefined ? undefined : expectations.get(key(unary, "this"));
+  if (unary !== undefined && unaryExpectation !== undefined) {
+    const profiles = join(work, "profiles");
+    const profiled = await startThisServer(join(work, "data-profiled"), serverLauncher, "this", {
+      NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${profiles}`,
+    });
+    try {
+      const run = await measure(measureSettings, unary, profiled, unaryExpectation, 1);
+      await profiled.stop();
+      validation = { ...shareOf(readLargestProfile(profiles), "checkRequest"), cpuUsPerCall: run.cpuUsPerUnit };
+      progress(`validation: ${(validation.share * 100).toFixed(1)}% of the server's busy CPU on ${unary.id} (profiled)`);
+    } finally {
+      await profiled.stop().catch(() => {});
+    }
+  }
+
   let memoryResult: MemoryRun | undefined;
   if (settings.memoryCalls > 0) {
     const expectation = expectations.get(key(memoryWorkload, "this"));
@@ -350,6 +370,7 @@ try {
     cells: summary,
     memory: memoryResult,
     idleRssMiB,
+    validation,
     stream: streamed === undefined ? undefined : { streamed: streamed.messagesPerCall, catalogue: catalogue.length },
   });
   targets.push(...(startupRuns.length === 0 ? [] : startupTargets(startup)));
@@ -388,6 +409,7 @@ try {
     startup: { cells: startup, runs: startupRuns },
     peakRssMiB: Object.fromEntries(peakRssMiB),
     idleRssMiB: idleRssMiB ?? null,
+    validation: validation ?? null,
     idleCpuPct: Object.fromEntries(idleCpuPct),
     targets,
     ok: !missed,

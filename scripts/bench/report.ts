@@ -1,5 +1,6 @@
 import { databaseTargets } from "./database-targets.js";
 import type { MemoryRun, Run } from "./measure.js";
+import type { ProfileShare } from "./profile-share.js";
 import { type ServerId, type SpanFloor, serverLabels } from "./servers.js";
 import { median } from "./stats.js";
 
@@ -121,17 +122,24 @@ export interface TargetCheck {
   readonly detail: string;
 }
 
+/** The validation step's share of the profiled server's busy CPU, and that server's CPU per call in the same run. */
+export interface ValidationShare extends ProfileShare {
+  readonly cpuUsPerCall: number;
+}
+
 export interface TargetInputs {
   readonly cells: readonly Cell[];
   readonly memory: MemoryRun | undefined;
   /** This server's RSS once idle after the database workloads and every other (undefined: not measured). */
   readonly idleRssMiB: number | undefined;
+  /** The validation step's share of a profiled server's CPU on gRPC unary 8×16 (undefined: not measured). */
+  readonly validation: ValidationShare | undefined;
   /** Movies ListMovies streamed in one call against how many the catalogue has. */
   readonly stream: { readonly streamed: number; readonly catalogue: number } | undefined;
 }
 
 /** The targets of issue 11, each judged from the medians of this run. */
-export function checkTargets({ cells, memory, idleRssMiB, stream }: TargetInputs): TargetCheck[] {
+export function checkTargets({ cells, memory, idleRssMiB, validation, stream }: TargetInputs): TargetCheck[] {
   const cell = (workload: string, server: ServerId) => cells.find((c) => c.workload === workload && c.server === server);
   const ours = (workload: string) => cell(workload, "this");
   const checks: TargetCheck[] = [];
@@ -184,6 +192,16 @@ export function checkTargets({ cells, memory, idleRssMiB, stream }: TargetInputs
     );
   }
   checks.push(...observabilityTargets(cells), ...databaseTargets(cells, idleRssMiB));
+  const validationTarget = "Request validation (protovalidate): ≤ 5% of the server's CPU on gRPC unary 8×16 (sampled by --cpu-prof)";
+  if (validation === undefined) check(validationTarget, undefined, "not measured");
+  else {
+    check(
+      validationTarget,
+      validation.share <= 0.05,
+      `${(validation.share * 100).toFixed(1)}% (${validation.samplesInside} of ${validation.busySamples} busy samples), ` +
+        `about ${(validation.share * validation.cpuUsPerCall).toFixed(1)} of ${validation.cpuUsPerCall.toFixed(1)} µs per call`,
+    );
+  }
   const failed = cells.reduce((sum, c) => sum + c.failed, 0) + (memory?.failed ?? 0);
   const where = cells.filter((c) => c.failed > 0).map((c) => `${c.workload}/${c.server}: ${c.failed}`);
   if (memory !== undefined && memory.failed > 0) where.push(`memory run: ${memory.failed}`);

@@ -9,6 +9,7 @@ import {
   type TargetCheck,
   table,
   targetLines,
+  type ValidationShare,
   type WorkersSummary,
   workersLine,
 } from "./report.js";
@@ -40,6 +41,8 @@ export interface BenchResults {
   readonly peakRssMiB: Readonly<Partial<Record<ServerId, number>>>;
   /** This server's RSS once idle after every workload, the database ones included (null: not measured; absent in older results). */
   readonly idleRssMiB?: number | null;
+  /** The validation step's share of a profiled server's CPU on gRPC unary 8×16 (null: not measured; absent in older results). */
+  readonly validation?: ValidationShare | null;
   readonly idleCpuPct: Readonly<Partial<Record<ServerId, number>>>;
   readonly targets: readonly TargetCheck[];
   readonly ok: boolean;

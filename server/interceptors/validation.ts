@@ -13,7 +13,7 @@ export function validationInterceptor(rules: RequestRules): Interceptor {
   return (next) => (req) => {
     const schema = req.method.input;
     if (!req.stream) {
-      rules.check(schema, req.message);
+      rules.checkRequest(schema, req.message);
       return next(req);
     }
     const messages = req.message;
@@ -21,7 +21,7 @@ export function validationInterceptor(rules: RequestRules): Interceptor {
       ...req,
       message: (async function* () {
         for await (const message of messages) {
-          rules.check(schema, message);
+          rules.checkRequest(schema, message);
           yield message;
         }
       })(),

@@ -37,9 +37,10 @@ export class RequestRules {
   /**
    * Throws a ValidationError naming the first field of `message` (of type
    * `schema`) that breaks a rule; a rule that cannot run throws its
-   * RuntimeError, a fault of ours.
+   * RuntimeError, a fault of ours. (The benchmark finds the validation
+   * step's share of the server's CPU by this name in a profile.)
    */
-  check(schema: DescMessage, message: Message): void {
+  checkRequest(schema: DescMessage, message: Message): void {
     const view = this.views.get(schema.typeName);
     if (view === undefined) {
       this.checkAgainst(schema, message, undefined);

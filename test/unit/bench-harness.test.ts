@@ -21,6 +21,7 @@ import {
   parseCpuList,
   sumOver,
 } from "../../scripts/bench/proc.js";
+import { shareOf } from "../../scripts/bench/profile-share.js";
 import {
   type CellRuns,
   checkTargets,
@@ -277,7 +278,13 @@ describe("report", () => {
   });
 
   test("targets pass, miss, or are skipped when not measured", () => {
-    const checks = checkTargets({ cells, memory: undefined, idleRssMiB: undefined, stream: { streamed: 7, catalogue: 10 } });
+    const checks = checkTargets({
+      cells,
+      memory: undefined,
+      idleRssMiB: undefined,
+      validation: { busySamples: 1000, samplesInside: 51, share: 0.051, cpuUsPerCall: 40 },
+      stream: { streamed: 7, catalogue: 10 },
+    });
     const verdict = (start: string) => checks.find((check) => check.target.startsWith(start))?.ok;
     assert.equal(verdict("gRPC unary 8×16: ≥ 1.5× grpc-js"), true);
     assert.equal(verdict("gRPC unary 8×16: ≥ 70%"), false);
@@ -288,6 +295,31 @@ describe("report", () => {
     assert.equal(verdict("ListMovies streams the whole catalogue"), false, "a capped stream is a miss");
     assert.equal(verdict("No failed calls"), true);
     assert.equal(verdict("GetMovie 8×16 on the embedded database"), undefined);
+    assert.deepEqual(
+      checks.find((check) => check.target.startsWith("Request validation")),
+      {
+        target: "Request validation (protovalidate): ≤ 5% of the server's CPU on gRPC unary 8×16 (sampled by --cpu-prof)",
+        ok: false,
+        detail: "5.1% (51 of 1000 busy samples), about 2.0 of 40.0 µs per call",
+      },
+    );
+  });
+
+  test("a profile's share inside a function counts its callees and leaves idle samples out", () => {
+    const frame = (id: number, functionName: string, children: number[] = []) => ({ id, callFrame: { functionName }, children });
+    const profile = {
+      nodes: [
+        frame(1, "(root)", [2, 3, 6]),
+        frame(2, "(idle)"),
+        frame(3, "serve", [4]),
+        frame(4, "checkRequest", [5]),
+        frame(5, "validate"),
+        frame(6, "(garbage collector)"),
+      ],
+      samples: [2, 2, 2, 3, 4, 5, 5, 6],
+    };
+    assert.deepEqual(shareOf(profile, "checkRequest"), { busySamples: 5, samplesInside: 3, share: 0.6 });
+    assert.deepEqual(shareOf(profile, "absent"), { busySamples: 5, samplesInside: 0, share: 0 });
   });
 
   test("GetMovie's and CreateOrder's CPU per call, and CreateOrder's latency and event-loop delay at a fixed rate, are judged on each engine", () => {
@@ -303,6 +335,7 @@ describe("report", () => {
       ]),
       memory: undefined,
       idleRssMiB: 144,
+      validation: undefined,
       stream: undefined,
     });
     const found = (start: string) => checks.find((check) => check.target.startsWith(start));
@@ -411,7 +444,13 @@ describe("observability cost, WORKERS, start-up", () => {
     assert.deepEqual(verdicts([off, cell("this", 1000, 106), cell("this-tracing", 800, 142)]), [false, false]);
     assert.deepEqual(verdicts([cell("this", 1000, 100)]), [undefined, undefined], "variants not run: skipped");
     assert.deepEqual(verdicts([off, cell("this", 1000, 100, "grpc-unary-1x1")]), [undefined, undefined], "only the 8×16 workload counts");
-    const checks = checkTargets({ cells: [off, cell("this", 900, 104)], memory: undefined, idleRssMiB: undefined, stream: undefined });
+    const checks = checkTargets({
+      cells: [off, cell("this", 900, 104)],
+      memory: undefined,
+      idleRssMiB: undefined,
+      validation: undefined,
+      stream: undefined,
+    });
     assert.ok(checks.some((check) => check.target.startsWith("Metrics on (tracing off) cost ≤ 5%") && check.ok === true));
   });
 

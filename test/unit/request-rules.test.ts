@@ -30,7 +30,7 @@ function answer<S extends DescMessage>(
   init: MessageInitShape<S>,
 ): { code: Code; message: string; violations: unknown } | "valid" {
   try {
-    rules.check(schema, create(schema, init));
+    rules.checkRequest(schema, create(schema, init));
     return "valid";
   } catch (error) {
     const mapped = toConnectError(error, new AbortController().signal, logger);
@@ -304,7 +304,7 @@ test("every request message of every contract has rules that compile and run", (
     for (const method of service.methods) {
       // An empty message breaks rules or not; either way no rule may fail to compile or to run.
       try {
-        rules.check(method.input, create(method.input));
+        rules.checkRequest(method.input, create(method.input));
       } catch (error) {
         assert.equal(
           toConnectError(error, new AbortController().signal, logger).code,

@@ -209,13 +209,20 @@ try {
       await startThisServer(join(work, "data-fast-path-off"), serverLauncher, "this-fast-path-off", { FAST_PATH: "off" }),
     );
   }
-  if (needed.has("this-tracing")) {
+  if (needed.has("this-tracing") || needed.has("this-tracing-sampled")) {
     // The sink on h2load's core: its work is not the server's.
     const sink = await startOtlpSink(launcherFor(pinning, "load"), work);
     helpers.push(sink);
     sinkPort = sink.port;
-    const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OTEL_TRACES_SAMPLER: "always_on" };
-    servers.set("this-tracing", await startThisServer(join(work, "data-tracing"), serverLauncher, "this-tracing", tracing));
+    const endpoint = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}` };
+    // The documented production setting (docs/operations.md): a tenth of the traces a client does not decide for.
+    const sampled = { ...endpoint, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" };
+    for (const [id, variant] of [
+      ["this-tracing", { ...endpoint, OTEL_TRACES_SAMPLER: "always_on" }],
+      ["this-tracing-sampled", sampled],
+    ] as const) {
+      if (needed.has(id)) servers.set(id, await startThisServer(join(work, `data-${id}`), serverLauncher, id, variant));
+    }
   }
   if (needed.has("this-postgres")) {
     if (schema === undefined) throw new Error("this server on PostgreSQL has no schema");
@@ -399,7 +406,10 @@ try {
     memory: memoryResult,
     // Each variant with its cost against the default server (positive: slower), measured and by CPU per call.
     observability: summary
-      .filter((cell) => cell.workload === "grpc-unary-8x16" && ["this", "this-metrics-off", "this-tracing"].includes(cell.server))
+      .filter(
+        (cell) =>
+          cell.workload === "grpc-unary-8x16" && ["this", "this-metrics-off", "this-tracing-sampled", "this-tracing"].includes(cell.server),
+      )
       .map((cell) => {
         const base = summary.find((other) => other.workload === cell.workload && other.server === "this");
         return { ...cell, costVsDefault: base === undefined ? null : costOf(base, cell) };

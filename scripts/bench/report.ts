@@ -138,7 +138,7 @@ export interface TargetInputs {
   readonly stream: { readonly streamed: number; readonly catalogue: number } | undefined;
 }
 
-/** The targets of issue 11, each judged from the medians of this run. */
+/** The targets of issues 11, 23, 25 and 26, each judged from the medians of this run. */
 export function checkTargets({ cells, memory, idleRssMiB, validation, stream }: TargetInputs): TargetCheck[] {
   const cell = (workload: string, server: ServerId) => cells.find((c) => c.workload === workload && c.server === server);
   const ours = (workload: string) => cell(workload, "this");
@@ -151,17 +151,18 @@ export function checkTargets({ cells, memory, idleRssMiB, validation, stream }: 
     const value = mine.rate / theirs.rate;
     check(target, value >= atLeast, `${value.toFixed(2)}× (${integer.format(mine.rate)} vs ${integer.format(theirs.rate)} /s)`);
   };
-  ratio("gRPC unary 8×16: ≥ 1.5× grpc-js", "grpc-unary-8x16", "grpc-js", 1.5);
-  ratio("gRPC unary 8×16: ≥ 70% of the raw node:http2 limit", "grpc-unary-8x16", "raw-h2", 0.7);
+  ratio("gRPC unary 8×16: ≥ 1.0× grpc-js", "grpc-unary-8x16", "grpc-js", 1.0);
   ratio("gRPC unary 1 conn: ≥ 1.0× grpc-js", "grpc-unary-1x1", "grpc-js", 1.0);
   const tail = ours("grpc-unary-8x16");
-  if (tail === undefined) check("gRPC unary 8×16: p99 ≤ 3× p50", undefined, "not measured");
+  if (tail === undefined) check("gRPC unary 8×16: p99 ≤ 4× p50", undefined, "not measured");
   else {
     const spread = tail.p99Ms / tail.p50Ms;
-    check("gRPC unary 8×16: p99 ≤ 3× p50", spread <= 3, `p50 ${ms(tail.p50Ms)} ms, p99 ${ms(tail.p99Ms)} ms (${spread.toFixed(2)}×)`);
+    check("gRPC unary 8×16: p99 ≤ 4× p50", spread <= 4, `p50 ${ms(tail.p50Ms)} ms, p99 ${ms(tail.p99Ms)} ms (${spread.toFixed(2)}×)`);
   }
   ratio("Connect JSON HTTP/1.1 8 conn: ≥ 50% of the raw node:http limit", "connect-json-h1-8", "raw-h1", 0.5);
-  ratio("Server streaming: ≥ grpc-js messages/s", "stream-list-movies", "grpc-js", 1.0);
+  ratio("Connect GET HTTP/1.1 8 conn: ≥ 50% of the raw node:http limit", "connect-get-h1-8", "raw-h1", 0.5);
+  ratio("gRPC-Web HTTP/1.1 8 conn: ≥ 50% of the raw node:http limit", "grpc-web-h1-8", "raw-h1", 0.5);
+  ratio("Server streaming (ListMovies): ≥ 1.5× grpc-js messages/s", "stream-list-movies", "grpc-js", 1.5);
   for (const workload of ["grpc-unary-8x16", "grpc-unary-1x1"]) {
     const mine = ours(workload);
     const theirs = cell(workload, "grpc-js");
@@ -288,14 +289,15 @@ export function observabilityTargets(cells: readonly Cell[]): TargetCheck[] {
   };
   return [
     judged("Metrics on (tracing off) cost ≤ 5% of unary throughput, by CPU per call", cell("this-metrics-off"), cell("this"), 5),
-    judged("Tracing at sampling 1.0 costs ≤ 25% of unary throughput, by CPU per call", cell("this"), cell("this-tracing"), 25),
+    // Sampling everything is reported in the table, not judged (issue 25).
+    judged("Tracing sampled at 0.1 costs ≤ 5% of unary throughput, by CPU per call", cell("this"), cell("this-tracing-sampled"), 5),
   ];
 }
 
 /** The default server and its observability variants side by side, each against the default (metrics on, tracing off). */
 export function observabilityTable(cells: readonly Cell[]): string | undefined {
   const base = cells.find((c) => c.workload === observed && c.server === "this");
-  const rows = (["this-metrics-off", "this", "this-tracing"] as const).flatMap((server) => {
+  const rows = (["this-metrics-off", "this", "this-tracing-sampled", "this-tracing"] as const).flatMap((server) => {
     const found = cells.find((c) => c.workload === observed && c.server === server);
     return found === undefined ? [] : [found];
   });

@@ -14,6 +14,7 @@ export type ServerId =
   | "this-postgres"
   | "this-metrics-off"
   | "this-tracing"
+  | "this-tracing-sampled"
   | "this-heap-fast"
   | "this-fast-path-off"
   | "workers-1"
@@ -28,6 +29,7 @@ export const serverLabels: Record<ServerId, string> = {
   "this-postgres": "this server on PostgreSQL",
   "this-metrics-off": "this server, metrics off",
   "this-tracing": "this server, tracing 1.0",
+  "this-tracing-sampled": "this server, tracing sampled at 0.1",
   "this-heap-fast": "this server, HEAP_PROFILE=fast",
   "this-fast-path-off": "this server, FAST_PATH=off (connect-node's own path)",
   "workers-1": "this server, WORKERS=1",

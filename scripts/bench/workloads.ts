@@ -103,7 +103,7 @@ export function workloads(): Workload[] {
     // costs) and connect-node's own path (what the fast path is worth, next to what it costs to keep).
     {
       ...grpcSquareRoot(8, 16),
-      servers: [...unaryComparison, "this-metrics-off", "this-tracing", "this-heap-fast", "this-fast-path-off"],
+      servers: [...unaryComparison, "this-metrics-off", "this-tracing-sampled", "this-tracing", "this-heap-fast", "this-fast-path-off"],
     },
     connectJson(1),
     { ...connectJson(8), servers: [...http1Comparison, "this-fast-path-off"] },

@@ -17,8 +17,10 @@
  *   server/dispatch/     the dispatcher: the fast path or connect-node (through
  *                        our own adapter), for both HTTP versions
  *   server/fast-path/,   what the dispatcher dispatches to: the fast path for
- *   server/web/,         hot calls, the page, CORS, the probes (HTTP caching
- *   server/health/       is the caching interceptor's, applied on both paths)
+ *   server/web/,         hot calls, the page, the API description (OpenAPI,
+ *   server/health/       with access from the method table), CORS, the probes
+ *                        (HTTP caching is the caching interceptor's, applied
+ *                        on both paths)
  *   server/pipeline/     the one call pipeline every call runs through, built
  *                        once for both paths: the interceptor chain, the
  *                        values a call starts with, the report of calls no

@@ -19,7 +19,9 @@ import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
 import type { Dispatcher } from "./transport/http-handler.js";
+import { describeAccess, generatedApiDescription } from "./web/api-description.js";
 import { withCors } from "./web/cors.js";
+import { withApiDescription } from "./web/openapi.js";
 import { createPageHandler } from "./web/static.js";
 import { guardedJsonOptions } from "./wire/json-shape.js";
 
@@ -93,8 +95,17 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const handler = rpcAdapter({
     handlers,
     contextValues: pipeline.nodeCallValues,
-    // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    fallback: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
+    // Not an RPC: the API's description, the web page's files, else "not found" as each protocol says it.
+    fallback: withApiDescription({
+      describe: async () =>
+        describeAccess(
+          await generatedApiDescription(),
+          services.map((entry) => entry.service),
+          config.auth,
+        ),
+      otherwise: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
+      logger,
+    }),
     logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,

@@ -28,8 +28,10 @@ interface Movie {
 const protoRoot = fileURLToPath(new URL("../../../proto/", import.meta.url));
 /** movie.proto imports the request rules' options (buf/validate/validate.proto), vendored here. */
 const protovalidateRoot = fileURLToPath(new URL("../../../third_party/protovalidate/", import.meta.url));
+/** movie.proto also imports its REST routes' option (google/api/annotations.proto), vendored here. */
+const googleapisRoot = fileURLToPath(new URL("../../../third_party/googleapis/", import.meta.url));
 const definition = protoLoader.loadSync(["tutorial/calculator/calculator.proto", "movie/v1/movie.proto"], {
-  includeDirs: [protoRoot, protovalidateRoot],
+  includeDirs: [protoRoot, protovalidateRoot, googleapisRoot],
   longs: Number,
 });
 const catalogueFile = process.argv[2];

@@ -17,12 +17,14 @@ const healthDir = join(repoRoot, "node_modules/grpc-health-check/proto");
 const reflectionDir = join(repoRoot, "node_modules/@grpc/reflection/build/proto");
 /** The contracts import buf/validate/validate.proto for their rules: a grpc-js user puts it on the include path too. */
 const protovalidateDir = join(repoRoot, "third_party/protovalidate");
+/** And google/api/annotations.proto for their REST routes. */
+const googleapisDir = join(repoRoot, "third_party/googleapis");
 
 /** Loads every contract from .proto files at run time, the way grpc-js users do; no reflection, no generated code. */
 function loadContracts(): protoLoader.PackageDefinition {
   const ours = readdirSync(protoDir, { recursive: true, encoding: "utf8" }).filter((file) => file.endsWith(".proto"));
   return protoLoader.loadSync([...ours, "health/v1/health.proto", "grpc/reflection/v1/reflection.proto"], {
-    includeDirs: [protoDir, healthDir, reflectionDir, protovalidateDir],
+    includeDirs: [protoDir, healthDir, reflectionDir, protovalidateDir, googleapisDir],
     keepCase: false,
     enums: String,
     longs: Number,

@@ -9,9 +9,15 @@ export type Message = Record<string, unknown>;
 export const protoRoot = fileURLToPath(new URL("../../../proto/", import.meta.url));
 /** The contracts import buf/validate/validate.proto for their rules: a grpc-js user puts it on the include path too. */
 const protovalidateRoot = fileURLToPath(new URL("../../../third_party/protovalidate/", import.meta.url));
+/** And google/api/annotations.proto for their REST routes. */
+const googleapisRoot = fileURLToPath(new URL("../../../third_party/googleapis/", import.meta.url));
 
 export function loadProtos(files: string[]): grpc.GrpcObject {
-  const definition = protoLoader.loadSync(files, { includeDirs: [protoRoot, protovalidateRoot], defaults: true, longs: Number });
+  const definition = protoLoader.loadSync(files, {
+    includeDirs: [protoRoot, protovalidateRoot, googleapisRoot],
+    defaults: true,
+    longs: Number,
+  });
   return grpc.loadPackageDefinition(definition);
 }
 

@@ -2,8 +2,8 @@ import type { DescField, DescMessage, DescMethod } from "@bufbuild/protobuf";
 import { commentOf, paragraphs, summaryOf } from "./comments.js";
 import { jsonPath, resolveFieldPath } from "./fields.js";
 import type { HttpBinding } from "./http-rule.js";
-import type { Content, Operation, Parameter, Schema } from "./openapi.js";
-import { parsePathTemplate, segmentsPattern } from "./path-template.js";
+import type { Content, Operation, Parameter } from "./openapi.js";
+import { type PathVariable, parsePathTemplate, segmentsPattern } from "./path-template.js";
 import type { SchemaCollector } from "./schemas.js";
 import { wellKnownSchemas } from "./well-known.js";
 
@@ -28,18 +28,24 @@ export function restOperation(method: DescMethod, binding: HttpBinding, index: n
   const template = parsePathTemplate(binding.path);
   const request = method.input;
   const bound = template.variables.map((variable) => resolveFieldPath(request, variable.fieldPath, where));
-  const parameters: Parameter[] = template.variables.map((variable, at) =>
-    pathParameter(variable.fieldPath, variable.segments, at, bound, schemas, where),
-  );
+  const parameters: Parameter[] = template.variables.map((variable, at) => pathParameter(variable, bound[at] ?? [], schemas, where));
 
   const bodyField = binding.body === "" || binding.body === "*" ? undefined : resolveFieldPath(request, binding.body, where);
   if (bodyField !== undefined && bodyField.length !== 1)
     throw new Error(`${where}: body "${binding.body}" is not a field of the request itself`);
-  const boundWhole = new Set(bound.filter((fields) => fields.length === 1).map((fields) => fields[0]));
+  const boundWhole = new Set(bound.flatMap(([field, ...nested]) => (field !== undefined && nested.length === 0 ? [field] : [])));
   const boundNested = new Set(bound.filter((fields) => fields.length > 1).map((fields) => jsonPath(fields)));
   let requestBody: Operation["requestBody"];
   if (binding.body === "*") {
-    const schema = schemas.fieldsOf(request, (field) => !boundWhole.has(field));
+    // The request message itself, unless the path carries some of its fields.
+    const inPath = [...boundWhole].map((field) => `\`${field.jsonName}\``).join(", ");
+    const schema =
+      boundWhole.size === 0
+        ? schemas.message(request)
+        : {
+            description: `${request.name} without ${inPath}, which the path carries.`,
+            ...schemas.fieldsOf(request, (field) => !boundWhole.has(field)),
+          };
     requestBody = { required: true, content: { "application/json": { schema } } };
   } else {
     const inBody = bodyField?.[0];
@@ -74,32 +80,34 @@ function describe(method: DescMethod): Pick<Operation, "summary" | "description"
   return { ...(summary === undefined ? {} : { summary }), ...(description === undefined ? {} : { description }) };
 }
 
-function pathParameter(
-  fieldPath: string,
-  segments: string,
-  at: number,
-  bound: readonly DescField[][],
-  schemas: SchemaCollector,
-  where: string,
-): Parameter {
-  const fields = bound[at] ?? [];
+function pathParameter(variable: PathVariable, fields: readonly DescField[], schemas: SchemaCollector, where: string): Parameter {
   const leaf = fields[fields.length - 1];
   if (leaf === undefined || !(leaf.fieldKind === "scalar" || leaf.fieldKind === "enum")) {
-    throw new Error(`${where}: the path variable "${fieldPath}" is not a single scalar or enum field`);
+    throw new Error(`${where}: the path variable "${variable.fieldPath}" is not a single scalar or enum field`);
   }
-  const { schema } = schemas.field(leaf);
-  const pattern = segmentsPattern(segments);
-  const withPattern: Schema =
-    pattern === undefined
-      ? schema
-      : schema.pattern === undefined
-        ? { ...schema, pattern }
-        : { ...schema, allOf: [...(schema.allOf ?? []), { pattern }] };
-  const description =
-    pattern === undefined
-      ? withPattern.description
-      : paragraphs(withPattern.description, `Matches \`${segments}\`; its slashes are sent as they are.`);
-  return { name: fieldPath, in: "path", required: true, ...(description === undefined ? {} : { description }), schema: withPattern };
+  const parameter = fieldParameter(variable.fieldPath, "path", leaf, schemas);
+  const pattern = segmentsPattern(variable.segments);
+  if (pattern === undefined) return { ...parameter, required: true };
+  const { schema } = parameter;
+  return {
+    ...parameter,
+    required: true,
+    description: paragraphs(parameter.description, `Matches \`${variable.segments}\`; its slashes are sent as they are.`),
+    schema: schema.pattern === undefined ? { ...schema, pattern } : { ...schema, allOf: [...(schema.allOf ?? []), { pattern }] },
+  };
+}
+
+/** A parameter that sets one field: the field's schema, its description on the parameter. */
+function fieldParameter(name: string, location: "path" | "query", field: DescField, schemas: SchemaCollector): Parameter {
+  const { schema, required } = schemas.field(field);
+  const { description, ...bare } = schema;
+  return {
+    name,
+    in: location,
+    ...(description === undefined ? {} : { description }),
+    ...(required ? { required } : {}),
+    schema: bare,
+  };
 }
 
 /**
@@ -122,18 +130,8 @@ function queryParameters(
     const listOfValues = field.fieldKind === "list" && field.listKind !== "message";
     const oneValueMessage = field.fieldKind === "message" && isOneValue(field.message);
     if (single || listOfValues || oneValueMessage) {
-      const { schema, required } = schemas.field(field);
-      const { description, ...rest } = schema;
-      return [
-        {
-          name,
-          in: "query",
-          ...(description === undefined ? {} : { description }),
-          ...(required ? { required } : {}),
-          schema: rest,
-          ...(listOfValues ? { style: "form" as const, explode: true } : {}),
-        },
-      ];
+      const parameter = fieldParameter(name, "query", field, schemas);
+      return [listOfValues ? { ...parameter, style: "form", explode: true } : parameter];
     }
     if (field.fieldKind === "message" && !seen.has(field.message.typeName) && !wellKnownSchemas.has(field.message.typeName)) {
       return queryParameters(field.message.fields, `${name}.`, new Set([...seen, field.message.typeName]), boundNested, schemas);

@@ -4,8 +4,10 @@ import { compressions } from "./compression.js";
 import type { Config } from "./config.js";
 import { createDispatcher } from "./dispatch/dispatcher.js";
 import { rpcAdapter } from "./dispatch/rpc-adapter.js";
+import { MethodChains } from "./fast-path/chains.js";
 import { FastPath, type FastPathStats } from "./fast-path/fast-path.js";
 import { methodTable } from "./fast-path/methods.js";
+import { RunningCalls } from "./fast-path/running-calls.js";
 import { withProbes } from "./health/probes.js";
 import type { HealthRegistry } from "./health/registry.js";
 import type { Logger } from "./logger.js";
@@ -15,6 +17,8 @@ import { callPipeline } from "./pipeline/pipeline.js";
 import { logUnrouted } from "./pipeline/unseen-calls.js";
 import { assertClassified } from "./policy/methods.js";
 import type { StreamBudget } from "./rate-limit/stream-budget.js";
+import { restHandler } from "./rest/rest-handler.js";
+import { RouteTable } from "./rest/route-table.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -92,11 +96,33 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   });
   for (const entry of services) entry.register(router);
   const handlers = router.handlers.map((registered) => pipeline.wrap(registered));
-  const handler = rpcAdapter({
-    handlers,
-    contextValues: pipeline.nodeCallValues,
-    // Not an RPC: the API's description, the web page's files, else "not found" as each protocol says it.
-    fallback: withApiDescription({
+  // The unary and server-streaming methods, with their implementations:
+  // what the fast path and REST run, through the same chains.
+  const table = methodTable(handlers, services, {
+    binaryOptions,
+    jsonOptions: guardedJsonOptions,
+    readMaxBytes: config.readMaxBytes,
+    compressMinBytes: config.compressMinBytes,
+  });
+  const chains = new MethodChains(interceptors);
+  // REST routes (google.api.http), read from the contracts; a rule the
+  // transcoder cannot serve stops the server here.
+  const rest = restHandler(
+    {
+      routes: new RouteTable(
+        services.map((entry) => entry.service),
+        table,
+      ),
+      chains,
+      running: new RunningCalls(shutdownSignal),
+      reportUnseen,
+      readMaxBytes: config.readMaxBytes,
+      maxTimeoutMs: config.maxTimeoutMs,
+      jsonOptions: guardedJsonOptions,
+      logger,
+    },
+    // Not a REST route: the API's description, the web page's files, else "not found" as each protocol says it.
+    withApiDescription({
       describe: async () =>
         describeAccess(
           await generatedApiDescription(),
@@ -106,6 +132,12 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       otherwise: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
       logger,
     }),
+  );
+  const handler = rpcAdapter({
+    handlers,
+    contextValues: pipeline.nodeCallValues,
+    // Not an RPC: a REST route, else the API's description or the page.
+    fallback: rest,
     logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,
@@ -113,13 +145,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   // connect-node (see server/fast-path).
   const fastPath = config.fastPath
     ? new FastPath({
-        table: methodTable(handlers, services, {
-          binaryOptions,
-          jsonOptions: guardedJsonOptions,
-          readMaxBytes: config.readMaxBytes,
-          compressMinBytes: config.compressMinBytes,
-        }),
-        interceptors,
+        table,
+        chains,
         compressions,
         readMaxBytes: config.readMaxBytes,
         compressMinBytes: config.compressMinBytes,

@@ -20,7 +20,7 @@ import { applyInterceptors, asConnectError, copyHeaders, deadlineExceeded, ensur
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { PlainHeaders } from "./plain-headers.js";
-import type { CallPlan } from "./plan.js";
+import type { CallPlan, Protocol } from "./plan.js";
 
 /** How a call ended: its message or error, and the response header and trailer the interceptors and the implementation left. */
 export interface Outcome {
@@ -28,6 +28,18 @@ export interface Outcome {
   readonly error: ConnectError | undefined;
   readonly header: Headers;
   readonly trailer: Headers;
+}
+
+/**
+ * What running a call needs to know of it, whichever way it came: the fast
+ * path's plan for gRPC, gRPC-Web and Connect, or a REST route's
+ * (server/rest/), which runs its calls here too, through the same chains.
+ */
+export interface CallHead extends Pick<CallPlan, "entry" | "binary" | "responseCompression" | "timeoutMs"> {
+  /** The protocol the implementation's context names (`protocolName`). */
+  readonly protocol: Protocol | "rest";
+  /** The request's HTTP method, as interceptors see it (`requestMethod`). */
+  readonly requestMethod: string;
 }
 
 /** Facts about the HTTP request behind a call. */
@@ -88,7 +100,7 @@ export function armDeadline(signal: CallSignal, timeoutMs: number | undefined): 
 
 /** What the innermost step (the implementation) needs of one call; it travels in the call's context values. */
 interface CallFrame {
-  readonly plan: CallPlan;
+  readonly plan: CallHead;
   readonly responseHeader: Headers;
   readonly responseTrailer: Headers;
   readonly timeoutMs: () => number | undefined;
@@ -189,7 +201,7 @@ interface Prepared<Request> {
  * request's headers and URL built only if something reads them.
  */
 function prepare<Request extends UnaryRequest | StreamRequest>(
-  plan: CallPlan,
+  plan: CallHead,
   source: CallSource,
   contextValues: ContextValues,
   signal: CallSignal,
@@ -199,7 +211,7 @@ function prepare<Request extends UnaryRequest | StreamRequest>(
   const responseHeader = PlainHeaders.create();
   responseHeader.set("content-type", responseContentType(plan));
   const responseTrailer = PlainHeaders.create();
-  if (plan.protocol !== "connect") {
+  if (plan.protocol === "grpc" || plan.protocol === "grpc-web") {
     responseTrailer.set("grpc-status", "0");
     if (plan.responseCompression !== null) responseHeader.set("grpc-encoding", plan.responseCompression.name);
   }
@@ -234,7 +246,7 @@ function prepare<Request extends UnaryRequest | StreamRequest>(
  * connect-es's invokeUnaryImplementation does.
  */
 export async function runUnary(
-  plan: CallPlan,
+  plan: CallHead,
   source: CallSource,
   contextValues: ContextValues,
   input: unknown,
@@ -267,7 +279,7 @@ export interface StreamOutcome {
 
 /** runUnary for a server-streaming call: the chain runs until it answers; its messages are read by the writer. */
 export async function openServerStream(
-  plan: CallPlan,
+  plan: CallHead,
   source: CallSource,
   contextValues: ContextValues,
   input: unknown,
@@ -293,7 +305,7 @@ export async function openServerStream(
   }
 }
 
-function responseContentType(plan: CallPlan): string {
+function responseContentType(plan: CallHead): string {
   switch (plan.protocol) {
     case "grpc":
       return plan.binary ? grpcProto : grpcJson;
@@ -301,5 +313,7 @@ function responseContentType(plan: CallPlan): string {
       return plan.binary ? grpcWebProto : grpcWebJson;
     case "connect":
       return plan.binary ? contentTypeUnaryProto : contentTypeUnaryJson;
+    case "rest":
+      return "application/json";
   }
 }

@@ -1,27 +1,19 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { JsonReadOptions, JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import type { ContextValues } from "@connectrpc/connect";
 import type { Compression, UniversalServerRequest, UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { callValues } from "../pipeline/call-values.js";
 import type { UnseenCallReport } from "../pipeline/unseen-calls.js";
 import { type Answer, answerOf, revalidated } from "./answer.js";
-import {
-  armDeadline,
-  CallSignal,
-  composeServerStream,
-  composeUnary,
-  openServerStream,
-  runUnary,
-  type ServerStreamChain,
-  type StreamOutcome,
-  type UnaryChain,
-} from "./call.js";
+import { type CallSignal, openServerStream, runUnary, type StreamOutcome } from "./call.js";
 import { CallBinary } from "./call-binary.js";
+import type { MethodChains } from "./chains.js";
 import { LazyHeaders } from "./lazy-headers.js";
 import type { FastMethod } from "./methods.js";
 import { type CallPlan, planCall } from "./plan.js";
 import { type Decoded, decodeRequest } from "./request-body.js";
+import { RunningCalls } from "./running-calls.js";
 import { unseenCallAnswer } from "./unseen.js";
 
 /** How many calls took the fast path, by protocol (tests read it to notice when calls stop taking it). */
@@ -39,7 +31,8 @@ export interface FastPathStats {
 
 export interface FastPathOptions {
   readonly table: ReadonlyMap<string, FastMethod>;
-  readonly interceptors: readonly Interceptor[];
+  /** The pipeline's interceptors around each method's implementation. */
+  readonly chains: MethodChains;
   readonly compressions: readonly Compression[];
   readonly readMaxBytes: number;
   readonly compressMinBytes: number;
@@ -87,19 +80,10 @@ export type StreamResult =
  */
 export class FastPath {
   readonly stats: FastPathStats = { grpc: 0, "grpc-web": 0, connect: 0, get: 0, serverStream: 0, handedBack: 0 };
-  readonly #running = new Set<CallSignal>();
-  /** Each method's interceptor chain, composed on its first call. */
-  readonly #chains = new Map<FastMethod, UnaryChain | ServerStreamChain>();
+  readonly #running: RunningCalls;
 
   constructor(readonly options: FastPathOptions) {
-    options.shutdownSignal?.addEventListener(
-      "abort",
-      () => {
-        const reason = ConnectError.from(options.shutdownSignal?.reason, Code.Unavailable);
-        for (const signal of this.#running) signal.abort(reason);
-      },
-      { once: true },
-    );
+    this.#running = new RunningCalls(options.shutdownSignal);
   }
 
   plan(method: string | undefined, target: string, headers: IncomingHttpHeaders, http2: boolean): CallPlan | undefined {
@@ -108,15 +92,11 @@ export class FastPath {
 
   /** A call's signal, aborted by its deadline and by the shutdown; the caller aborts it when the client leaves. */
   begin(plan: CallPlan): CallSignal {
-    const signal = new CallSignal();
-    armDeadline(signal, plan.timeoutMs);
-    this.#running.add(signal);
-    return signal;
+    return this.#running.begin(plan.timeoutMs);
   }
 
   end(signal: CallSignal): void {
-    signal.finish();
-    this.#running.delete(signal);
+    this.#running.end(signal);
   }
 
   /**
@@ -135,7 +115,7 @@ export class FastPath {
     let call = this.#accept(plan, exchange, body, signal, started, handBack);
     if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
-    const outcome = await runUnary(plan, exchange, call.contextValues, call.input, signal, this.#chainOf(plan.entry, composeUnary));
+    const outcome = await runUnary(plan, exchange, call.contextValues, call.input, signal, this.options.chains.unary(plan.entry));
     let answer = answerOf(plan, outcome, call.binary, this.options);
     if (answer instanceof Promise) answer = await answer;
     return { kind: "answer", answer: plan.requestMethod === "GET" ? revalidated(answer, exchange.headers) : answer };
@@ -154,8 +134,14 @@ export class FastPath {
     if (call instanceof Promise) call = await call;
     if (call.kind === "universal") return call;
     this.stats.serverStream++;
-    const chain = this.#chainOf(plan.entry, composeServerStream);
-    const outcome = await openServerStream(plan, exchange, call.contextValues, call.input, signal, chain);
+    const outcome = await openServerStream(
+      plan,
+      exchange,
+      call.contextValues,
+      call.input,
+      signal,
+      this.options.chains.serverStream(plan.entry),
+    );
     return { kind: "stream", outcome, binary: call.binary };
   }
 
@@ -219,15 +205,6 @@ export class FastPath {
     const binary = new CallBinary(plan, input, body);
     contextValues.set(binaryMessagesKey, binary);
     return { kind: "call", input, contextValues, binary };
-  }
-
-  #chainOf<Chain>(entry: FastMethod, compose: (entry: FastMethod, interceptors: readonly Interceptor[]) => Chain): Chain {
-    let chain = this.#chains.get(entry) as Chain | undefined;
-    if (chain === undefined) {
-      chain = compose(entry, this.options.interceptors);
-      this.#chains.set(entry, chain as UnaryChain | ServerStreamChain);
-    }
-    return chain;
   }
 
   #contextValues(exchange: Exchange): ContextValues {

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { preview } from "../domain/text.js";
-import { protocolOf } from "./logging.js";
+import { callProtocol } from "./logging.js";
 
 /**
  * The Connect protocol's version marker (`Connect-Protocol-Version: 1`, or
@@ -10,7 +10,7 @@ import { protocolOf } from "./logging.js";
  */
 export function connectVersionInterceptor(): Interceptor {
   return (next) => (req) => {
-    if (protocolOf(req.requestMethod, req.header) === "connect") {
+    if (callProtocol(req) === "connect") {
       const [name, version, expected] =
         req.requestMethod === "GET"
           ? ["the query parameter connect", new URL(req.url).searchParams.get("connect"), "v1"]

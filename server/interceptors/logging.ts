@@ -4,6 +4,7 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { grantKey, principalKey } from "../auth/principal.js";
 import { innerMap } from "../get-or-create.js";
 import type { Logger } from "../logger.js";
+import type { Protocol } from "../observability/rpc-attributes.js";
 import { traceFields, traceIdsKey } from "../observability/trace-ids.js";
 import { callStateKey } from "../pipeline/call-state.js";
 import { requestInfoKey } from "../pipeline/request-info.js";
@@ -19,13 +20,18 @@ export function protocolOf(requestMethod: string, header: Headers): "grpc" | "gr
   return "connect";
 }
 
+/** The protocol of a call an interceptor sees: REST when it came by a REST route (its request info says so), else from its HTTP method and content type. */
+export function callProtocol(req: UnaryRequest | StreamRequest): Protocol {
+  return req.contextValues.get(requestInfoKey).restRoute === undefined ? protocolOf(req.requestMethod, req.header) : "rest";
+}
+
 const serverFaults = new Set([Code.Internal, Code.Unknown, Code.DataLoss, Code.Unavailable]);
 
 /** What one call log line says, besides how it ended. */
 export interface CallFacts {
   /** "/package.Service/Method", or the request path for a request no procedure answers. */
   readonly procedure: string;
-  readonly protocol: "grpc" | "grpc-web" | "connect";
+  readonly protocol: Protocol;
   readonly http: string;
   readonly method: string;
   /** performance.now() when the call began. */
@@ -112,7 +118,7 @@ export function loggingInterceptor(logger: Logger): Interceptor {
     onError: (error) => error,
     onEnd: (error, req, started) =>
       writeCallLine(
-        loggers.of(req, protocolOf(req.requestMethod, req.header), req.contextValues.get(requestInfoKey).httpVersion),
+        loggers.of(req, callProtocol(req), req.contextValues.get(requestInfoKey).httpVersion),
         undefined,
         { started, requestId: req.contextValues.get(requestIdKey) },
         error,

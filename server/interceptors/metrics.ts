@@ -3,7 +3,7 @@ import { Code, ConnectError, createContextKey, type Interceptor } from "@connect
 import type { CallRecord, ServerMetrics } from "../observability/metrics.js";
 import { type BinaryMessages, binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { requestInfoKey } from "../pipeline/request-info.js";
-import { protocolOf } from "./logging.js";
+import { callProtocol } from "./logging.js";
 
 /**
  * Counts every call an interceptor sees (the calls that end earlier are
@@ -18,7 +18,7 @@ export function metricsInterceptor(metrics: ServerMetrics): Interceptor {
     const record = metrics.startCall({
       service: req.service.typeName,
       method: req.method.name,
-      protocol: protocolOf(req.requestMethod, req.header),
+      protocol: callProtocol(req),
       httpVersion: req.contextValues.get(requestInfoKey).httpVersion,
       streaming: req.stream,
     });

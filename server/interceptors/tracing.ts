@@ -13,7 +13,7 @@ import { type TraceIds, traceIdsKey } from "../observability/trace-ids.js";
 import type { Tracing } from "../observability/tracing.js";
 import { requestInfoKey } from "../pipeline/request-info.js";
 import type { UnseenCallHook } from "../pipeline/unseen-calls.js";
-import { protocolOf } from "./logging.js";
+import { callProtocol } from "./logging.js";
 
 /**
  * One server span per call, named "package.Service/Method", child of the
@@ -26,7 +26,7 @@ import { protocolOf } from "./logging.js";
  */
 export function tracingInterceptor(tracing: Tracing): Interceptor {
   return (next) => async (req) => {
-    const protocol = protocolOf(req.requestMethod, req.header);
+    const protocol = callProtocol(req);
     const parent = tracing.extract(req.header);
     const span = tracing.tracer.startSpan(
       `${req.service.typeName}/${req.method.name}`,
@@ -42,6 +42,12 @@ export function tracingInterceptor(tracing: Tracing): Interceptor {
       },
       parent,
     );
+    const { restRoute } = req.contextValues.get(requestInfoKey);
+    if (restRoute !== undefined) {
+      // A REST call is also an HTTP request to a route (semconv HTTP server attributes).
+      span.setAttribute("http.route", restRoute);
+      span.setAttribute("http.request.method", req.requestMethod);
+    }
     const spanContext = trace.setSpan(parent, span);
     req.contextValues.set(traceIdsKey, idsOf(span));
     let res: Awaited<ReturnType<typeof next>>;

@@ -11,19 +11,23 @@ import { codeToString } from "@connectrpc/connect/protocol-connect";
  * set, so no request can add a label value of its own choosing.
  */
 
-/** The wire protocol of a call, as the server logs it. */
-export type Protocol = "grpc" | "grpc-web" | "connect";
+/** The wire protocol of a call, as the server logs it; "rest" is HTTP/JSON transcoded from google.api.http (server/rest/). */
+export type Protocol = "grpc" | "grpc-web" | "connect" | "rest";
 
 /** `rpc.method` (and our `rpc_service`) for a request no registered procedure answers. */
 export const otherMethod = "_OTHER";
 
-/** `rpc.system.name`: gRPC-Web is gRPC carried differently; Connect is its own system. */
+/**
+ * `rpc.system.name`: gRPC-Web is gRPC carried differently; Connect is its
+ * own system; REST is what google/api/http.proto calls gRPC transcoding, the
+ * gRPC methods reached as HTTP/JSON resources.
+ */
 export function rpcSystemName(protocol: Protocol): "grpc" | "connectrpc" {
   return protocol === "connect" ? "connectrpc" : "grpc";
 }
 
-/** The protocol as a metric label value: grpc, grpc_web or connect. */
-export function protocolLabel(protocol: Protocol): "grpc" | "grpc_web" | "connect" {
+/** The protocol as a metric label value: grpc, grpc_web, connect or rest. */
+export function protocolLabel(protocol: Protocol): "grpc" | "grpc_web" | "connect" | "rest" {
   return protocol === "grpc-web" ? "grpc_web" : protocol;
 }
 

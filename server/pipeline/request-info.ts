@@ -6,6 +6,8 @@ export interface RequestInfo {
   readonly remoteAddress: string | undefined;
   /** The connection that carries it (the HTTP/2 session, or the HTTP/1.1 socket): what per-connection limits count. */
   readonly connection?: object;
+  /** The REST route's template ("/v1/movies/{id}") for a call that came as REST (server/rest/); undefined for the other protocols. */
+  readonly restRoute?: string;
 }
 
 export const requestInfoKey = createContextKey<RequestInfo>(

@@ -1,7 +1,7 @@
 import type { DescExtension, DescService } from "@bufbuild/protobuf";
 import { commentOf } from "./comments.js";
 import { connectPathItem } from "./connect-operations.js";
-import { connectParameters, errorResponses, errorSchemas } from "./errors.js";
+import { errorResponses, errorSchemas, protocolParameters } from "./errors.js";
 import { type HttpBinding, httpBindings } from "./http-rule.js";
 import type { Document, PathItem } from "./openapi.js";
 import { restOperation } from "./rest-operations.js";
@@ -55,7 +55,7 @@ export function openApiDocument(services: readonly DescService[], options: Docum
     paths,
     components: {
       schemas: { ...schemas.components(), ...errorSchemas },
-      parameters: { ...connectParameters },
+      parameters: { ...protocolParameters },
       responses: { ...errorResponses },
     },
   };

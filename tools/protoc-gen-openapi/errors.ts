@@ -12,7 +12,13 @@ export const errorSchemas: Readonly<Record<string, Schema>> = {
       message: { type: "string" },
       details: { type: "array", items: wellKnownSchemas.get("google.protobuf.Any") ?? {} },
     },
-    required: ["code", "message"],
+    required: ["code"],
+  },
+  "rest.StreamError": {
+    type: "object",
+    description: "The last element of a REST server stream that failed after its first message.",
+    properties: { error: { $ref: "#/components/schemas/google.rpc.Status" } },
+    required: ["error"],
   },
   "connect.Error": {
     type: "object",
@@ -57,8 +63,14 @@ export const errorResponses: Readonly<Record<string, Response>> = {
   },
 };
 
-/** The Connect protocol's own request headers and GET query parameters, for components.parameters. */
-export const connectParameters: Readonly<Record<string, Parameter>> = {
+/** The request headers and query parameters of the protocols themselves, for components.parameters. */
+export const protocolParameters: Readonly<Record<string, Parameter>> = {
+  Timeout: {
+    name: "timeout",
+    in: "header",
+    description: "How long a REST call may take: milliseconds, or with a unit (`2500ms`, `3s`, `1m`); the server caps it. None by default.",
+    schema: { type: "string", pattern: "^[0-9]{1,10}(ms|s|m)?$" },
+  },
   ConnectProtocolVersion: {
     name: "Connect-Protocol-Version",
     in: "header",

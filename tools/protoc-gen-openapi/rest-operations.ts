@@ -2,7 +2,7 @@ import type { DescField, DescMessage, DescMethod } from "@bufbuild/protobuf";
 import { commentOf, paragraphs, summaryOf } from "./comments.js";
 import { jsonPath, resolveFieldPath } from "./fields.js";
 import type { HttpBinding } from "./http-rule.js";
-import type { Content, Operation, Parameter } from "./openapi.js";
+import type { Content, Operation, Parameter, Schema } from "./openapi.js";
 import { type PathVariable, parsePathTemplate, segmentsPattern } from "./path-template.js";
 import type { SchemaCollector } from "./schemas.js";
 import { wellKnownSchemas } from "./well-known.js";
@@ -60,7 +60,7 @@ export function restOperation(method: DescMethod, binding: HttpBinding, index: n
     operationId: `${method.parent.typeName}.${method.name}${index === 0 ? "" : `.binding${index}`}`,
     tags: [method.parent.typeName],
     ...describe(method),
-    ...(parameters.length > 0 ? { parameters } : {}),
+    parameters: [...parameters, { $ref: "#/components/parameters/Timeout" }],
     ...(requestBody === undefined ? {} : { requestBody }),
     responses: { 200: successResponse(method, binding, schemas, where), default: { $ref: "#/components/responses/RestError" } },
     "x-rpc-method": `${method.parent.typeName}.${method.name}`,
@@ -73,7 +73,7 @@ function describe(method: DescMethod): Pick<Operation, "summary" | "description"
   const comment = commentOf(method);
   const streaming =
     method.methodKind === "server_streaming"
-      ? "A server stream: by default a JSON array written as messages arrive; with `Accept: application/x-ndjson` one JSON object per line; with `Accept: text/event-stream` one Server-Sent Event per message."
+      ? "A server stream: by default a JSON array written as messages arrive; with `Accept: application/x-ndjson` one JSON object per line; with `Accept: text/event-stream` Server-Sent Events, which an EventSource can follow."
       : undefined;
   const summary = summaryOf(comment);
   const description = paragraphs(comment, streaming);
@@ -160,13 +160,18 @@ function successResponse(
   const schema = responseField === undefined ? schemas.message(output) : schemas.field(responseField).schema;
   const what = responseField === undefined ? output.name : `the \`${responseField.jsonName}\` of ${output.name}`;
   if (method.methodKind !== "server_streaming") return { description: `OK: ${what}.`, content: { "application/json": { schema } } };
+  // A stream that fails after its first message cannot change its status: its last element says so.
+  const item: Schema = { anyOf: [schema, { $ref: "#/components/schemas/rest.StreamError" }] };
   return {
-    description: `OK: a stream of ${what}, in the form the Accept header asks for.`,
+    description: `OK: a stream of ${what}, in the form the Accept header asks for; if it fails once under way, its last element is \`{"error": <google.rpc.Status>}\`.`,
     content: {
-      "application/json": { schema: { type: "array", items: schema } },
-      "application/x-ndjson": { schema },
+      "application/json": { schema: { type: "array", items: item } },
+      "application/x-ndjson": { schema: item },
       "text/event-stream": {
-        schema: { type: "string", description: `Server-Sent Events, each carrying one message as JSON in its \`data\`: ${what}.` },
+        schema: {
+          type: "string",
+          description: `Server-Sent Events: a \`message\` event per message (${what}, as JSON in \`data\`), then \`end\`, or \`error\` with a google.rpc.Status. Events have no id: a reconnection is a new call.`,
+        },
       },
     },
   };

@@ -41,7 +41,7 @@ describeUnless(skip, "API reference (/docs, Swagger UI) in a real browser", () =
     problems.assertNone();
   });
 
-  test('"Try it out" calls the server and shows its answer', async () => {
+  test('"Try it out" calls the server, a Connect endpoint and a REST route, and shows its answers', async () => {
     const operation = page.locator(".opblock.opblock-post", { has: page.locator('[data-path="/greeter.v1.GreeterService/SayHello"]') });
     await operation.locator(".opblock-summary-control").click();
     await operation.getByRole("button", { name: "Try it out" }).click();
@@ -51,6 +51,17 @@ describeUnless(skip, "API reference (/docs, Swagger UI) in a real browser", () =
     const logged = await server.waitForCallLog("/greeter.v1.GreeterService/SayHello");
     assert.deepEqual([logged.protocol, logged.method, logged.code], ["connect", "POST", "ok"]);
     await screenshot(page, "api-docs-try-it", ".opblock.is-open");
+    await operation.locator(".opblock-summary-control").click();
+
+    // A REST route: its query parameter from the form.
+    const squareRoot = page.locator(".opblock.opblock-get", { has: page.locator('[data-path="/v1/calculator:squareRoot"]') });
+    await squareRoot.locator(".opblock-summary-control").click();
+    await squareRoot.getByRole("button", { name: "Try it out" }).click();
+    await squareRoot.locator('input[placeholder="number"]').fill("2");
+    await squareRoot.getByRole("button", { name: "Execute" }).click();
+    await waitForText(squareRoot.locator(".live-responses-table"), `"result": ${Math.SQRT2}`);
+    const rest = await server.waitForCallLog("/calculator.v1.CalculatorService/SquareRoot");
+    assert.deepEqual([rest.protocol, rest.method, rest.code], ["rest", "GET", "ok"]);
     problems.assertNone();
   });
 });

@@ -7,9 +7,18 @@ import { notModified } from "../interceptors/caching.js";
 import type { NodeResponse } from "../transport/http-handler.js";
 import { statusBody } from "./status-body.js";
 
+/**
+ * True once nothing more can be written: the answer ended, or the client
+ * left (an HTTP/2 compatibility response has no `destroyed`: its stream does).
+ */
+export function gone(res: NodeResponse): boolean {
+  if (res.writableEnded) return true;
+  return "stream" in res ? res.stream.destroyed || res.stream.closed : res.destroyed;
+}
+
 /** Writes a whole JSON answer; the head too, unless the client has left. */
 export function writeJson(res: NodeResponse, status: number, headers: OutgoingHttpHeaders, body: string): void {
-  if (res.headersSent || res.writableEnded || res.destroyed) return;
+  if (res.headersSent || gone(res)) return;
   const bytes = Buffer.from(body);
   headers["content-type"] = "application/json";
   headers["content-length"] = String(bytes.byteLength);
@@ -26,7 +35,7 @@ export function writeMessage(res: NodeResponse, header: Headers, json: string, i
   const headers = nodeHeaders(header);
   const kept = typeof ifNoneMatch === "string" ? notModified(ifNoneMatch, 200, headers) : undefined;
   if (kept !== undefined) {
-    if (res.headersSent || res.writableEnded) return;
+    if (res.headersSent || gone(res)) return;
     res.writeHead(304, kept);
     res.end();
     return;

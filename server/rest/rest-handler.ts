@@ -115,8 +115,9 @@ async function serve(
     await refuse(options, req, res, started, route, new Refusal(codeToHttpStatus(signal.reason.code), signal.reason));
     return;
   }
+  // Not writableFinished: Node's HTTP/2 compatibility layer reports a reset stream as finished.
   const onClose = () => {
-    if (!res.writableFinished) signal.abort(new ConnectError("the client closed the connection", Code.Canceled));
+    if (!res.writableEnded) signal.abort(new ConnectError("the client closed the connection", Code.Canceled));
   };
   res.on("close", onClose);
   try {

@@ -5,7 +5,7 @@ import { nodeHeaders } from "../fast-path/answer.js";
 import type { CallSignal, StreamOutcome } from "../fast-path/call.js";
 import { asConnectError } from "../fast-path/connect-mirror.js";
 import type { NodeResponse } from "../transport/http-handler.js";
-import { writeError } from "./answers.js";
+import { gone, writeError } from "./answers.js";
 import { responseJson } from "./response-json.js";
 import type { RestRoute } from "./route-table.js";
 import { statusBody } from "./status-body.js";
@@ -76,10 +76,6 @@ function start(res: NodeResponse, header: Headers, format: StreamFormat): void {
   header.delete("etag");
   header.set("x-accel-buffering", "no");
   res.writeHead(200, nodeHeaders(header));
-}
-
-function gone(res: NodeResponse): boolean {
-  return res.destroyed || res.writableEnded;
 }
 
 /** Resolves when the response can take more, or the client is gone. */

@@ -26,35 +26,7 @@ export function restOperation(method: DescMethod, binding: HttpBinding, index: n
     throw new Error(`${where}: a client stream cannot be a REST route`);
   }
   const template = parsePathTemplate(binding.path);
-  const request = method.input;
-  const bound = template.variables.map((variable) => resolveFieldPath(request, variable.fieldPath, where));
-  const parameters: Parameter[] = template.variables.map((variable, at) => pathParameter(variable, bound[at] ?? [], schemas, where));
-
-  const bodyField = binding.body === "" || binding.body === "*" ? undefined : resolveFieldPath(request, binding.body, where);
-  if (bodyField !== undefined && bodyField.length !== 1)
-    throw new Error(`${where}: body "${binding.body}" is not a field of the request itself`);
-  const boundWhole = new Set(bound.flatMap(([field, ...nested]) => (field !== undefined && nested.length === 0 ? [field] : [])));
-  const boundNested = new Set(bound.filter((fields) => fields.length > 1).map((fields) => jsonPath(fields)));
-  let requestBody: Operation["requestBody"];
-  if (binding.body === "*") {
-    // The request message itself, unless the path carries some of its fields.
-    const inPath = [...boundWhole].map((field) => `\`${field.jsonName}\``).join(", ");
-    const schema =
-      boundWhole.size === 0
-        ? schemas.message(request)
-        : {
-            description: `${request.name} without ${inPath}, which the path carries.`,
-            ...schemas.fieldsOf(request, (field) => !boundWhole.has(field)),
-          };
-    requestBody = { required: true, content: { "application/json": { schema } } };
-  } else {
-    const inBody = bodyField?.[0];
-    if (inBody !== undefined) {
-      requestBody = { required: true, content: { "application/json": { schema: schemas.field(inBody).schema } } };
-    }
-    const remaining = request.fields.filter((field) => field !== inBody && !boundWhole.has(field));
-    parameters.push(...queryParameters(remaining, "", new Set([request.typeName]), boundNested, schemas));
-  }
+  const { parameters, requestBody } = requestParts(method.input, binding, template.variables, schemas, where);
   // Key order is reading order in the document.
   const operation: Operation = {
     operationId: `${method.parent.typeName}.${method.name}${index === 0 ? "" : `.binding${index}`}`,
@@ -67,6 +39,43 @@ export function restOperation(method: DescMethod, binding: HttpBinding, index: n
     "x-rpc-protocol": "rest",
   };
   return { path: template.path, operation };
+}
+
+/**
+ * Where each field of the request comes from: the path variables, then the
+ * body ("*": every field the path does not carry; a field name: that field),
+ * then the query, which gets every field left.
+ */
+function requestParts(
+  request: DescMessage,
+  binding: HttpBinding,
+  variables: readonly PathVariable[],
+  schemas: SchemaCollector,
+  where: string,
+): Pick<Operation, "parameters" | "requestBody"> & { parameters: Parameter[] } {
+  const bound = variables.map((variable) => resolveFieldPath(request, variable.fieldPath, where));
+  const parameters = variables.map((variable, at) => pathParameter(variable, bound[at] ?? [], schemas, where));
+  const boundWhole = new Set(bound.flatMap(([field, ...nested]) => (field !== undefined && nested.length === 0 ? [field] : [])));
+  if (binding.body === "*") {
+    const inPath = [...boundWhole].map((field) => `\`${field.jsonName}\``).join(", ");
+    const schema =
+      boundWhole.size === 0
+        ? schemas.message(request)
+        : {
+            description: `${request.name} without ${inPath}, which the path carries.`,
+            ...schemas.fieldsOf(request, (field) => !boundWhole.has(field)),
+          };
+    return { parameters, requestBody: { required: true, content: { "application/json": { schema } } } };
+  }
+  const bodyField = binding.body === "" ? undefined : resolveFieldPath(request, binding.body, where);
+  if (bodyField !== undefined && bodyField.length !== 1)
+    throw new Error(`${where}: body "${binding.body}" is not a field of the request itself`);
+  const inBody = bodyField?.[0];
+  const boundNested = new Set(bound.filter((fields) => fields.length > 1).map((fields) => jsonPath(fields)));
+  const remaining = request.fields.filter((field) => field !== inBody && !boundWhole.has(field));
+  parameters.push(...queryParameters(remaining, "", new Set([request.typeName]), boundNested, schemas));
+  if (inBody === undefined) return { parameters };
+  return { parameters, requestBody: { required: true, content: { "application/json": { schema: schemas.field(inBody).schema } } } };
 }
 
 function describe(method: DescMethod): Pick<Operation, "summary" | "description"> {

@@ -32,11 +32,7 @@ export class SchemaCollector {
     return constrainField(field, description === undefined ? typed : { ...typed, description });
   }
 
-  /**
-   * An object schema of some of a message's fields, inline: a request body
-   * of the fields not bound to the path. The message's own schema (with
-   * every field) is collected too, for readers who follow it.
-   */
+  /** An object schema of some of a message's fields, inline: a request body of the fields the path does not carry. */
   fieldsOf(desc: DescMessage, keep: (field: DescField) => boolean): Schema {
     return this.objectSchema(desc, desc.fields.filter(keep));
   }

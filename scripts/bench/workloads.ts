@@ -122,6 +122,22 @@ export function workloads(): Workload[] {
       check: checkConnectJson,
     },
     {
+      // REST beside Connect GET: a resource read by its path (GET /v1/movies/{id}, transcoded from google.api.http),
+      // answered from the embedded database; only this server has REST routes.
+      id: "rest-get-movie-h1-8",
+      title: "REST GET /v1/movies/{id}, HTTP/1.1, 8 conn",
+      unit: "calls",
+      http1: true,
+      connections: 8,
+      streams: 1,
+      method: "GET",
+      target: `/v1/movies/${movieId}`,
+      headers: {},
+      body: undefined,
+      servers: ["this"],
+      check: checkRestMovie,
+    },
+    {
       id: "grpc-web-h1-8",
       title: "gRPC-Web binary, HTTP/1.1, 8 conn",
       unit: "calls",
@@ -258,6 +274,13 @@ function checkMovieStream(reply: ProbeReply): Expectation {
 function checkGetMovie(reply: ProbeReply): Expectation {
   const { movie } = fromBinary(GetMovieResponseSchema, single(reply, grpcMessages(reply)));
   if (movie?.id !== movieId) fail(reply, `expected the movie ${movieId}`);
+  return { bytesPerCall: reply.body.length, messagesPerCall: 1 };
+}
+
+function checkRestMovie(reply: ProbeReply): Expectation {
+  if (reply.httpStatus !== 200 || !reply.contentType.startsWith("application/json")) fail(reply, "expected HTTP 200 with JSON");
+  const { id } = JSON.parse(reply.body.toString("utf8")) as { id?: unknown };
+  if (id !== movieId) fail(reply, `expected the movie ${movieId} itself (response_body: "movie")`);
   return { bytesPerCall: reply.body.length, messagesPerCall: 1 };
 }
 

@@ -1,10 +1,10 @@
 import type { Procedure } from "../lib/catalog.js";
 
 /** The protocol a case speaks, which decides how its answer is judged. */
-export type Wire = "grpc" | "grpc-web" | "connect" | "connect-get" | "http" | "raw-h1" | "raw-h2";
+export type Wire = "grpc" | "grpc-web" | "connect" | "connect-get" | "http" | "rest" | "raw-h1" | "raw-h2";
 
 /** What produced the case: a family of generators. */
-export type Family = "rpc" | "message" | "huge" | "envelope" | "headers" | "get" | "http" | "authority" | "raw-h1" | "raw-h2";
+export type Family = "rpc" | "message" | "huge" | "envelope" | "headers" | "get" | "http" | "rest" | "authority" | "raw-h1" | "raw-h2";
 
 export const families: readonly Family[] = [
   "rpc",
@@ -14,6 +14,7 @@ export const families: readonly Family[] = [
   "headers",
   "get",
   "http",
+  "rest",
   "authority",
   "raw-h1",
   "raw-h2",

@@ -61,8 +61,36 @@ export async function canary(baseUrl: string, timeoutMs = 10_000): Promise<strin
         problems.push(`${name}: ${(error as Error).message}`);
       }
     }
+    problems.push(...(await restCanary(baseUrl, timeoutMs)));
   } finally {
     close();
   }
   return problems;
+}
+
+/** The same calls as REST routes, with fetch (HTTP/1.1). */
+async function restCanary(baseUrl: string, timeoutMs: number): Promise<string[]> {
+  const call = async (path: string, init: RequestInit = {}): Promise<unknown> => {
+    const response = await fetch(`${baseUrl}${path}`, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${init.method ?? "GET"} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as unknown;
+  };
+  try {
+    const hello = (await call("/v1/greeter:sayHello?name=Ada")) as { message?: string };
+    if (hello.message !== "Hello, Ada!") return [`REST: sayHello answered ${JSON.stringify(hello.message)}`];
+    const id = `canary-rest-${process.pid}-${++canaries}`;
+    const json = { "content-type": "application/json" };
+    await call("/v1/movies", {
+      method: "POST",
+      headers: json,
+      body: JSON.stringify({ id, title: "Canary", director: "Nobody", rating: 5 }),
+    });
+    const movie = (await call(`/v1/movies/${id}`)) as { title?: string };
+    if (movie.title !== "Canary") return [`REST: GET /v1/movies/{id} answered ${JSON.stringify(movie.title)}`];
+    await call(`/v1/movies/${id}`, { method: "DELETE" });
+    return [];
+  } catch (error) {
+    return [`REST: ${(error as Error).message}`];
+  }
 }

@@ -9,8 +9,9 @@ export interface DispatcherOptions {
   /** The unary calls and gRPC server streams it can serve; undefined with FAST_PATH=off. */
   readonly fastPath: FastPath | undefined;
   /**
-   * Everything else: connect-node's adapter for the other calls, under the
-   * page, the probes, /metrics and CORS, each wrapping it once.
+   * Everything else: connect-node's adapter for the other calls, then the
+   * REST routes (server/rest/), then the page; under the probes, /metrics
+   * and CORS, each wrapping it once.
    */
   readonly handler: RequestHandler;
   readonly logger: Logger;
@@ -19,7 +20,7 @@ export interface DispatcherOptions {
 /**
  * The one way in from the listener: each request, of either HTTP version,
  * is planned once by the fast path and served by it, or given whole to
- * `handler`. The fast path declines what the wrappers of `handler` exist
+ * `handler` (RPCs for connect-node, REST routes, the page). The fast path declines what the wrappers of `handler` exist
  * for (requests with an Origin when CORS is on, the page, probes and
  * /metrics), and answers a Connect GET's If-None-Match itself, as the RPC
  * adapter does for connect-node's answers.

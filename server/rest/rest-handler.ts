@@ -73,10 +73,7 @@ async function serve(
   if (match.kind === "none" || match.kind === "wrong-method") {
     const refusal =
       match.kind === "none"
-        ? new Refusal(
-            404,
-            new ConnectError(`no REST route matches ${preview(path, 200)} (the routes are listed in docs/rest.md)`, Code.NotFound),
-          )
+        ? new Refusal(404, new ConnectError(`no REST route matches ${preview(path, 200)}`, Code.NotFound))
         : new Refusal(
             405,
             new ConnectError(

@@ -178,7 +178,8 @@ describe("CORS with ALLOWED_ORIGINS", () => {
     });
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers["access-control-allow-origin"], "http://app.test:3000");
-    assert.deepEqual(preflight.headers["access-control-allow-methods"]?.split(","), ["POST", "GET"]);
+    // PATCH and DELETE for the REST routes (docs/rest.md).
+    assert.deepEqual(preflight.headers["access-control-allow-methods"]?.split(","), ["POST", "GET", "PATCH", "DELETE"]);
     const allowed = preflight.headers["access-control-allow-headers"]?.split(",") ?? [];
     for (const header of ["Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms", "X-Grpc-Web", "X-User-Agent", "Grpc-Timeout"]) {
       assert.ok(

@@ -119,3 +119,42 @@ describe("liveness", () => {
     assert.equal(firstError(stderr), "Error [ERR_HTTP2_INVALID_STREAM]: The stream has been destroyed (code: 'ERR_HTTP2_INVALID_STREAM')");
   });
 });
+
+describe("REST", () => {
+  const restCase = (overrides: Partial<Case> = {}): Case =>
+    rpcCase("rest", {
+      family: "rest",
+      request: { kind: "http", http: "1.1", method: "GET", path: "/v1/movies", headers: [], body: Buffer.alloc(0) },
+      ...overrides,
+    });
+  const json = { "content-type": "application/json" };
+
+  test("a google.rpc.Status with a client's code is an answer; a server fault, a string code or no JSON is not", () => {
+    assert.deepEqual(problems(restCase(), answer(400, json, '{"code":3,"message":"bad"}')), []);
+    assert.deepEqual(problems(restCase(), answer(405, json, '{"code":12,"message":"no"}')), []);
+    assert.match(problems(restCase(), answer(500, json, '{"code":13,"message":"internal error"}')).join(), /server error/);
+    assert.match(problems(restCase(), answer(400, json, "{")).join(), /does not parse/);
+    assert.match(problems(restCase(), answer(404, json, '{"code":"not_found","message":"x"}')).join(), /Connect-shaped/);
+    assert.match(problems(restCase(), answer(400, json, '{"code":3,"message":"x","details":[{"a":1}]}')).join(), /without @type/);
+  });
+
+  test("streams: every element, line or event parses; a failure at the end must be a client's", () => {
+    assert.deepEqual(problems(restCase(), answer(200, json, '[{"id":"a"},{"error":{"code":3,"message":"x"}}]')), []);
+    assert.match(problems(restCase(), answer(200, json, '[{"id":"a"},{"error":{"code":13,"message":"x"}}]')).join(), /server fault/);
+    assert.deepEqual(problems(restCase(), answer(200, { "content-type": "application/x-ndjson" }, '{"a":1}\n{"b":2}\n')), []);
+    assert.match(problems(restCase(), answer(200, { "content-type": "application/x-ndjson" }, '{"a":1}\n{"b"\n')).join(), /does not parse/);
+    const events = { "content-type": "text/event-stream" };
+    assert.deepEqual(problems(restCase(), answer(200, events, 'data: {"a":1}\n\nevent: end\ndata: {}\n\n')), []);
+    assert.match(
+      problems(restCase(), answer(200, events, 'event: error\ndata: {"code":4,"message":"late"}\n\n')).join(),
+      /without a deadline/,
+    );
+  });
+
+  test("a request nothing was done to is never refused for its route", () => {
+    const valid = restCase({ mutations: [] });
+    assert.deepEqual(problems(valid, answer(404, json, '{"code":5,"message":"no movie has id x"}')), []);
+    assert.match(problems(valid, answer(404, json, '{"code":5,"message":"no REST route matches /v1/movies"}')).join(), /valid request/);
+    assert.match(problems(valid, answer(415, json, '{"code":3,"message":"takes a JSON body"}')).join(), /valid request/);
+  });
+});

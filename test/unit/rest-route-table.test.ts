@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { CalculatorService } from "../../gen/calculator/v1/calculator_pb.js";
 import { GreeterService } from "../../gen/greeter/v1/greeter_pb.js";
@@ -51,6 +52,17 @@ describe("the REST route table", () => {
       "POST /v1/movies CreateMovie",
       "POST /v1/orders CreateOrder",
     ]);
+  });
+
+  test("docs/rest.md lists every route, and no other", () => {
+    const services = [CalculatorService, GreeterService, MovieService, OrderService];
+    const entries = new Map(services.flatMap((service) => [...tableOf(service)]));
+    const routes = new RouteTable(services, entries).routes.map(
+      (route) => `${route.name} ${route.entry.service.name}.${route.entry.method.name}`,
+    );
+    const page = readFileSync(new URL("../../../docs/rest.md", import.meta.url), "utf8");
+    const documented = [...page.matchAll(/^\| `([A-Z]+ \/\S+)` \| `(\w+\.\w+)`/gm)].map(([, route, method]) => `${route} ${method}`);
+    assert.deepEqual(documented.sort(), routes.sort());
   });
 
   test("the tutorials' contracts have no routes: they stay as the tutorials wrote them", () => {

@@ -3,6 +3,7 @@ import { Rng } from "../rng.js";
 import { httpCase } from "./http.js";
 import { rawH1Case } from "./raw-h1.js";
 import { rawH2Case } from "./raw-h2.js";
+import { restCase } from "./rest.js";
 import { rpcCase } from "./rpc.js";
 
 /** How often each family comes up. Huge messages are rare: each costs the server megabytes of work. */
@@ -14,6 +15,7 @@ export const familyWeights: ReadonlyArray<readonly [Family, number]> = [
   ["headers", 16],
   ["get", 8],
   ["http", 6],
+  ["rest", 12],
   ["authority", 5],
   ["raw-h1", 11],
   ["raw-h2", 11],
@@ -53,6 +55,8 @@ export function generateCase(seed: number, index: number): Case {
   switch (family) {
     case "http":
       return httpCase(rng, id);
+    case "rest":
+      return restCase(rng, id);
     case "authority":
       return authorityCase(rng, id);
     case "raw-h1":

@@ -1,6 +1,7 @@
 import type { Case } from "../case.js";
 import { errorName } from "../h2-frames.js";
 import type { Answer, Outcome, RawH1Outcome, RawH2Outcome } from "../outcome.js";
+import { judgeRest } from "./rest.js";
 import { bidiOverHttp1, header, type Judged, judgeConnectStream, judgeConnectUnary, judgeGrpc, judgeGrpcWeb } from "./rpc.js";
 
 export type { Judged };
@@ -53,6 +54,7 @@ function judgeAnswer(c: Case, answer: Answer): Judged {
       problems: [`stream reset with ${errorName(answer.rstCode)} after status ${answer.status}`],
     };
   }
+  if (c.wire === "rest") return judgeRest(c, answer);
   if (contentType.startsWith("application/grpc-web")) return judgeGrpcWeb(c, answer);
   if (contentType.startsWith("application/grpc")) return judgeGrpc(c, answer);
   if (contentType.startsWith("application/connect+")) return judgeConnectStream(c, answer);

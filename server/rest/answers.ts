@@ -50,7 +50,5 @@ export function writeMessage(res: NodeResponse, header: Headers, json: string, i
  */
 export function writeError(res: NodeResponse, header: Headers, error: ConnectError, status = codeToHttpStatus(error.code)): void {
   if (!error.isWireError) mergeNonProtocolHeaders(header, error.metadata);
-  header.delete("cache-control");
-  header.delete("etag");
   writeJson(res, status, nodeHeaders(header), statusBody(error));
 }

@@ -86,43 +86,49 @@ async function serve(
     return;
   }
   const { route } = match;
-  let message: MessageShape<DescMessage>;
   let timeoutMs: number | undefined;
   try {
     if (match.kind === "unreadable") throw new ConnectError(match.reason, Code.InvalidArgument);
     timeoutMs = parseTimeout(req.headers.timeout, options.maxTimeoutMs);
-    const body = await readRequestBody(req, route, options.readMaxBytes, options.jsonOptions.textDecoder);
-    message = requestMessage(
-      route,
-      match.bindings,
-      query === undefined ? undefined : new URLSearchParams(query),
-      body,
-      names,
-      options.jsonOptions,
-    );
   } catch (error) {
-    if (!(error instanceof Refusal || error instanceof ConnectError)) throw error;
-    await refuse(options, req, res, started, route, error instanceof Refusal ? error : new Refusal(codeToHttpStatus(error.code), error));
+    await refuse(options, req, res, started, route, refusalOf(error));
     return;
   }
+  // From here the deadline runs, as on the fast path: reading the body counts against it.
   const signal = options.running.begin(timeoutMs);
-  if (signal.reason !== undefined) {
-    // A timeout of 0: the deadline passed before the call could begin, as the fast path answers it.
-    options.running.end(signal);
-    await refuse(options, req, res, started, route, new Refusal(codeToHttpStatus(signal.reason.code), signal.reason));
-    return;
-  }
   // Not writableFinished: Node's HTTP/2 compatibility layer reports a reset stream as finished.
   const onClose = () => {
     if (!res.writableEnded) signal.abort(new ConnectError("the client closed the connection", Code.Canceled));
   };
   res.on("close", onClose);
   try {
+    let message: MessageShape<DescMessage>;
+    try {
+      const body = await readRequestBody(req, route, options.readMaxBytes, options.jsonOptions.textDecoder);
+      const params = query === undefined ? undefined : new URLSearchParams(query);
+      message = requestMessage(route, match.bindings, params, body, names, options.jsonOptions);
+    } catch (error) {
+      // A body cut short by a client that left reads as bad JSON: the log should say the client left.
+      await refuse(options, req, res, started, route, refusalOf(signal.reason ?? error));
+      return;
+    }
+    if (signal.reason !== undefined) {
+      // The deadline passed, or the client left, before the call could begin: answered as the fast path answers it.
+      await refuse(options, req, res, started, route, refusalOf(signal.reason));
+      return;
+    }
     await call(options, req, res, route, message, signal, timeoutMs);
   } finally {
     res.off("close", onClose);
     options.running.end(signal);
   }
+}
+
+/** What refuses a request before its call: a Refusal as it is, a ConnectError with the status its code maps to; anything else is a fault of ours. */
+function refusalOf(error: unknown): Refusal {
+  if (error instanceof Refusal) return error;
+  if (error instanceof ConnectError) return new Refusal(codeToHttpStatus(error.code), error);
+  throw error;
 }
 
 async function call(

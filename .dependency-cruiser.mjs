@@ -18,9 +18,10 @@
  *                        our own adapter), for both HTTP versions
  *   server/fast-path/,   what the dispatcher dispatches to: the fast path for
  *   server/rest/,        hot calls, REST routes (which run their calls
- *   server/web/,         through the fast path's runner), the page, CORS, the
- *   server/health/       probes (HTTP caching is the caching interceptor's,
- *                        applied on every path)
+ *   server/web/,         through the fast path's runner), the page, the API
+ *   server/health/       description (OpenAPI, with access from the method
+ *                        table), CORS, the probes (HTTP caching is the
+ *                        caching interceptor's, applied on every path)
  *   server/pipeline/     the one call pipeline every call runs through, built
  *                        once for both paths: the interceptor chain, the
  *                        values a call starts with, the report of calls no

@@ -7,6 +7,9 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The workspace holding openapi-typescript (with the TypeScript 5 it needs),
+# which the build runs; npm ci installs a workspace only if it is there.
+COPY tools/openapi-typescript/package.json ./tools/openapi-typescript/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build

@@ -10,9 +10,9 @@ import { join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const bin = (name) => join(root, "node_modules", ".bin", name);
 
-/** Runs a tool from node_modules/.bin; its own output says what went wrong, so a failure just ends the build. */
+/** Runs a tool from node_modules/.bin (or a path under the root); its own output says what went wrong, so a failure just ends the build. */
 function run(command, ...args) {
-  const { status, error } = spawnSync(bin(command), args, { cwd: root, stdio: "inherit" });
+  const { status, error } = spawnSync(command.includes("/") ? join(root, command) : bin(command), args, { cwd: root, stdio: "inherit" });
   if (error) throw error;
   if (status !== 0) process.exit(status ?? 1);
 }
@@ -38,9 +38,26 @@ function stale(output, inputs) {
 
 // The lockfile is an input everywhere: a new generator, compiler or bundler
 // version must rebuild.
+// buf generate runs our own OpenAPI plugin (tools/protoc-gen-openapi) from its
+// compiled form, so it is compiled first, on its own: the main compilation
+// needs the generated code.
+const openApiPlugin = "tools/protoc-gen-openapi";
+if (stale(join(root, "dist", openApiPlugin, "main.js"), files(openApiPlugin, "tsconfig.json", "package-lock.json"))) {
+  run("tsc", "-p", openApiPlugin);
+}
 const generatedStamp = join(root, "gen", ".generated");
-if (stale(generatedStamp, files("proto", "third_party", "buf.yaml", "buf.gen.yaml", "package-lock.json"))) {
+if (stale(generatedStamp, files("proto", "third_party", "buf.yaml", "buf.gen.yaml", "package-lock.json", openApiPlugin))) {
   run("buf", "generate");
+  // The document's types as openapi-typescript writes them, for the client
+  // test (openapi-fetch) that the compilation below type-checks. The tool
+  // needs TypeScript 5's API, so it lives in a workspace of its own.
+  run(
+    join("tools", "openapi-typescript", "node_modules", ".bin", "openapi-typescript"),
+    "gen/openapi/openapi.json",
+    "--output",
+    "gen/openapi/schema.d.ts",
+    "--silent",
+  );
   writeFileSync(generatedStamp, "");
 }
 

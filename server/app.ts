@@ -23,7 +23,9 @@ import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
 import type { Dispatcher } from "./transport/http-handler.js";
+import { describeAccess, generatedApiDescription } from "./web/api-description.js";
 import { withCors } from "./web/cors.js";
+import { withApiDescription } from "./web/openapi.js";
 import { createPageHandler } from "./web/static.js";
 import { guardedJsonOptions } from "./wire/json-shape.js";
 
@@ -119,13 +121,22 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       jsonOptions: guardedJsonOptions,
       logger,
     },
-    // Not an RPC: the web page's files, else "not found" as each protocol says it.
-    createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
+    // Not a REST route: the API's description, the web page's files, else "not found" as each protocol says it.
+    withApiDescription({
+      describe: async () =>
+        describeAccess(
+          await generatedApiDescription(),
+          services.map((entry) => entry.service),
+          config.auth,
+        ),
+      otherwise: createPageHandler({ logger, otherwise: logUnrouted(notFound, reportUnseen) }),
+      logger,
+    }),
   );
   const handler = rpcAdapter({
     handlers,
     contextValues: pipeline.nodeCallValues,
-    // Not an RPC: a REST route, else the page.
+    // Not an RPC: a REST route, else the API's description or the page.
     fallback: rest,
     logger,
   });

@@ -24,6 +24,14 @@ export const contentSecurityPolicy = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/**
+ * The API reference (/docs) differs in one word: Swagger UI's stylesheet
+ * draws its icons as data: images (two dozen SVGs and PNGs), which cannot
+ * run script. Its scripts and styles are the page's own files, like the
+ * services page's.
+ */
+export const docsContentSecurityPolicy = contentSecurityPolicy.replace("img-src 'self'", "img-src 'self' data:");
+
 /** Sent with every file of the page and with the 404; RPC responses never get them. */
 export const pageHeaders: Readonly<Record<string, string>> = {
   "content-security-policy": contentSecurityPolicy,
@@ -39,9 +47,16 @@ const immutable = "public, max-age=31536000, immutable";
 /** Everything else (index.html, the icon) may change with the next build: revalidate each time. */
 const revalidate = "no-cache";
 
+/** The pages by their addresses: the services at `/`, the API reference (Swagger UI) at `/docs`. */
+const pages: ReadonlyMap<string, string> = new Map([
+  ["/", "/index.html"],
+  ["/docs", "/docs.html"],
+]);
+const docsPage = "/docs.html";
+
 /**
  * Serves the built web page for requests that are not RPCs: GET and HEAD of
- * files that exist in the build, `/` as index.html. Anything else goes to
+ * files that exist in the build, `/` as index.html and `/docs` as docs.html. Anything else goes to
  * `otherwise` (a 404, never the page, so a mistyped path is not answered with
  * HTML). The set of files is read once at start, so no request can reach a
  * file outside it.
@@ -73,8 +88,11 @@ export function createPageHandler({
   return (req, res) => {
     if (req.method !== "GET" && req.method !== "HEAD") return otherwise(req, res);
     for (const [name, value] of Object.entries(pageHeaders)) res.setHeader(name, value);
-    const path = req.url?.split("?", 1)[0];
-    if (path === "/") req.url = `/index.html${req.url?.slice(1) ?? ""}`;
+    const url = req.url ?? "";
+    const [path = ""] = url.split("?", 1);
+    const page = pages.get(path);
+    if (page !== undefined) req.url = `${page}${url.slice(path.length)}`;
+    if ((page ?? path) === docsPage) res.setHeader("content-security-policy", docsContentSecurityPolicy);
     // sirv is typed for HTTP/1 only; it uses the part of the API both versions share.
     serve(req as IncomingMessage, res as ServerResponse, () => otherwise(req, res));
   };

@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { after, describe, test } from "node:test";
 import { createLogger } from "../../server/logger.js";
 import { notFound } from "../../server/transport/grpc-answers.js";
-import { createPageHandler } from "../../server/web/static.js";
+import { contentSecurityPolicy, createPageHandler, docsContentSecurityPolicy } from "../../server/web/static.js";
 
 /** Serves `handler` on a free port and returns its base URL. */
 async function serve(handler: http.RequestListener): Promise<{ url: string; close(): void }> {
@@ -52,6 +52,25 @@ describe("the page handler", () => {
       // A file added after start is not served: the set of files is fixed.
       writeFileSync(join(dir, "later.html"), "late");
       assert.equal((await fetch(`${server.url}/later.html`)).status, 404);
+    } finally {
+      server.close();
+    }
+  });
+
+  test("serves the API reference at /docs, whose policy alone allows data: images", async () => {
+    writeFileSync(join(dir, "index.html"), "<!doctype html><title>t</title>");
+    writeFileSync(join(dir, "docs.html"), "<!doctype html><title>docs</title>");
+    const { logger } = memoryLogger();
+    const server = await serve(createPageHandler({ logger, otherwise: notFound, dir }));
+    try {
+      for (const path of ["/docs", "/docs?tag=x", "/docs.html"]) {
+        const docs = await fetch(`${server.url}${path}`);
+        assert.equal(await docs.text(), "<!doctype html><title>docs</title>", path);
+        assert.equal(docs.headers.get("content-security-policy"), docsContentSecurityPolicy, path);
+      }
+      assert.equal(docsContentSecurityPolicy, contentSecurityPolicy.replace("img-src 'self'", "img-src 'self' data:"));
+      assert.equal((await fetch(`${server.url}/`)).headers.get("content-security-policy"), contentSecurityPolicy);
+      assert.equal((await fetch(`${server.url}/docs/`)).status, 404, "one address per page");
     } finally {
       server.close();
     }

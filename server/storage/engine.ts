@@ -1,4 +1,4 @@
-import type { Dialect, Kysely, PostgresPool, RawBuilder, Transaction } from "kysely";
+import type { AliasedRawBuilder, Dialect, Kysely, PostgresPool, RawBuilder, Transaction } from "kysely";
 import type { Migration } from "kysely/migration";
 import type { Instant } from "../domain/instant.js";
 import type { OrderChangeType } from "../domain/orders.js";
@@ -132,7 +132,30 @@ export interface EngineSql {
     readonly in: "with" | "returning";
     notice(channel: string, type: OrderChangeType): RawBuilder<unknown>;
   };
+  /**
+   * New orders as one table named `input`, from one array parameter per
+   * column, so that one statement writes any number of them: CreateOrder
+   * calls that arrive together then cost one statement and one commit
+   * (PostgreSQL's unnest; order-repository.ts). Undefined where concurrent
+   * writes are grouped otherwise: SQLite's writer thread commits them in
+   * one transaction itself.
+   */
+  readonly newOrderRows?: (columns: NewOrderColumns) => AliasedRawBuilder<NewOrderRow, "input">;
 }
+
+/** A new order as newOrderRows gives it: `date` is null for an order the database dates. */
+export interface NewOrderRow {
+  readonly id: string;
+  readonly owner: string;
+  readonly name: string;
+  readonly completed: boolean;
+  readonly date: unknown;
+  readonly key: string | null;
+  readonly fingerprint: string | null;
+}
+
+/** New orders column by column: value `i` of each is order `i`'s. */
+export type NewOrderColumns = { readonly [column in keyof NewOrderRow]: ReadonlyArray<NewOrderRow[column]> };
 
 /** 250 ms, 500 ms, 1 s, 2 s, then every 5 s. */
 export function backoffMs(attempt: number): number {

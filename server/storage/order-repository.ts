@@ -23,10 +23,15 @@ import type {
 } from "../domain/orders.js";
 import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { ChangeFeed, Engine, EngineSql } from "./engine.js";
+import type { ChangeFeed, Engine, EngineSql, NewOrderColumns } from "./engine.js";
+import { isConnectionFailure } from "./failures.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
 import { StatementTemplate } from "./statement-template.js";
+import { TurnBatches } from "./turn-batch.js";
+
+/** The most new orders one statement writes (see insertMany). */
+const insertBatchLimit = 100;
 
 /**
  * Orders in SQL. Every write is one transaction that also publishes its
@@ -45,6 +50,10 @@ export class SqlOrderRepository implements OrderRepository {
   private readonly columns: ReturnType<typeof orderColumns>;
   /** CreateOrder's one statement (with orderChangeNotice): for an order with a date, and for one dated by the database. */
   private readonly creations = new Map<boolean, StatementTemplate<InsertValues, OrderSelection>>();
+  /** CreateOrder's statement for several orders at once (EngineSql.newOrderRows), built when first needed. */
+  private batchStatement: StatementTemplate<NewOrderColumns, OrderSelection> | undefined;
+  /** New orders arriving together, written by one statement where the engine can (insertMany). */
+  private readonly insertions: TurnBatches<InsertValues, OrderSelection | undefined> | undefined;
 
   private constructor(
     private readonly db: Kysely<Tables>,
@@ -53,6 +62,9 @@ export class SqlOrderRepository implements OrderRepository {
     private readonly logger: Logger,
   ) {
     this.columns = orderColumns(engine);
+    if (engine.sql.orderChangeNotice?.in === "with" && engine.sql.newOrderRows !== undefined) {
+      this.insertions = new TurnBatches((batch) => this.insertMany(batch), insertBatchLimit);
+    }
   }
 
   /** Opens the repository and starts receiving the changes of every process on `channel`. */
@@ -75,18 +87,96 @@ export class SqlOrderRepository implements OrderRepository {
     const notice = this.engine.sql.orderChangeNotice;
     return guard(this.engine, async () => {
       if (notice === undefined) return this.db.transaction().execute((tx) => this.createIn(tx, order));
-      // One statement, in autocommit: the insert and its notification commit together or not at all.
-      // A used key needs a second one, to read the order it names.
-      const statement = this.creation(notice, order.date !== undefined);
+      // One statement, in autocommit: the insert and its notification commit together or not at all,
+      // shared with the orders that arrive in the same turn (insertMany). A used key needs a
+      // second one, to read the order it names.
       const values = this.insertValues(order);
       for (let attempt = 0; ; attempt++) {
-        const [inserted] = (await this.db.executeQuery(statement.with(values))).rows;
+        const inserted = attempt === 0 && this.insertions !== undefined ? await this.insertions.add(values) : await this.insertOne(values);
         if (inserted !== undefined) return { order: this.toOrder(inserted), created: true, fingerprint: order.idempotency?.fingerprint };
         const earlier = await this.earlier(this.db, order);
         // Deleted since the insert found it: the key is free again.
         if (earlier !== undefined || attempt === 2) return this.replay(earlier);
       }
     });
+  }
+
+  /** Inserts one order with its change notice, in one statement; undefined when its owner used its key before. */
+  private async insertOne(values: InsertValues): Promise<OrderSelection | undefined> {
+    const notice = this.engine.sql.orderChangeNotice;
+    if (notice === undefined) throw new Error("this engine publishes changes in transactions");
+    const [inserted] = (await this.db.executeQuery(this.creation(notice, values.date !== null).with(values))).rows;
+    return inserted;
+  }
+
+  /**
+   * Orders that arrive in the same turn, inserted by one statement with
+   * their change notices (EngineSql.newOrderRows), in autocommit: one
+   * round trip, one parse and one commit for all of them. Each gets its
+   * row, or undefined when its owner used its key before (a key used twice
+   * in one batch: the first one's order). A lone order takes the
+   * one-order statement. Should a batch fail for anything but an outage,
+   * its orders are written one by one, so each caller gets its own answer.
+   */
+  private async insertMany(batch: readonly InsertValues[]): Promise<ReadonlyArray<Promise<OrderSelection | undefined>>> {
+    const single = () => batch.map((values) => this.insertOne(values));
+    if (batch.length === 1) return single();
+    const statement = this.batchCreation();
+    if (statement === undefined) return single();
+    const columns: NewOrderColumns = {
+      id: batch.map((values) => values.id),
+      owner: batch.map((values) => values.owner),
+      name: batch.map((values) => values.name),
+      completed: batch.map((values) => values.completed),
+      date: batch.map((values) => values.date),
+      key: batch.map((values) => values.key),
+      fingerprint: batch.map((values) => values.fingerprint),
+    };
+    let rows: OrderSelection[];
+    try {
+      rows = (await this.db.executeQuery(statement.with(columns))).rows;
+    } catch (error) {
+      if (isConnectionFailure(error)) throw error;
+      this.logger.warn({ err: error, orders: batch.length }, "a batch of new orders failed: writing them one by one");
+      return single();
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return batch.map(async (values) => byId.get(values.id));
+  }
+
+  /** The statement that writes a batch of orders and their change notices, compiled once. */
+  private batchCreation(): StatementTemplate<NewOrderColumns, OrderSelection> | undefined {
+    const { orderChangeNotice: notice, newOrderRows, nowAsDate } = this.engine.sql;
+    if (notice?.in !== "with" || newOrderRows === undefined) return undefined;
+    this.batchStatement ??= new StatementTemplate<NewOrderColumns, OrderSelection>(
+      ["id", "owner", "name", "completed", "date", "key", "fingerprint"],
+      (columns) =>
+        this.db
+          .with("inserted", (db) =>
+            db
+              .insertInto("orders")
+              .columns(["id", "owner", "name", "completed", "date", "idempotency_key", "request_fingerprint"])
+              .expression(
+                db
+                  .selectFrom(newOrderRows(columns))
+                  .select((eb) => [
+                    "input.id",
+                    "input.owner",
+                    "input.name",
+                    "input.completed",
+                    eb.fn.coalesce(sql`input.date`, nowAsDate).as("date"),
+                    "input.key",
+                    "input.fingerprint",
+                  ]),
+              )
+              .onConflict((conflict) => conflict.columns(["owner", "idempotency_key"]).doNothing())
+              .returning(this.columns),
+          )
+          .selectFrom("inserted")
+          .selectAll()
+          .select(notice.notice(this.channel, "created").as("notified")),
+    );
+    return this.batchStatement;
   }
 
   /** The insert and its change notice as one statement, compiled once per kind of date. */

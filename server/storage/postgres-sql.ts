@@ -1,5 +1,5 @@
 import { sql } from "kysely";
-import type { EngineSql, MovieTuple } from "./engine.js";
+import type { EngineSql, MovieTuple, NewOrderRow } from "./engine.js";
 
 /**
  * PostgreSQL's pieces. lower() follows the database's character type (the
@@ -47,6 +47,11 @@ export const postgresSql: EngineSql = {
       )
     )::text)`,
   },
+  // node-postgres sends each array as one parameter; unnest takes them row by row.
+  newOrderRows: ({ id, owner, name, completed, date, key, fingerprint }) =>
+    sql<NewOrderRow>`unnest(${id}::uuid[], ${owner}::text[], ${name}::text[], ${completed}::boolean[], ${date}::timestamptz[], ${key}::text[], ${fingerprint}::text[])`.as<"input">(
+      sql`input(id, owner, name, completed, date, key, fingerprint)`,
+    ),
 };
 
 function epochMillis(column: "create_time" | "update_time") {

@@ -65,6 +65,34 @@ for (const { engine, server } of await serversOnEachEngine((name) => `statements
       assert.deepEqual(sent, postgres ? { WITH: 1 } : { INSERT: 1 });
     });
 
+    test("CreateOrder calls that arrive together share their statements, each order written once with its own key", async () => {
+      const calls = 30;
+      const key = `shared-${Date.now()}`;
+      let answers: Array<Awaited<ReturnType<typeof orders.createOrder>>> = [];
+      const sent = await statementsOf(async () => {
+        answers = await Promise.all(
+          Array.from({ length: calls }, (_, i) =>
+            // Two calls use the same key: one order for both, whichever statement each one is in.
+            orders.createOrder(i < 2 ? { name: "Tea", idempotencyKey: key } : { name: `Tea ${i}` }),
+          ),
+        );
+      });
+      const ids = answers.map((answer) => answer.order?.id ?? "");
+      assert.equal(ids[0], ids[1], "the two calls with one key got one order");
+      assert.equal(new Set(ids).size, calls - 1, "every other call got an order of its own");
+      for (const [i, answer] of answers.entries()) {
+        if (i >= 2) assert.equal(answer.order?.name, `Tea ${i}`);
+      }
+      const statements = Object.values(sent).reduce((sum, count) => sum + count, 0);
+      if (postgres) {
+        // One HTTP/2 connection brings them in a few reads at most; each read's orders share one statement.
+        assert.ok(statements < calls / 2, `${JSON.stringify(sent)} for ${calls} calls`);
+      } else {
+        // SQLite's writer thread commits concurrent writes together, one statement each.
+        assert.ok(statements >= calls, `${JSON.stringify(sent)} for ${calls} calls`);
+      }
+    });
+
     test("a repeated idempotency key costs one more statement to read the earlier order, and writes nothing", async () => {
       const key = `key-${Date.now()}`;
       const first = await orders.createOrder({ name: "Tea", idempotencyKey: key });

@@ -4,18 +4,18 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import { LookupBatches } from "../../server/storage/lookup-batch.js";
 
 /** A store of `values` that records the keys of every read. */
-function store(values: Record<string, number>, fail?: Error) {
+function store(values: Record<string, number>, fail?: Error, limit = 3) {
   const reads: string[][] = [];
   const batches = new LookupBatches<number>(async (keys) => {
     reads.push([...keys]);
     if (fail !== undefined) throw fail;
     return new Map(keys.flatMap((key) => (key in values ? [[key, values[key] as number] as const] : [])));
-  }, 3);
+  }, limit);
   return { batches, reads };
 }
 
 test("lookups made in the same turn share one read, each key read once, each lookup given its own answer", async () => {
-  const { batches, reads } = store({ a: 1, b: 2 });
+  const { batches, reads } = store({ a: 1, b: 2 }, undefined, 4);
   const answers = await Promise.all([batches.get("a"), batches.get("b"), batches.get("a"), batches.get("missing")]);
   assert.deepEqual(answers, [1, 2, 1, undefined]);
   assert.deepEqual(reads, [["a", "b", "missing"]]);
@@ -32,7 +32,7 @@ test("a lookup made after a read started gets a read of its own, never the answe
   assert.deepEqual(reads, [["a"], ["a"]]);
 });
 
-test("no read asks for more keys than the limit", async () => {
+test("no read is for more lookups than the limit", async () => {
   const { batches, reads } = store({ a: 1, b: 2, c: 3, d: 4 });
   assert.deepEqual(await Promise.all(["a", "b", "c", "d", "a"].map((key) => batches.get(key))), [1, 2, 3, 4, 1]);
   assert.deepEqual(reads, [

@@ -812,9 +812,8 @@ export const settings = {
     defaultText: "`small` with the embedded database, `fast` with `DATABASE_URL`",
     description:
       "how V8's heap grows. `small` keeps the young generation at 4 MiB semi-spaces and compiles optimized code on the main thread " +
-      "(start-up flags: the server restarts itself in place with them), and lets the old one grow by half of what survives a collection: " +
-      "a third of the RSS under load (gRPC unary 8×16: about 105 against 300 MiB) for about the same CPU per call " +
-      "(within a few percent; see [the database](database.md)). Once the event loop has been idle for two seconds after work that grew " +
+      "(start-up flags: the server restarts itself in place with them): about 170 against 300 MiB of RSS under load (gRPC unary 8×16) " +
+      "for about the same CPU per call (within a few percent; see [the database](database.md)). Once the event loop has been idle for two seconds after work that grew " +
       "the process by 16 MiB or more, it also runs one memory-reducing garbage collection (40-130 ms of the main thread), " +
       "which gives back 30-50 MiB after a burst of database calls. `fast` leaves V8's defaults",
   },

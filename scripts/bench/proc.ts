@@ -188,3 +188,21 @@ export function commandCpuMicros(command: string): number {
   }
   return (ticks * 1e6) / clockTicksPerSecond;
 }
+
+/**
+ * Waits until every core has been less than `quietPct` busy over a window
+ * of `windowMs` (PostgreSQL's autovacuum and checkpoints after seeding, an
+ * earlier server's exit), for at most `timeoutMs`; resolves to the busiest
+ * core's share in the last window, so the caller can say the machine was
+ * not quiet.
+ */
+export async function machineQuiet(quietPct = 15, windowMs = 250, timeoutMs = 20_000): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const before = coreTimes();
+    await new Promise((resolve) => setTimeout(resolve, windowMs));
+    const after = coreTimes();
+    const busiest = Math.max(0, ...[...after.keys()].map((cpu) => busyPct(before, after, cpu)).filter((pct) => !Number.isNaN(pct)));
+    if (busiest < quietPct || performance.now() > deadline) return busiest;
+  }
+}

@@ -8,6 +8,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServerProcess } from "../lib/server-process.js";
+import { machineQuiet } from "./proc.js";
 import type { TargetCheck } from "./report.js";
 import { defaultEnv } from "./servers.js";
 import { median } from "./stats.js";
@@ -56,7 +57,8 @@ export function servingAt(log: string): number | undefined {
 
 /**
  * `runs` rounds of the three start-ups, taking turns; each round's new folder
- * is the next start's existing one. Not pinned: started as `npm start` is.
+ * is the next start's existing one. Not pinned: started as `npm start` is,
+ * each once the machine is quiet.
  */
 export async function measureStartups(
   workDir: string,
@@ -69,6 +71,10 @@ export async function measureStartups(
     const folder = join(workDir, `startup-${run}`);
     try {
       for (const kind of ["new", "existing", "memory"] as const) {
+        // A start takes a few hundred milliseconds of one core: after seeding, PostgreSQL's
+        // autovacuum and checkpoint once doubled it (0.3 s on a quiet machine, 0.7 s then).
+        const busiestPct = await machineQuiet();
+        if (busiestPct >= 15) progress(`start-up ${run}/${runs}: the machine is busy (a core ${busiestPct.toFixed(0)}% busy); measuring anyway`);
         // Just before: ServerProcess picks a free port (a millisecond or two), then spawns.
         const spawned = Date.now();
         const server = await ServerProcess.start({ ...defaultEnv(), DATA_DIR: kind === "memory" ? "memory://" : folder });

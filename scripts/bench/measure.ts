@@ -3,7 +3,18 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type H2loadAmount, type H2loadLoad, type H2loadSummary, h2loadArgs, latenciesFromLogFile, runH2load } from "./h2load.js";
 import { scrapeLoopDelayP99Ms } from "./loop-delay.js";
-import { busyPct, type CoreTimes, commandCpuMicros, coreTimes, cpuMicros, type Memory, memory, processTree, sumOver } from "./proc.js";
+import {
+  busyPct,
+  type CoreTimes,
+  commandCpuMicros,
+  coreTimes,
+  cpuMicros,
+  type Memory,
+  machineQuiet,
+  memory,
+  processTree,
+  sumOver,
+} from "./proc.js";
 import type { BenchServer } from "./servers.js";
 import type { Expectation, Workload } from "./workloads.js";
 
@@ -48,6 +59,8 @@ export interface MeasureSettings {
   readonly loadLauncher: readonly string[];
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** How long a run may wait for the machine to be quiet before it starts (0: it does not wait). */
+  readonly quietWaitMs: number;
   /** The cores of servers and h2load, when pinned. */
   readonly cpus: { readonly server: number; readonly load: number } | undefined;
 }
@@ -96,6 +109,9 @@ export async function measure(
   round: number,
 ): Promise<Run> {
   const load = loadOf(workload, server, settings.workDir);
+  // What an earlier run left the machine (PostgreSQL's autovacuum and
+  // checkpoints after a run of CreateOrder) runs on the servers' core too.
+  if (settings.quietWaitMs > 0) await machineQuiet(15, 250, settings.quietWaitMs);
   const warm = await runH2load(h2loadArgs(load, { durationMs: settings.warmupMs }), settings.loadLauncher);
   await settle(server);
   const warmFailed = failures(warm, expectation, server.loggedFailures?.() ?? 0);

@@ -64,6 +64,7 @@ export async function measureStartups(
   workDir: string,
   runs: number,
   settleMs: number,
+  quietWaitMs: number,
   progress: (line: string) => void,
 ): Promise<StartupRun[]> {
   const results: StartupRun[] = [];
@@ -73,8 +74,11 @@ export async function measureStartups(
       for (const kind of ["new", "existing", "memory"] as const) {
         // A start takes a few hundred milliseconds of one core: after seeding, PostgreSQL's
         // autovacuum and checkpoint once doubled it (0.3 s on a quiet machine, 0.7 s then).
-        const busiestPct = await machineQuiet();
-        if (busiestPct >= 15) progress(`start-up ${run}/${runs}: the machine is busy (a core ${busiestPct.toFixed(0)}% busy); measuring anyway`);
+        if (quietWaitMs > 0) {
+          const busiestPct = await machineQuiet(15, 250, quietWaitMs);
+          if (busiestPct >= 15)
+            progress(`start-up ${run}/${runs}: the machine is busy (a core ${busiestPct.toFixed(0)}% busy); measuring anyway`);
+        }
         // Just before: ServerProcess picks a free port (a millisecond or two), then spawns.
         const spawned = Date.now();
         const server = await ServerProcess.start({ ...defaultEnv(), DATA_DIR: kind === "memory" ? "memory://" : folder });

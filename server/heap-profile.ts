@@ -17,10 +17,13 @@ import cluster from "node:cluster";
  *   full collection (`--heap-growing-percent=50`), it was marked and
  *   compacted every 1.5 s under CreateOrder at 1,000 calls/s, each a 10-16 ms
  *   pause: p99 45-65 ms and event-loop delay p99 10-14 ms, against 13-17 ms
- *   and 3-5 ms without it, and unary calls cost about 10% more CPU
- *   (69 against 60 µs per call, medians of 3). What it kept off the RSS
- *   under load (about 110 against 170 MiB) the idle collection below
- *   gives back once the load ends (88 against 99 MiB, 8 s later).
+ *   and 3-5 ms without it, and unary calls cost about 10% more CPU (69
+ *   against 60 µs per call fresh, 68-75 against 62-68 µs after the database
+ *   workloads). What it kept off is memory: RSS under load about 110 against
+ *   170-260 MiB, and once idle after the database workloads 131 against
+ *   160-180 MiB, the difference being in the main thread's malloc heap (brk:
+ *   27 against 74 MiB), which holds the Buffers that wait longer for a
+ *   collection and which glibc cannot shrink past what is still in use.
  * - Optimizing compilation (TurboFan) runs on the main thread rather than a
  *   helper thread: the helper's compiler memory stayed in its malloc arena,
  *   some 20 MiB of RSS once a load had warmed the code up (GetMovie 8x16:

@@ -23,7 +23,7 @@ import type {
 } from "../domain/orders.js";
 import { anonymousOwner } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
-import type { ChangeFeed, Engine, EngineSql, NewOrderColumns } from "./engine.js";
+import type { ChangeFeed, Engine, EngineSql, NewOrderColumns, NewOrderRow } from "./engine.js";
 import { isConnectionFailure } from "./failures.js";
 import { guard } from "./guard.js";
 import type { OrderRow, Tables } from "./schema.js";
@@ -492,16 +492,8 @@ type OrderSelection = Omit<Selectable<OrderRow>, "date"> & { date_micros: string
 
 type OrderChangeNotice = NonNullable<EngineSql["orderChangeNotice"]>;
 
-/** A new order's column values, as insertion() writes them; `date` only when the order has one. */
-interface InsertValues {
-  readonly id: string;
-  readonly owner: string;
-  readonly name: string;
-  readonly completed: boolean;
-  readonly date: unknown;
-  readonly key: string | null;
-  readonly fingerprint: string | null;
-}
+/** A new order's column values, as insertion() and insertMany() write them. */
+type InsertValues = NewOrderRow;
 
 /** Every column but the date, which is read as microseconds since the epoch (EngineSql.dateMicros): a Date would keep milliseconds. */
 function orderColumns(engine: Engine) {

@@ -13,7 +13,7 @@ export function databaseTargets(cells: readonly Cell[], idleRssMiB: number | und
   const cell = (workload: string, server: ServerId) => cells.find((c) => c.workload === workload && c.server === server);
   const checks: TargetCheck[] = [];
   for (const [server, engine, atMostUs] of [
-    ["this", "the embedded database", 100],
+    ["this-database", "the embedded database", 100],
     ["this-postgres", "PostgreSQL", 130],
   ] as const) {
     const target = `GetMovie 8×16 on ${engine}: ≤ ${atMostUs} µs of the server's CPU per call`;
@@ -25,7 +25,7 @@ export function databaseTargets(cells: readonly Cell[], idleRssMiB: number | und
     }
   }
   for (const [server, engine, atMostUs] of [
-    ["this", "the embedded database (synchronous=full)", 250],
+    ["this-database", "the embedded database (synchronous=full)", 250],
     ["this-postgres", "PostgreSQL", 350],
   ] as const) {
     const target = `CreateOrder 8×16 on ${engine}: ≤ ${atMostUs} µs of the server's CPU per call`;
@@ -41,13 +41,13 @@ export function databaseTargets(cells: readonly Cell[], idleRssMiB: number | und
   const rssTarget = `RSS once idle after the database workloads on the embedded database ≤ 150 MB (${rssAfterDatabaseMiB.toFixed(1)} MiB)`;
   if (idleRssMiB === undefined) checks.push({ target: rssTarget, ok: undefined, detail: "not measured" });
   else {
-    const highest = Math.max(...cells.filter((c) => c.server === "this" && c.workload.startsWith("db-")).map((c) => c.rssMiB));
+    const highest = Math.max(...cells.filter((c) => c.server === "this-database" && c.workload.startsWith("db-")).map((c) => c.rssMiB));
     const atRunEnd = Number.isFinite(highest) ? `; ${highest.toFixed(0)} MiB at most as a run ended` : "";
     checks.push({ target: rssTarget, ok: idleRssMiB <= rssAfterDatabaseMiB, detail: `${idleRssMiB.toFixed(0)} MiB${atRunEnd}` });
   }
   // Latency and event-loop delay at a rate the engines sustain (see the paced workload).
   for (const [server, engine] of [
-    ["this", "the embedded database"],
+    ["this-database", "the embedded database"],
     ["this-postgres", "PostgreSQL"],
   ] as const) {
     const paced = cell("db-create-order-paced", server);

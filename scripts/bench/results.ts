@@ -39,7 +39,7 @@ export interface BenchResults {
   readonly workers: WorkersSummary | null;
   readonly startup: { readonly cells: readonly StartupCell[]; readonly runs: readonly StartupRun[] };
   readonly peakRssMiB: Readonly<Partial<Record<ServerId, number>>>;
-  /** This server's RSS once idle after every workload, the database ones included (null: not measured; absent in older results). */
+  /** The RSS of this server's database process once idle after the database workloads (null: not measured; absent in older results; before 2026-12-07 16:00, of the one process that ran every workload). */
   readonly idleRssMiB?: number | null;
   /** The validation step's share of a profiled server's CPU on gRPC unary 8×16 (null: not measured; absent in older results). */
   readonly validation?: ValidationShare | null;
@@ -64,7 +64,7 @@ export function renderResults(results: BenchResults): string {
     `Peak RSS (VmHWM): ${describe(results.peakRssMiB, (mib) => `${mib.toFixed(0)} MiB`)}. ` +
       (results.idleRssMiB === undefined || results.idleRssMiB === null
         ? ""
-        : `This server's RSS once idle after every workload: ${results.idleRssMiB.toFixed(0)} MiB. `) +
+        : `This server's RSS once idle after the database workloads: ${results.idleRssMiB.toFixed(0)} MiB. `) +
       `Idle CPU: ${describe(results.idleCpuPct, (pct) => `${pct.toFixed(1)}%`)}.`,
     ...(observability === undefined
       ? []

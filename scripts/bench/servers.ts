@@ -11,6 +11,7 @@ const benchDist = fileURLToPath(new URL(".", import.meta.url));
 
 export type ServerId =
   | "this"
+  | "this-database"
   | "this-postgres"
   | "this-metrics-off"
   | "this-tracing"
@@ -26,6 +27,7 @@ export type ServerId =
 
 export const serverLabels: Record<ServerId, string> = {
   this: "this server",
+  "this-database": "this server, database process",
   "this-postgres": "this server on PostgreSQL",
   "this-metrics-off": "this server, metrics off",
   "this-tracing": "this server, tracing 1.0",

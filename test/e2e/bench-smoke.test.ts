@@ -78,7 +78,7 @@ describeUnless(
         // GetMovie and CreateOrder on both engines, PostgreSQL's own CPU beside ours on its rows only.
         for (const workload of ["db-get-movie", "db-create-order"]) {
           const engines = results.cells.filter((cell) => cell.workload === workload).map((cell) => cell.server);
-          assert.deepEqual(engines, postgres ? ["this", "this-postgres"] : ["this"], `${workload} on each engine`);
+          assert.deepEqual(engines, postgres ? ["this-database", "this-postgres"] : ["this-database"], `${workload} on each engine`);
           for (const cell of results.cells.filter((cell) => cell.workload === workload)) {
             assert.equal(
               cell.postgresCpuUsPerUnit !== undefined,

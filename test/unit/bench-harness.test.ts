@@ -326,11 +326,11 @@ describe("report", () => {
     const extras = (cpu: number, extra: Partial<Run>): Run => ({ ...run(1, 100, cpu), ...extra });
     const checks = checkTargets({
       cells: summarize([
-        cell("db-get-movie", "this", [extras(95, { loopDelayP99Ms: 3 })]),
+        cell("db-get-movie", "this-database", [extras(95, { loopDelayP99Ms: 3 })]),
         cell("db-get-movie", "this-postgres", [extras(140, { postgresCpuUsPerUnit: 30, loopDelayP99Ms: 3 })]),
-        cell("db-create-order", "this", [extras(300, { loopDelayP99Ms: 40 })]),
+        cell("db-create-order", "this-database", [extras(300, { loopDelayP99Ms: 40 })]),
         cell("db-create-order", "this-postgres", [extras(300, { postgresCpuUsPerUnit: 200, loopDelayP99Ms: 21 })]),
-        cell("db-create-order-paced", "this", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5, rssMiB: 150 })]),
+        cell("db-create-order-paced", "this-database", [extras(200, { p99Ms: 12, loopDelayP99Ms: 4.5, rssMiB: 150 })]),
         cell("db-create-order-paced", "this-postgres", [extras(300, { p99Ms: 25, loopDelayP99Ms: 21 })]),
       ]),
       memory: undefined,

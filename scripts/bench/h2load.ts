@@ -96,20 +96,45 @@ export interface H2loadLoad {
   readonly headers: Readonly<Record<string, string>>;
   /** A file whose bytes are POSTed as every request's body; none means GET. */
   readonly bodyFile: string | undefined;
-  /** Requests per second per connection (--rps); undefined sends as fast as answers come. */
+  /**
+   * Requests per second per connection (--rps), the connections started
+   * evenly apart within one interval (see h2loadArgs); undefined sends as
+   * fast as answers come.
+   */
   readonly ratePerConnection?: number;
 }
 
 export type H2loadAmount = { readonly durationMs: number } | { readonly requests: number };
 
-/** The command line for one run of `load`, for a time (-D) or a number of requests (-n). */
+/**
+ * The command line for one run of `load`, for a time (-D) or a number of
+ * requests (-n).
+ *
+ * A paced load counts its time in requests: h2load starts every
+ * connection's --rps timer in the same instant, so 8 connections at 125/s
+ * each sent their calls 8 at a time every 8 ms (and 16 at once where two
+ * ticks met), and "1,000 calls/s" measured how long a call waits behind the
+ * other 7 to 15 of its burst. Started one by one, an interval ÷ connections
+ * apart (-r 1 --rate-period), they send one call every millisecond. h2load
+ * allows no -D with -r, and its period is whole milliseconds.
+ */
 export function h2loadArgs(load: H2loadLoad, amount: H2loadAmount, logFile?: string): string[] {
   const args = ["-c", String(load.connections), "-m", String(load.streams), "-t", "1"];
-  if ("durationMs" in amount) args.push("-D", `${Math.max(1, Math.round(amount.durationMs))}ms`);
+  const rate = load.ratePerConnection;
+  const requests =
+    "requests" in amount
+      ? amount.requests
+      : rate === undefined
+        ? undefined
+        : Math.round((rate * load.connections * amount.durationMs) / 1000);
+  if (requests === undefined && "durationMs" in amount) args.push("-D", `${Math.max(1, Math.round(amount.durationMs))}ms`);
   // -n counts across all clients: at least one request per client, or some never start.
-  else args.push("-n", String(Math.max(amount.requests, load.connections)));
+  else if (requests !== undefined) args.push("-n", String(Math.max(requests, load.connections)));
   if (load.http1) args.push("--h1");
-  if (load.ratePerConnection !== undefined) args.push("--rps", String(load.ratePerConnection));
+  if (rate !== undefined) {
+    const apartMs = Math.max(1, Math.round(1000 / rate / load.connections));
+    args.push("--rps", String(rate), "-r", "1", "--rate-period", `${apartMs}ms`);
+  }
   if (load.bodyFile !== undefined) args.push("-d", load.bodyFile);
   for (const [name, value] of Object.entries(load.headers)) args.push("-H", `${name}: ${value}`);
   if (logFile !== undefined) args.push("--log-file", logFile);

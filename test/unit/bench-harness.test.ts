@@ -109,7 +109,11 @@ describe("h2load output", () => {
     const get = { ...load, http1: true, connections: 8, streams: 1, headers: {}, bodyFile: undefined };
     assert.deepEqual(h2loadArgs(get, { requests: 4 }), ["-c", "8", "-m", "1", "-t", "1", "-n", "8", "--h1", load.url]);
     const paced = { ...load, headers: {}, bodyFile: undefined, ratePerConnection: 125 };
-    assert.deepEqual(h2loadArgs(paced, { durationMs: 1000 }), ["-c", "8", "-m", "16", "-t", "1", "-D", "1000ms", "--rps", "125", load.url]);
+    // 1,000 calls in a second: 8 connections at 125 calls/s, started 1 ms apart.
+    assert.deepEqual(h2loadArgs(paced, { durationMs: 1000 }), [
+      ...["-c", "8", "-m", "16", "-t", "1", "-n", "1000"],
+      ...["--rps", "125", "-r", "1", "--rate-period", "1ms", load.url],
+    ]);
   });
 });
 

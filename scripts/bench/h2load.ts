@@ -110,26 +110,21 @@ export type H2loadAmount = { readonly durationMs: number } | { readonly requests
  * The command line for one run of `load`, for a time (-D) or a number of
  * requests (-n).
  *
- * A paced load counts its time in requests: h2load starts every
- * connection's --rps timer in the same instant, so 8 connections at 125/s
- * each sent their calls 8 at a time every 8 ms (and 16 at once where two
- * ticks met), and "1,000 calls/s" measured how long a call waits behind the
- * other 7 to 15 of its burst. Started one by one, an interval ÷ connections
- * apart (-r 1 --rate-period), they send one call every millisecond. h2load
- * allows no -D with -r, and its period is whole milliseconds.
+ * A paced load starts its connections one by one, an interval ÷ connections
+ * apart (-r 1 --rate-period), so that 8 connections at 125/s send one call
+ * every millisecond: h2load starts every --rps timer in the same instant
+ * otherwise, and the calls came 8 at a time every 8 ms. h2load allows no -D
+ * with -r, so a paced run's time becomes its number of calls; its period is
+ * whole milliseconds.
  */
 export function h2loadArgs(load: H2loadLoad, amount: H2loadAmount, logFile?: string): string[] {
   const args = ["-c", String(load.connections), "-m", String(load.streams), "-t", "1"];
   const rate = load.ratePerConnection;
-  const requests =
-    "requests" in amount
-      ? amount.requests
-      : rate === undefined
-        ? undefined
-        : Math.round((rate * load.connections * amount.durationMs) / 1000);
-  if (requests === undefined && "durationMs" in amount) args.push("-D", `${Math.max(1, Math.round(amount.durationMs))}ms`);
+  const counted =
+    rate !== undefined && "durationMs" in amount ? { requests: Math.round((rate * load.connections * amount.durationMs) / 1000) } : amount;
+  if ("durationMs" in counted) args.push("-D", `${Math.max(1, Math.round(counted.durationMs))}ms`);
   // -n counts across all clients: at least one request per client, or some never start.
-  else if (requests !== undefined) args.push("-n", String(Math.max(requests, load.connections)));
+  else args.push("-n", String(Math.max(counted.requests, load.connections)));
   if (load.http1) args.push("--h1");
   if (rate !== undefined) {
     const apartMs = Math.max(1, Math.round(1000 / rate / load.connections));

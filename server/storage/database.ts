@@ -7,7 +7,7 @@ import type { MovieRepository } from "../domain/movies.js";
 import type { OrderRepository } from "../domain/orders.js";
 import type { Logger } from "../logger.js";
 import type { Engine, EngineKind } from "./engine.js";
-import { isConnectionFailure } from "./failures.js";
+import { describeFailure, isCatalogChangedUnderLookup, isConnectionFailure } from "./failures.js";
 import type { DatabaseHealth } from "./health.js";
 import { noStorageHooks, type StorageHooks } from "./hooks.js";
 import { SqlMovieRepository } from "./movie-repository.js";
@@ -77,6 +77,9 @@ export async function openDatabase(config: DatabaseConfig, logger: Logger, hooks
   }
 }
 
+/** How many times a migration run starts over when the catalog changed under it. */
+const catalogRetries = 5;
+
 async function migrate(db: Kysely<Tables>, engine: Engine, schema: string | undefined, logger: Logger): Promise<void> {
   // Kysely looks for its bookkeeping tables in every schema unless told
   // which: another deployment's (or test run's) schema in the same database
@@ -90,7 +93,15 @@ async function migrate(db: Kysely<Tables>, engine: Engine, schema: string | unde
     nameComparator: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
     ...(schema !== undefined && { migrationTableSchema: schema }),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let { error, results = [] } = await migrator.migrateToLatest();
+  // Kysely finds its bookkeeping tables through the catalog of the whole
+  // database, every schema included: a schema that another deployment or
+  // test run drops meanwhile fails the lookup, though nothing of ours is
+  // wrong (and nothing was applied). Look again, a few times.
+  for (let attempt = 1; error !== undefined && isCatalogChangedUnderLookup(error) && attempt <= catalogRetries; attempt++) {
+    logger.warn({ reason: describeFailure(error), attempt }, "another client changed the database's catalog while migrating; trying again");
+    ({ error, results = [] } = await migrator.migrateToLatest());
+  }
   if (error !== undefined) {
     // The run's transaction rolled back: nothing was applied, whatever the results say.
     const failed = results.find((result) => result.status === "Error")?.migrationName;

@@ -93,6 +93,17 @@ export function isConnectionFailure(error: unknown): boolean {
   );
 }
 
+/**
+ * True when a catalog lookup failed because another client of the same
+ * PostgreSQL dropped a schema or table while the lookup ran: functions such
+ * as has_schema_privilege read the catalog as it is now, not as the query's
+ * snapshot saw it. Looking again sees the catalog without it.
+ */
+export function isCatalogChangedUnderLookup(error: unknown): boolean {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return code === "3F000" || code === "42P01";
+}
+
 /** A short reason for logs and messages, without credentials or stack. */
 export function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);

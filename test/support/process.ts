@@ -98,7 +98,7 @@ export function spawnServer(env: Record<string, string>, { inheritEnv = true, cw
           resolve(found);
         } else if (exitCode !== undefined) {
           done();
-          reject(new Error(`the server process exited (${exitCode}) first; stderr: ${stderr.trim()}`));
+          reject(new Error(`the server process exited (${exitCode}) first; its output: ${output.trim().slice(-4000)}`));
         }
       };
       const timer = setTimeout(() => {

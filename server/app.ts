@@ -23,6 +23,7 @@ import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
 import type { Dispatcher } from "./transport/http-handler.js";
+import { UploadBudget } from "./transport/upload-budget.js";
 import { describeAccess, generatedApiDescription } from "./web/api-description.js";
 import { withCors } from "./web/cors.js";
 import { withApiDescription } from "./web/openapi.js";
@@ -33,6 +34,7 @@ export interface AppOptions {
   readonly config: Pick<
     Config,
     | "readMaxBytes"
+    | "uploads"
     | "maxTimeoutMs"
     | "compressMinBytes"
     | "allowedOrigins"
@@ -105,6 +107,8 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     compressMinBytes: config.compressMinBytes,
   });
   const chains = new MethodChains(interceptors);
+  // Request bodies still arriving, on the fast path and REST alike: bounded in bytes and time.
+  const uploads = new UploadBudget(config.uploads);
   // REST routes (google.api.http), read from the contracts; a rule the
   // transcoder cannot serve stops the server here.
   const rest = restHandler(
@@ -117,6 +121,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
       running: new RunningCalls(shutdownSignal),
       reportUnseen,
       readMaxBytes: config.readMaxBytes,
+      uploads,
       maxTimeoutMs: config.maxTimeoutMs,
       jsonOptions: guardedJsonOptions,
       logger,
@@ -149,6 +154,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
         chains,
         compressions,
         readMaxBytes: config.readMaxBytes,
+        uploads,
         compressMinBytes: config.compressMinBytes,
         maxTimeoutMs: config.maxTimeoutMs,
         jsonOptions: guardedJsonOptions,

@@ -27,6 +27,8 @@ export interface Config {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   /** Largest accepted message, per message (also per streamed message). */
   readonly readMaxBytes: number;
+  /** Request data held for bodies still arriving, and how long a body may take (transport/upload-budget.ts). */
+  readonly uploads: UploadLimits;
   /**
    * Responses (and streamed messages) at least this large are compressed when
    * the client accepts gzip or br; smaller ones are not worth the CPU.
@@ -302,6 +304,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTTY = Boolean(process
     hosts,
     tls: certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : undefined,
     readMaxBytes: read.integer("READ_MAX_BYTES"),
+    uploads: uploadLimitsConfig(read),
     compressMinBytes: read.integer("COMPRESS_MIN_BYTES"),
     maxTimeoutMs: read.integer("MAX_TIMEOUT_MS"),
     http2MaxConcurrentStreams: read.integer("HTTP2_MAX_CONCURRENT_STREAMS"),
@@ -606,6 +609,34 @@ function rateLimitConfig(read: EnvReader, auth: AuthConfig): RateLimitConfig {
  * streams, far below the caps. The per-connection cap defaults to at most
  * HTTP/2's own stream limit, and may not exceed it (it could never apply).
  */
+/** How much unfinished request data the server holds, and for how long (transport/upload-budget.ts). */
+export interface UploadLimits {
+  /** Bytes of request bodies still arriving, held at once across every connection. */
+  readonly totalBytes: number;
+  /** The same, on one connection (an HTTP/2 session or an HTTP/1.1 socket). */
+  readonly perConnectionBytes: number;
+  /** A request body must have arrived whole within this of its call's start. */
+  readonly timeoutMs: number;
+}
+
+/** The upload budget: one message of the largest size must fit on a connection, and a connection's share in the whole. */
+function uploadLimitsConfig(read: EnvReader): UploadLimits {
+  const readMaxBytes = read.integer("READ_MAX_BYTES");
+  const totalBytes = read.integer("UPLOAD_BUFFER_BYTES");
+  const perConnectionBytes = read.integer("UPLOAD_BUFFER_BYTES_PER_CONNECTION");
+  if (perConnectionBytes < readMaxBytes + 65_536) {
+    throw new ConfigError(
+      `UPLOAD_BUFFER_BYTES_PER_CONNECTION=${perConnectionBytes} is less than READ_MAX_BYTES=${readMaxBytes} plus 64 KiB, so a message of the largest size could never arrive: raise it or lower READ_MAX_BYTES`,
+    );
+  }
+  if (totalBytes < perConnectionBytes) {
+    throw new ConfigError(
+      `UPLOAD_BUFFER_BYTES=${totalBytes} is less than UPLOAD_BUFFER_BYTES_PER_CONNECTION=${perConnectionBytes}: raise it or lower the share of one connection`,
+    );
+  }
+  return { totalBytes, perConnectionBytes, timeoutMs: read.integer("UPLOAD_TIMEOUT_MS") };
+}
+
 function streamLimitsConfig(read: EnvReader): StreamLimitsConfig {
   const http2Streams = read.integer("HTTP2_MAX_CONCURRENT_STREAMS");
   const perConnection = read.integer("MAX_STREAMS_PER_CONNECTION", Math.min(settings.MAX_STREAMS_PER_CONNECTION.default, http2Streams));

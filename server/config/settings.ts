@@ -219,6 +219,35 @@ export const settings = {
     default: 4 * 1024 * 1024,
     description: "largest request message (also per streamed message); bigger ones get RESOURCE_EXHAUSTED",
   },
+  UPLOAD_BUFFER_BYTES: {
+    group: "limits",
+    kind: "integer",
+    unit: "bytes",
+    min: 1024,
+    max: 0xffffffff,
+    default: 64 * 1024 * 1024,
+    description:
+      "request data the server holds at once for bodies still arriving, on all connections; a call that would go over gets RESOURCE_EXHAUSTED",
+  },
+  UPLOAD_BUFFER_BYTES_PER_CONNECTION: {
+    group: "limits",
+    kind: "integer",
+    unit: "bytes",
+    min: 1024,
+    max: 0xffffffff,
+    default: 8 * 1024 * 1024,
+    description:
+      "the same on one connection (at least READ_MAX_BYTES + 64 KiB, at most UPLOAD_BUFFER_BYTES): several calls' unfinished bodies on one connection share it",
+  },
+  UPLOAD_TIMEOUT_MS: {
+    group: "limits",
+    kind: "integer",
+    unit: "ms",
+    min: 1000,
+    max: 60 * 60_000,
+    default: 30_000,
+    description: "a unary request's body must have arrived whole within this of its headers, else DEADLINE_EXCEEDED",
+  },
   COMPRESS_MIN_BYTES: {
     group: "limits",
     kind: "integer",

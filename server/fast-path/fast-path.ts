@@ -5,6 +5,7 @@ import type { Compression, UniversalServerRequest, UniversalServerResponse } fro
 import { binaryMessagesKey } from "../pipeline/binary-messages.js";
 import { callValues } from "../pipeline/call-values.js";
 import type { UnseenCallReport } from "../pipeline/unseen-calls.js";
+import type { UploadBudget } from "../transport/upload-budget.js";
 import { type Answer, answerOf, revalidated } from "./answer.js";
 import { type CallSignal, openServerStream, runUnary, type StreamOutcome } from "./call.js";
 import { CallBinary } from "./call-binary.js";
@@ -35,6 +36,8 @@ export interface FastPathOptions {
   readonly chains: MethodChains;
   readonly compressions: readonly Compression[];
   readonly readMaxBytes: number;
+  /** What request bodies still arriving may hold, and for how long. */
+  readonly uploads: UploadBudget;
   readonly compressMinBytes: number;
   readonly maxTimeoutMs: number;
   readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;

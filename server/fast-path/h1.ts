@@ -35,14 +35,16 @@ export function serveRequest(fast: FastPath, req: http.IncomingMessage, res: htt
     remoteAddress: req.socket.remoteAddress,
     connection: req.socket,
   };
-  void readBody(req, plan.bodyCap)
+  void readBody(req, plan.bodyCap, fast.options.uploads.open(req.socket, signal))
     .then(async (body) => {
       const result = await fast.serve(plan, exchange, body.bytes, signal, started, () => replay(body.chunks, body.rest));
       if (result === undefined || res.destroyed) return;
       if (result.kind === "universal") {
         // Answered before the body was read to its end: read the rest first,
         // else connect-node closes the connection (see drainRequest).
-        await drainRequest(req, uploadDrainLimits(fast.options.readMaxBytes));
+        const ended = await drainRequest(req, uploadDrainLimits(fast.options.readMaxBytes));
+        // An upload past the drain's limits is cut: the connection cannot carry another request.
+        if (!ended) res.shouldKeepAlive = false;
         await universalResponseToNodeResponse(result.response, res).catch(() => {});
         return;
       }

@@ -3,6 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { preview } from "../domain/text.js";
 import { readBody } from "../fast-path/read-body.js";
 import type { NodeRequest } from "../transport/http-handler.js";
+import type { Upload } from "../transport/upload-budget.js";
 import { Refusal } from "./refusal.js";
 import type { RestRoute } from "./route-table.js";
 
@@ -16,7 +17,8 @@ const jsonType = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
  * one announced or found longer than READ_MAX_BYTES is RESOURCE_EXHAUSTED,
  * as in the other protocols; JSON too deep or too long for any request
  * message, or not UTF-8, is refused before it is parsed (json-shape.ts).
- * A route without a body takes an empty one. Returns the JSON (undefined
+ * A route without a body takes an empty one. The body counts against the
+ * `upload` budget while it arrives (transport/upload-budget.ts). Returns the JSON (undefined
  * for an empty body); throws a Refusal or a ConnectError, and the caller
  * reads the rest of the body before it answers.
  */
@@ -25,6 +27,7 @@ export async function readRequestBody(
   route: RestRoute,
   readMaxBytes: number,
   decoder: { decode(input?: Uint8Array): string },
+  upload?: Upload,
 ): Promise<JsonValue | undefined> {
   const contentType = req.headers["content-type"];
   if (route.body.kind !== "none" && (contentType === undefined || !jsonType.test(contentType))) {
@@ -36,7 +39,7 @@ export async function readRequestBody(
   }
   const announced = req.headers["content-length"];
   if (announced !== undefined && !(Number(announced) <= readMaxBytes)) throw tooLarge(announced, readMaxBytes);
-  const body = await readBody(req, readMaxBytes);
+  const body = await readBody(req, readMaxBytes, upload);
   if (body.rest !== undefined) throw tooLarge(undefined, readMaxBytes);
   if (body.bytes.byteLength === 0) return undefined;
   if (route.body.kind === "none") {

@@ -1,4 +1,4 @@
-import type { DescMessage, JsonReadOptions, JsonWriteOptions, MessageShape } from "@bufbuild/protobuf";
+import type { DescMessage, JsonReadOptions, JsonValue, JsonWriteOptions, MessageShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus } from "@connectrpc/connect/protocol-connect";
 import { preview } from "../domain/text.js";
@@ -11,6 +11,7 @@ import { type UnseenCallReport, unseenCallFacts } from "../pipeline/unseen-calls
 import { failRequest } from "../transport/contain-failures.js";
 import { drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
 import type { NodeRequest, NodeResponse, RequestHandler } from "../transport/http-handler.js";
+import type { UploadBudget } from "../transport/upload-budget.js";
 import { writeError, writeJson, writeMessage } from "./answers.js";
 import { FieldNames } from "./fields.js";
 import { Refusal } from "./refusal.js";
@@ -32,6 +33,8 @@ export interface RestOptions {
   /** Counts, traces and logs the requests refused before their call began. */
   readonly reportUnseen: UnseenCallReport;
   readonly readMaxBytes: number;
+  /** What request bodies still arriving may hold, and for how long (shared with the fast path). */
+  readonly uploads: UploadBudget;
   readonly maxTimeoutMs: number;
   /** The JSON options of every protocol: unknown fields refused, shapes bounded (json-shape.ts). */
   readonly jsonOptions: Partial<JsonReadOptions & JsonWriteOptions> & { textDecoder: { decode(input?: Uint8Array): string } };
@@ -104,7 +107,13 @@ async function serve(
   try {
     let message: MessageShape<DescMessage>;
     try {
-      const body = await readRequestBody(req, route, options.readMaxBytes, options.jsonOptions.textDecoder);
+      const upload = options.uploads.open(connectionOf(req), signal);
+      let body: JsonValue | undefined;
+      try {
+        body = await readRequestBody(req, route, options.readMaxBytes, options.jsonOptions.textDecoder, upload);
+      } finally {
+        upload.close();
+      }
       const params = query === undefined ? undefined : new URLSearchParams(query);
       message = requestMessage(route, match.bindings, params, body, names, options.jsonOptions);
     } catch (error) {
@@ -146,8 +155,7 @@ async function call(
   const contextValues = callValues({
     httpVersion: req.httpVersion,
     remoteAddress: remoteAddressOf(req),
-    // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
-    connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
+    connection: connectionOf(req),
     restRoute: route.template.text,
   });
   if (entry.kind === "server_streaming") {
@@ -236,4 +244,9 @@ function remoteAddressOf(req: NodeRequest): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The connection a request came on: for HTTP/2 the session (its `socket` is a proxy made per stream), else the socket. */
+function connectionOf(req: NodeRequest): object {
+  return "stream" in req ? (req.stream.session ?? req.socket) : req.socket;
 }

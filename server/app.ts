@@ -143,6 +143,7 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
     contextValues: pipeline.nodeCallValues,
     // Not an RPC: a REST route, else the API's description or the page.
     fallback: rest,
+    uploads,
     logger,
   });
   // The fast path serves the unary calls it can with the same interceptors,

@@ -246,7 +246,8 @@ export const settings = {
     min: 1000,
     max: 60 * 60_000,
     default: 30_000,
-    description: "a unary request's body must have arrived whole within this of its headers, else DEADLINE_EXCEEDED",
+    description:
+      "a request's body (for client and bidi streams, each message once begun) must have arrived whole within this, else DEADLINE_EXCEEDED",
   },
   COMPRESS_MIN_BYTES: {
     group: "limits",

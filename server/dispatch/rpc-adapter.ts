@@ -3,7 +3,9 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import { notModifiedResponse } from "../interceptors/caching.js";
 import type { Logger } from "../logger.js";
-import type { NodeRequest, NodeResponse } from "../transport/http-handler.js";
+import { BodyCall, budgetedBody, isEnveloped } from "../transport/budgeted-body.js";
+import { connectionOf, type NodeRequest, type NodeResponse } from "../transport/http-handler.js";
+import type { UploadBudget } from "../transport/upload-budget.js";
 
 export interface RpcAdapterOptions {
   /** One per procedure and path: each answers every protocol of its procedure. */
@@ -12,6 +14,8 @@ export interface RpcAdapterOptions {
   readonly contextValues: (req: NodeRequest) => ContextValues;
   /** Answers a request for a path no procedure serves. */
   readonly fallback: (req: NodeRequest, res: NodeResponse) => void;
+  /** What request bodies still arriving may hold, and for how long (shared with the fast path and REST). */
+  readonly uploads: UploadBudget;
   readonly logger: Logger;
 }
 
@@ -20,13 +24,15 @@ export interface RpcAdapterOptions {
  * connectNodeAdapter does, but with the handlers the server built (each
  * wrapped by our own code) rather than the ones a router holds: the path
  * picks the handler, the query is ignored for that, a GET whose
- * If-None-Match names the answer's ETag gets 304, and a failure after the
- * answer began is logged.
+ * If-None-Match names the answer's ETag gets 304, the body counts against
+ * the upload budget as it arrives, and a failure after the answer began is
+ * logged.
  */
 export function rpcAdapter({
   handlers,
   contextValues,
   fallback,
+  uploads,
   logger,
 }: RpcAdapterOptions): (req: NodeRequest, res: NodeResponse) => void {
   const paths = new Map<string, UniversalHandler>();
@@ -38,7 +44,10 @@ export function rpcAdapter({
       return;
     }
     const ifNoneMatch = req.method === "GET" ? req.headers["if-none-match"] : undefined;
-    handler(universalRequestFromNodeRequest(req, res, undefined, contextValues(req)))
+    const request = universalRequestFromNodeRequest(req, res, undefined, contextValues(req));
+    const upload = uploads.open(connectionOf(req), new BodyCall());
+    const body = request.body as AsyncIterable<Uint8Array>;
+    handler({ ...request, body: budgetedBody(body, upload, isEnveloped(req.headers["content-type"])) })
       .then((answer) =>
         universalResponseToNodeResponse(typeof ifNoneMatch === "string" ? notModifiedResponse(ifNoneMatch, answer) : answer, res),
       )
@@ -46,6 +55,8 @@ export function rpcAdapter({
         // The client left: nothing to answer, nothing wrong.
         if (ConnectError.from(reason).code === Code.Aborted) return;
         logger.error({ err: reason, procedure: handler.requestPath }, "answering a call failed after it began");
-      });
+      })
+      // A body the call never read to its end (a refused call, a GET) stops counting with the answer.
+      .finally(() => upload.close());
   };
 }

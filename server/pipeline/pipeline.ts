@@ -18,7 +18,7 @@ import type { RateLimiters } from "../rate-limit/limiters.js";
 import { StreamBudget } from "../rate-limit/stream-budget.js";
 import { uploadDrainLimits } from "../transport/drain-request.js";
 import { finishUploadFirst } from "../transport/finish-upload.js";
-import type { NodeRequest } from "../transport/http-handler.js";
+import { connectionOf, type NodeRequest } from "../transport/http-handler.js";
 import { trustedProxies } from "../trusted-proxies.js";
 import { RequestRules } from "../validation/request-rules.js";
 import { tutorialViews } from "../validation/tutorial-views.js";
@@ -73,8 +73,7 @@ export function callPipeline({ config, logger, rateLimiters, observability }: Ca
         {
           httpVersion: req.httpVersion,
           remoteAddress: req.socket.remoteAddress,
-          // HTTP/2 requests' `socket` is a proxy made per stream: the session is the connection.
-          connection: "stream" in req ? (req.stream.session ?? req.socket) : req.socket,
+          connection: connectionOf(req),
         },
         req,
       ),

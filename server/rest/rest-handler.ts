@@ -10,7 +10,7 @@ import { callValues } from "../pipeline/call-values.js";
 import { type UnseenCallReport, unseenCallFacts } from "../pipeline/unseen-calls.js";
 import { failRequest } from "../transport/contain-failures.js";
 import { drainRequest, uploadDrainLimits } from "../transport/drain-request.js";
-import type { NodeRequest, NodeResponse, RequestHandler } from "../transport/http-handler.js";
+import { connectionOf, type NodeRequest, type NodeResponse, type RequestHandler } from "../transport/http-handler.js";
 import type { UploadBudget } from "../transport/upload-budget.js";
 import { writeError, writeJson, writeMessage } from "./answers.js";
 import { FieldNames } from "./fields.js";
@@ -244,9 +244,4 @@ function remoteAddressOf(req: NodeRequest): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The connection a request came on: for HTTP/2 the session (its `socket` is a proxy made per stream), else the socket. */
-function connectionOf(req: NodeRequest): object {
-  return "stream" in req ? (req.stream.session ?? req.socket) : req.socket;
 }

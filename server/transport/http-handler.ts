@@ -10,6 +10,11 @@ export type RequestHandler = ReturnType<typeof connectNodeAdapter>;
 
 /** A Node request, from node:http, node:https or node:http2 (connect-node's type, which it does not export). */
 export type NodeRequest = Parameters<typeof universalRequestFromNodeRequest>[0];
+
+/** The connection a request came on: for HTTP/2 the session (its `socket` is a proxy made per stream), else the socket. */
+export function connectionOf(req: NodeRequest): object {
+  return "stream" in req ? (req.stream.session ?? req.socket) : req.socket;
+}
 /** A Node response, from node:http, node:https or node:http2. */
 export type NodeResponse = Parameters<typeof universalResponseToNodeResponse>[1];
 

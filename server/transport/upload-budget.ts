@@ -21,12 +21,18 @@ export class Upload {
     readonly budget: UploadBudget,
     readonly connection: object | undefined,
     readonly call: UploadCall,
-    readonly startedAt: number,
+    /** When what is held began to arrive (performance.now()); Infinity while nothing is on its way. */
+    public startedAt: number,
   ) {}
 
   /** True if `bytes` more may be held; false once the call has been refused for them (stop reading). */
   take(bytes: number): boolean {
     return this.budget.take(this, bytes);
+  }
+
+  /** `bytes` of what was taken are whole messages now, no longer arriving. */
+  release(bytes: number): void {
+    this.budget.release(this, bytes);
   }
 
   /** The body is read (or given up): its bytes no longer count. */
@@ -93,6 +99,15 @@ export class UploadBudget {
     this.#total += bytes;
     if (upload.connection !== undefined) this.#byConnection.set(upload.connection, onConnection + bytes);
     return true;
+  }
+
+  release(upload: Upload, bytes: number): void {
+    const released = Math.min(bytes, upload.held);
+    upload.held -= released;
+    this.#total -= released;
+    if (upload.connection !== undefined && released > 0) {
+      this.#byConnection.set(upload.connection, (this.#byConnection.get(upload.connection) ?? 0) - released);
+    }
   }
 
   close(upload: Upload): void {

@@ -30,8 +30,8 @@ interface Held {
 }
 
 /** A gRPC call whose body stops short; resolves with its status once the server answers. */
-function holdCall(session: http2.ClientHttp2Session): Held {
-  const stream = session.request({ ":method": "POST", ":path": squareRoot, "content-type": "application/grpc", te: "trailers" });
+function holdCall(session: http2.ClientHttp2Session, path = squareRoot): Held {
+  const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers" });
   stream.on("error", () => {});
   stream.resume();
   stream.write(unfinished);
@@ -140,6 +140,54 @@ describe("request bodies still arriving are bounded", () => {
       assert.ok(performance.now() - started < 8_000);
     } finally {
       agent.destroy();
+    }
+  });
+
+  test("a client stream's unfinished message counts too, on connect-node's path", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const calls = Array.from({ length: 6 }, () => holdCall(session, "/greeter.v1.GreeterService/LotsOfGreetings"));
+      const outcomes = await Promise.all(calls.map((held) => held.status));
+      const codes = outcomes.map(({ code }) => code).sort();
+      assert.deepEqual(
+        codes,
+        [
+          Code.DeadlineExceeded,
+          Code.DeadlineExceeded,
+          Code.DeadlineExceeded,
+          Code.DeadlineExceeded,
+          Code.DeadlineExceeded,
+          Code.ResourceExhausted,
+        ].sort(),
+      );
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+describe("with FAST_PATH=off, connect-node reads unary bodies within the same budget", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer({ ...limits, FAST_PATH: "off" });
+  });
+  after(() => server.shutdown());
+
+  test("the call over the connection's share is refused, the others are cut at UPLOAD_TIMEOUT_MS", async () => {
+    const session = http2.connect(server.baseUrl);
+    try {
+      const outcomes = await Promise.all(Array.from({ length: 6 }, () => holdCall(session).status));
+      const refused = outcomes.filter(({ code }) => code === Code.ResourceExhausted);
+      assert.equal(refused.length, 1, JSON.stringify(outcomes));
+      assert.match(refused[0]?.message ?? "", /^too much unfinished request data on this connection: at most 256 KiB at once/);
+      for (const { code, message } of outcomes.filter(({ code }) => code !== Code.ResourceExhausted)) {
+        assert.equal(code, Code.DeadlineExceeded);
+        assert.equal(message, "the request body did not arrive within 2 s (UPLOAD_TIMEOUT_MS); send it faster, or a smaller one");
+      }
+      const client = createClient(CalculatorService, createGrpcTransport({ baseUrl: server.baseUrl }));
+      assert.equal((await client.squareRoot({ number: 16 })).result, 4);
+    } finally {
+      session.destroy();
     }
   });
 });

@@ -615,11 +615,13 @@ export interface UploadLimits {
   readonly totalBytes: number;
   /** The same, on one connection (an HTTP/2 session or an HTTP/1.1 socket). */
   readonly perConnectionBytes: number;
+  /** The same, from one client address (the peer's), all its connections together. */
+  readonly perAddressBytes: number;
   /** A request body must have arrived whole within this of its call's start. */
   readonly timeoutMs: number;
 }
 
-/** The upload budget: one message of the largest size must fit on a connection, and a connection's share in the whole. */
+/** The upload budget: one message of the largest size must fit on a connection, a connection's share in an address's, and that in the whole. */
 function uploadLimitsConfig(read: EnvReader): UploadLimits {
   const readMaxBytes = read.integer("READ_MAX_BYTES");
   const totalBytes = read.integer("UPLOAD_BUFFER_BYTES");
@@ -629,12 +631,18 @@ function uploadLimitsConfig(read: EnvReader): UploadLimits {
       `UPLOAD_BUFFER_BYTES_PER_CONNECTION=${perConnectionBytes} is less than READ_MAX_BYTES=${readMaxBytes} plus 64 KiB, so a message of the largest size could never arrive: raise it or lower READ_MAX_BYTES`,
     );
   }
-  if (totalBytes < perConnectionBytes) {
+  const perAddressBytes = read.integer("UPLOAD_BUFFER_BYTES_PER_ADDRESS");
+  if (perAddressBytes < perConnectionBytes) {
     throw new ConfigError(
-      `UPLOAD_BUFFER_BYTES=${totalBytes} is less than UPLOAD_BUFFER_BYTES_PER_CONNECTION=${perConnectionBytes}: raise it or lower the share of one connection`,
+      `UPLOAD_BUFFER_BYTES_PER_ADDRESS=${perAddressBytes} is less than UPLOAD_BUFFER_BYTES_PER_CONNECTION=${perConnectionBytes}: raise it or lower the share of one connection`,
     );
   }
-  return { totalBytes, perConnectionBytes, timeoutMs: read.integer("UPLOAD_TIMEOUT_MS") };
+  if (totalBytes < perAddressBytes) {
+    throw new ConfigError(
+      `UPLOAD_BUFFER_BYTES=${totalBytes} is less than UPLOAD_BUFFER_BYTES_PER_ADDRESS=${perAddressBytes}: raise it or lower the share of one address`,
+    );
+  }
+  return { totalBytes, perConnectionBytes, perAddressBytes, timeoutMs: read.integer("UPLOAD_TIMEOUT_MS") };
 }
 
 function streamLimitsConfig(read: EnvReader): StreamLimitsConfig {

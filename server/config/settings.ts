@@ -237,7 +237,17 @@ export const settings = {
     max: 0xffffffff,
     default: 8 * 1024 * 1024,
     description:
-      "the same on one connection (at least READ_MAX_BYTES + 64 KiB, at most UPLOAD_BUFFER_BYTES): several calls' unfinished bodies on one connection share it",
+      "the same on one connection (at least READ_MAX_BYTES + 64 KiB): several calls' unfinished bodies on one connection share it",
+  },
+  UPLOAD_BUFFER_BYTES_PER_ADDRESS: {
+    group: "limits",
+    kind: "integer",
+    unit: "bytes",
+    min: 1024,
+    max: 0xffffffff,
+    default: 16 * 1024 * 1024,
+    description:
+      "the same for one client address, all its connections together (at least UPLOAD_BUFFER_BYTES_PER_CONNECTION, at most UPLOAD_BUFFER_BYTES); behind a proxy, the proxy's address",
   },
   UPLOAD_TIMEOUT_MS: {
     group: "limits",

@@ -45,7 +45,7 @@ export function rpcAdapter({
     }
     const ifNoneMatch = req.method === "GET" ? req.headers["if-none-match"] : undefined;
     const request = universalRequestFromNodeRequest(req, res, undefined, contextValues(req));
-    const upload = uploads.open(connectionOf(req), new BodyCall());
+    const upload = uploads.open(connectionOf(req), req.socket.remoteAddress, new BodyCall());
     const body = request.body as AsyncIterable<Uint8Array>;
     handler({ ...request, body: budgetedBody(body, upload, isEnveloped(req.headers["content-type"])) })
       .then((answer) =>

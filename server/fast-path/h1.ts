@@ -35,7 +35,7 @@ export function serveRequest(fast: FastPath, req: http.IncomingMessage, res: htt
     remoteAddress: req.socket.remoteAddress,
     connection: req.socket,
   };
-  void readBody(req, plan.bodyCap, fast.options.uploads.open(req.socket, signal))
+  void readBody(req, plan.bodyCap, fast.options.uploads.open(req.socket, req.socket.remoteAddress, signal))
     .then(async (body) => {
       const result = await fast.serve(plan, exchange, body.bytes, signal, started, () => replay(body.chunks, body.rest));
       if (result === undefined || res.destroyed) return;

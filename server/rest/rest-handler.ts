@@ -107,7 +107,7 @@ async function serve(
   try {
     let message: MessageShape<DescMessage>;
     try {
-      const upload = options.uploads.open(connectionOf(req), signal);
+      const upload = options.uploads.open(connectionOf(req), req.socket.remoteAddress, signal);
       let body: JsonValue | undefined;
       try {
         body = await readRequestBody(req, route, options.readMaxBytes, options.jsonOptions.textDecoder, upload);

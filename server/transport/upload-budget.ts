@@ -20,6 +20,8 @@ export class Upload {
   constructor(
     readonly budget: UploadBudget,
     readonly connection: object | undefined,
+    /** The client address the connection comes from (the peer's, not one a proxy reports). */
+    readonly address: string | undefined,
     readonly call: UploadCall,
     /** When what is held began to arrive (performance.now()); Infinity while nothing is on its way. */
     public startedAt: number,
@@ -46,7 +48,9 @@ export class Upload {
  * read whole before it is decoded, so without a bound a client could start
  * many calls, send nearly all of each body and never finish: one client with
  * two HTTP/2 connections of 100 such calls grew the server from 99 to 889 MiB
- * and kept it there. Past a budget the call that would exceed it ends at once
+ * and kept it there. The budget has a share per connection, per client
+ * address (so that one client cannot take what others need) and a whole.
+ * Past a budget the call that would exceed it ends at once
  * with RESOURCE_EXHAUSTED (its connection stays usable, the rest of its body
  * is read and thrown away, or the stream reset), and a body that has not
  * arrived within `timeoutMs` ends its call with DEADLINE_EXCEEDED, so held
@@ -56,6 +60,8 @@ export class Upload {
 export class UploadBudget {
   #total = 0;
   readonly #byConnection = new WeakMap<object, number>();
+  /** Only addresses holding something: an entry goes when its count is back to zero. */
+  readonly #byAddress = new Map<string, number>();
   readonly #open = new Set<Upload>();
 
   constructor(readonly limits: UploadLimits) {
@@ -68,19 +74,29 @@ export class UploadBudget {
     return this.#total;
   }
 
-  open(connection: object | undefined, call: UploadCall): Upload {
-    const upload = new Upload(this, connection, call, performance.now());
+  open(connection: object | undefined, address: string | undefined, call: UploadCall): Upload {
+    const upload = new Upload(this, connection, address, call, performance.now());
     this.#open.add(upload);
     return upload;
   }
 
   take(upload: Upload, bytes: number): boolean {
-    const { totalBytes, perConnectionBytes } = this.limits;
+    const { totalBytes, perConnectionBytes, perAddressBytes } = this.limits;
     const onConnection = upload.connection === undefined ? upload.held : (this.#byConnection.get(upload.connection) ?? 0);
+    const fromAddress = upload.address === undefined ? upload.held : (this.#byAddress.get(upload.address) ?? 0);
     if (onConnection + bytes > perConnectionBytes) {
       upload.call.abort(
         new ConnectError(
           `too much unfinished request data on this connection: at most ${mib(perConnectionBytes)} at once (UPLOAD_BUFFER_BYTES_PER_CONNECTION); finish the other uploads first, or send this call on another connection`,
+          Code.ResourceExhausted,
+        ),
+      );
+      return false;
+    }
+    if (fromAddress + bytes > perAddressBytes) {
+      upload.call.abort(
+        new ConnectError(
+          `too much unfinished request data from this address: at most ${mib(perAddressBytes)} at once (UPLOAD_BUFFER_BYTES_PER_ADDRESS); finish the other uploads first`,
           Code.ResourceExhausted,
         ),
       );
@@ -98,26 +114,33 @@ export class UploadBudget {
     upload.held += bytes;
     this.#total += bytes;
     if (upload.connection !== undefined) this.#byConnection.set(upload.connection, onConnection + bytes);
+    if (upload.address !== undefined) this.#byAddress.set(upload.address, fromAddress + bytes);
     return true;
   }
 
   release(upload: Upload, bytes: number): void {
-    const released = Math.min(bytes, upload.held);
-    upload.held -= released;
-    this.#total -= released;
-    if (upload.connection !== undefined && released > 0) {
-      this.#byConnection.set(upload.connection, (this.#byConnection.get(upload.connection) ?? 0) - released);
-    }
+    this.#give(upload, Math.min(bytes, upload.held));
   }
 
   close(upload: Upload): void {
     if (!this.#open.delete(upload)) return;
-    this.#total -= upload.held;
-    // The entry stays (at zero) for the connection's next call; it goes with the connection.
-    if (upload.connection !== undefined && upload.held > 0) {
-      this.#byConnection.set(upload.connection, (this.#byConnection.get(upload.connection) ?? 0) - upload.held);
+    this.#give(upload, upload.held);
+  }
+
+  /** Gives `bytes` of what `upload` holds back to every count. */
+  #give(upload: Upload, bytes: number): void {
+    if (bytes <= 0) return;
+    upload.held -= bytes;
+    this.#total -= bytes;
+    // A connection's entry stays (at zero) for its next call; it goes with the connection.
+    if (upload.connection !== undefined) {
+      this.#byConnection.set(upload.connection, (this.#byConnection.get(upload.connection) ?? 0) - bytes);
     }
-    upload.held = 0;
+    if (upload.address !== undefined) {
+      const left = (this.#byAddress.get(upload.address) ?? 0) - bytes;
+      if (left > 0) this.#byAddress.set(upload.address, left);
+      else this.#byAddress.delete(upload.address);
+    }
   }
 
   #sweep(): void {

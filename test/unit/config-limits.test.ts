@@ -69,18 +69,34 @@ test("the per-connection stream cap defaults to at most HTTP/2's stream limit, a
   assert.equal(configError({ MAX_WATCH_MS: "10" }), 'MAX_WATCH_MS must be a whole number from 1000 to 604800000, got "10"');
 });
 
-test("the upload budget must hold one message of the largest size on a connection, and a connection's share in all", () => {
+test("the upload budget must hold one message of the largest size on a connection, a connection's share in an address's, and that in all", () => {
   const defaults = loadConfig({}, false).uploads;
-  assert.deepEqual(defaults, { totalBytes: 64 * 2 ** 20, perConnectionBytes: 8 * 2 ** 20, timeoutMs: 30_000 });
+  assert.deepEqual(defaults, {
+    totalBytes: 64 * 2 ** 20,
+    perConnectionBytes: 8 * 2 ** 20,
+    perAddressBytes: 16 * 2 ** 20,
+    timeoutMs: 30_000,
+  });
   assert.equal(
     configError({ READ_MAX_BYTES: String(8 * 2 ** 20) }),
     "UPLOAD_BUFFER_BYTES_PER_CONNECTION=8388608 is less than READ_MAX_BYTES=8388608 plus 64 KiB, so a message of the largest size could never arrive: raise it or lower READ_MAX_BYTES",
   );
   assert.equal(
-    configError({ UPLOAD_BUFFER_BYTES: String(4 * 2 ** 20) }),
-    "UPLOAD_BUFFER_BYTES=4194304 is less than UPLOAD_BUFFER_BYTES_PER_CONNECTION=8388608: raise it or lower the share of one connection",
+    configError({ UPLOAD_BUFFER_BYTES_PER_ADDRESS: String(4 * 2 ** 20) }),
+    "UPLOAD_BUFFER_BYTES_PER_ADDRESS=4194304 is less than UPLOAD_BUFFER_BYTES_PER_CONNECTION=8388608: raise it or lower the share of one connection",
+  );
+  assert.equal(
+    configError({ UPLOAD_BUFFER_BYTES: String(12 * 2 ** 20) }),
+    "UPLOAD_BUFFER_BYTES=12582912 is less than UPLOAD_BUFFER_BYTES_PER_ADDRESS=16777216: raise it or lower the share of one address",
   );
   assert.equal(configError({ UPLOAD_TIMEOUT_MS: "500" }), 'UPLOAD_TIMEOUT_MS must be a whole number from 1000 to 3600000, got "500"');
-  const raised = loadConfig({ READ_MAX_BYTES: String(16 * 2 ** 20), UPLOAD_BUFFER_BYTES_PER_CONNECTION: String(32 * 2 ** 20) }, false);
+  const raised = loadConfig(
+    {
+      READ_MAX_BYTES: String(16 * 2 ** 20),
+      UPLOAD_BUFFER_BYTES_PER_CONNECTION: String(32 * 2 ** 20),
+      UPLOAD_BUFFER_BYTES_PER_ADDRESS: String(32 * 2 ** 20),
+    },
+    false,
+  );
   assert.equal(raised.uploads.perConnectionBytes, 32 * 2 ** 20);
 });

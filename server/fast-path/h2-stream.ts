@@ -31,12 +31,8 @@ export async function serveStream(
   const onClose = () => signal.abort(clientGone(stream.rstCode));
   stream.on("close", onClose);
   try {
-    const body = await readBody(
-      stream,
-      plan.bodyCap,
-      fast.options.uploads.open(stream.session, stream.session?.socket?.remoteAddress, signal),
-    );
     const socket = stream.session?.socket;
+    const body = await readBody(stream, plan.bodyCap, fast.options.uploads.open(stream.session, socket?.remoteAddress, signal));
     const exchange: Exchange = {
       httpVersion: "2.0",
       headers,

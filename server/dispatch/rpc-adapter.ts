@@ -55,6 +55,8 @@ export function rpcAdapter({
         // The client left: nothing to answer, nothing wrong.
         if (ConnectError.from(reason).code === Code.Aborted) return;
         logger.error({ err: reason, procedure: handler.requestPath }, "answering a call failed after it began");
+        // An answer cut midway must end, not leave the client waiting for the rest (an HTTP/2 stream is reset, an HTTP/1.1 connection closed).
+        if (!res.writableEnded) res.destroy();
       })
       // A body the call never read to its end (a refused call, a GET) stops counting with the answer.
       .finally(() => upload.close());

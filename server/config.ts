@@ -100,8 +100,8 @@ export interface Config {
    */
   readonly fastPath: boolean;
   /**
-   * How V8's heap grows (see server/heap-profile.ts): "small" keeps the
-   * young generation at 4 MiB semi-spaces, compiles optimized code on the
+   * How V8's heap grows (see server/heap-profile.ts): "small" holds the
+   * young generation to 8 MiB semi-spaces, compiles optimized code on the
    * main thread and gives memory back once idle; "fast" leaves V8's defaults. Small is the default with
    * the embedded database, fast with PostgreSQL.
    */

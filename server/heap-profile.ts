@@ -4,15 +4,17 @@ import cluster from "node:cluster";
  * V8 heap settings for HEAP_PROFILE=small (server/config.ts; the default
  * with the embedded database):
  *
- * - The young generation stays at 4 MiB semi-spaces instead of growing to
- *   16 MiB. A cheap call's objects still die young with 128 calls in
- *   flight, and a scavenge touches a quarter of the memory: the benchmark
- *   once measured cheap calls faster this way than with V8's defaults
- *   (about 69 against 104 µs of CPU per call); with less garbage per call
- *   they now cost about the same, within a few percent either way, and
- *   what it keeps is memory: gRPC unary 8x16 runs in about 105 MiB of RSS
- *   against 300. At 1 MiB many objects outlived the young generation and calls cost
- *   more.
+ * - The young generation grows as V8 sizes it, up to 8 MiB semi-spaces
+ *   instead of V8's 16 (gRPC unary 8x16 peaks at about 175 MiB of RSS
+ *   against 270). Not smaller: a call's objects must outlive the time
+ *   between two scavenges to be promoted, and at 4 MiB too many did. Under
+ *   CreateOrder at 1,000 calls/s (after 4 s at 8x16, 10,000 calls, by
+ *   --trace-gc-nvp) 4 MiB promoted 3.4-3.9 KB per call, so the old
+ *   generation filled and was marked and compacted (12-29 ms pauses) every
+ *   5-10 s, and scavenges took 220 ms; up to 8 MiB promotes about 1.9 KB
+ *   and scavenges take 120 ms. gRPC unary 8x16 spends about 9 instead of
+ *   10.5 µs per call in scavenges. (Unlimited, 16 MiB: 1.7 KB per call, but
+ *   the RSS above.)
  * - The old generation grows as V8 lets it. Held to half of what survives a
  *   full collection (`--heap-growing-percent=50`), it was marked and
  *   compacted every 1.5 s under CreateOrder at 1,000 calls/s, each a 10-16 ms
@@ -43,7 +45,7 @@ import cluster from "node:cluster";
  * - `--expose-gc` lets the server return memory once it is idle
  *   (collectWhenIdle below).
  */
-const startFlags = ["--min-semi-space-size=4", "--max-semi-space-size=4", "--no-concurrent-recompilation", "--expose-gc"];
+const startFlags = ["--max-semi-space-size=8", "--no-concurrent-recompilation", "--expose-gc"];
 
 export function lightHeap(): void {
   const missing = startFlags.filter((flag) => !process.execArgv.includes(flag));

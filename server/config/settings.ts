@@ -851,9 +851,9 @@ export const settings = {
     values: ["small", "fast"],
     defaultText: "`small` with the embedded database, `fast` with `DATABASE_URL`",
     description:
-      "how V8's heap grows. `small` keeps the young generation at 4 MiB semi-spaces and compiles optimized code on the main thread " +
-      "(start-up flags: the server restarts itself in place with them): about 170 against 300 MiB of RSS under load (gRPC unary 8×16) " +
-      "for about the same CPU per call (within a few percent; see [the database](database.md)). Once the event loop has been idle for two seconds after work that grew " +
+      "how V8's heap grows. `small` lets the young generation grow to 8 MiB semi-spaces (V8's own limit is 16) and compiles optimized code on the main thread " +
+      "(start-up flags: the server restarts itself in place with them): about 175 against 270 MiB of RSS under load (gRPC unary 8×16) " +
+      "for about the same CPU per call (see [the database](database.md)). Once the event loop has been idle for two seconds after work that grew " +
       "the process by 16 MiB or more, it also runs one memory-reducing garbage collection (40-130 ms of the main thread), " +
       "which gives back 30-50 MiB after a burst of database calls. `fast` leaves V8's defaults",
   },

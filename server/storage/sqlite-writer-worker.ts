@@ -72,6 +72,12 @@ let groupStart = 0;
 let closing = false;
 /** Replies not yet sent: they go in one message once the thread is about to wait (see flush). */
 let outbox: WriterReply[] = [];
+/**
+ * Whether the outbox holds a reply the main thread waits for before the
+ * group commits: a statement's result in a transaction that goes on, a
+ * rollback. A lone write's result waits for its COMMIT anyway.
+ */
+let awaitedNow = false;
 
 port.on("message", (requests: WriterRequest[]) => {
   for (const request of requests) handle(request);
@@ -80,8 +86,9 @@ port.on("message", (requests: WriterRequest[]) => {
 });
 port.postMessage([{ op: "ready" }] satisfies WriterReply[]);
 
-function post(reply: WriterReply): void {
+function post(reply: WriterReply, awaited = true): void {
   outbox.push(reply);
+  if (awaited) awaitedNow = true;
 }
 
 /** Sends the replies gathered so far, before the thread waits: for the main thread, or for a COMMIT's sync. */
@@ -89,6 +96,7 @@ function flush(): void {
   if (outbox.length === 0) return;
   const replies = outbox;
   outbox = [];
+  awaitedNow = false;
   port?.postMessage(replies);
 }
 
@@ -168,33 +176,34 @@ function start(tx: number): void {
 }
 
 function run(request: WriterRequest): void {
-  if (request.op === "query") query(request.id, request.sql, request.params);
+  if (request.op === "query") query(request.id, request.sql, request.params, true);
   else if (request.op === "write") {
     // Committed (released into the group) even if the statement failed, as a transaction around it would be: it wrote nothing.
-    query(request.id, request.sql, request.params);
+    query(request.id, request.sql, request.params, false);
     release();
   } else if (request.op === "commit") release();
   else if (request.op === "rollback") rollBack();
 }
 
-function query(id: number, sql: string, params: Extract<WriterRequest, { op: "query" }>["params"]): void {
+/** Runs a statement of the active transaction; `awaited` says whether its result is waited for before the commit (see awaitedNow). */
+function query(id: number, sql: string, params: Extract<WriterRequest, { op: "query" }>["params"], awaited: boolean): void {
   if (activeLost !== undefined) {
-    post({ op: "failed", id, error: activeLost });
+    post({ op: "failed", id, error: activeLost }, awaited);
     return;
   }
   // A statement that fails takes back what it sent with notify(), as SQLite takes back its writes.
   const sent = activeNotices?.length ?? 0;
   try {
     const { statement, reader } = statements.get(sql);
-    if (reader) post({ op: "result", id, rows: statement.all(...params), changes: 0, lastInsertRowid: 0 });
+    if (reader) post({ op: "result", id, rows: statement.all(...params), changes: 0, lastInsertRowid: 0 }, awaited);
     else {
       const { changes, lastInsertRowid } = statement.run(...params);
-      post({ op: "result", id, rows: undefined, changes, lastInsertRowid });
+      post({ op: "result", id, rows: undefined, changes, lastInsertRowid }, awaited);
     }
   } catch (error) {
     if (activeNotices !== undefined) activeNotices.length = sent;
     const wire = toWire(error);
-    post({ op: "failed", id, error: wire });
+    post({ op: "failed", id, error: wire }, awaited);
     // Some failures (a full disk, an I/O error) roll back the whole outer transaction, and with it the group.
     if (!database.isTransaction) {
       activeLost = wire;
@@ -249,8 +258,10 @@ function commitGroup(): void {
   const notices = memberNotices;
   members = [];
   memberNotices = [];
-  // What waits for this thread (results, rollbacks) need not wait for the sync too.
-  flush();
+  // What waits for this thread (results, rollbacks) need not wait for the sync
+  // too; a group of lone writes sends its results with the acknowledgement,
+  // one message (and one wake-up of the main thread) instead of two.
+  if (awaitedNow) flush();
   try {
     database.exec("commit");
   } catch (error) {

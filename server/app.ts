@@ -19,6 +19,7 @@ import { assertClassified } from "./policy/methods.js";
 import type { StreamBudget } from "./rate-limit/stream-budget.js";
 import { restHandler } from "./rest/rest-handler.js";
 import { RouteTable } from "./rest/route-table.js";
+import { restErrorBody } from "./rest/status-body.js";
 import { type RouteDependencies, serviceTable } from "./routes.js";
 import type { ServiceEntry } from "./services/registry.js";
 import { notFound } from "./transport/grpc-answers.js";
@@ -111,12 +112,13 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const uploads = new UploadBudget(config.uploads);
   // REST routes (google.api.http), read from the contracts; a rule the
   // transcoder cannot serve stops the server here.
+  const routes = new RouteTable(
+    services.map((entry) => entry.service),
+    table,
+  );
   const rest = restHandler(
     {
-      routes: new RouteTable(
-        services.map((entry) => entry.service),
-        table,
-      ),
+      routes,
       chains,
       running: new RunningCalls(shutdownSignal),
       reportUnseen,
@@ -170,7 +172,11 @@ export function createApp({ config, logger, shutdownSignal, dependencies, health
   const metricsGate = pipeline.verifier === undefined ? undefined : metricsReader(pipeline.verifier);
   const probed = withProbes(health, handler);
   const http = withCors(observability === undefined ? probed : observability.withEndpoint(probed, metricsGate), config.allowedOrigins);
-  return { dispatcher: createDispatcher({ fastPath, handler: http, logger }), fastPath: fastPath?.stats, streams };
+  return {
+    dispatcher: createDispatcher({ fastPath, handler: http, errorBody: restErrorBody(routes), logger }),
+    fastPath: fastPath?.stats,
+    streams,
+  };
 }
 
 /** Unknown fields of binary requests are skipped, not kept: no handler sends a request on, and keeping millions of them took seconds. */

@@ -3,7 +3,7 @@ import type { FastPath } from "../fast-path/fast-path.js";
 import { serveRequest } from "../fast-path/h1.js";
 import { failStream, serveStream } from "../fast-path/h2-stream.js";
 import type { Logger } from "../logger.js";
-import type { Dispatcher, RequestHandler } from "../transport/http-handler.js";
+import type { Dispatcher, ErrorBody, RequestHandler } from "../transport/http-handler.js";
 
 export interface DispatcherOptions {
   /** The unary calls and gRPC server streams it can serve; undefined with FAST_PATH=off. */
@@ -14,6 +14,8 @@ export interface DispatcherOptions {
    * and CORS, each wrapping it once.
    */
   readonly handler: RequestHandler;
+  /** How the listener's refusals read on the REST routes' paths (a google.rpc.Status). */
+  readonly errorBody?: ErrorBody;
   readonly logger: Logger;
 }
 
@@ -25,9 +27,10 @@ export interface DispatcherOptions {
  * /metrics), and answers a Connect GET's If-None-Match itself, as the RPC
  * adapter does for connect-node's answers.
  */
-export function createDispatcher({ fastPath, handler, logger }: DispatcherOptions): Dispatcher {
-  if (fastPath === undefined) return { request: handler, stream: () => false };
+export function createDispatcher({ fastPath, handler, errorBody, logger }: DispatcherOptions): Dispatcher {
+  if (fastPath === undefined) return { request: handler, stream: () => false, errorBody };
   return {
+    errorBody,
     request(req, res) {
       // HTTP/2 requests come here from the compatibility layer, which the fast path already declined.
       if (req instanceof http.IncomingMessage && res instanceof http.ServerResponse && serveRequest(fastPath, req, res, logger)) return;

@@ -19,7 +19,7 @@ import { readRequestBody } from "./request-body.js";
 import { requestMessage } from "./request-message.js";
 import { responseJson } from "./response-json.js";
 import type { RestRoute, RouteTable } from "./route-table.js";
-import { statusBody } from "./status-body.js";
+import { restErrorBody, statusBody } from "./status-body.js";
 import { streamFormat } from "./stream-formats.js";
 import { writeStream } from "./stream-writer.js";
 import { parseTimeout } from "./timeout.js";
@@ -50,6 +50,7 @@ export interface RestOptions {
  */
 export function restHandler(options: RestOptions, otherwise: RequestHandler): RequestHandler {
   const names = new FieldNames();
+  const errorBody = restErrorBody(options.routes);
   return (req, res) => {
     const target = req.url ?? "";
     const queryStart = target.indexOf("?");
@@ -59,7 +60,7 @@ export function restHandler(options: RestOptions, otherwise: RequestHandler): Re
       return;
     }
     const query = queryStart < 0 ? undefined : target.slice(queryStart + 1);
-    serve(options, names, req, res, path, query).catch((error: unknown) => failRequest(req, res, error, options.logger));
+    serve(options, names, req, res, path, query).catch((error: unknown) => failRequest(req, res, error, options.logger, errorBody));
   };
 }
 

@@ -1,8 +1,10 @@
 import { create, createRegistry, type DescMessage, type JsonObject, toJson } from "@bufbuild/protobuf";
 import { type Any, AnySchema, anyPack } from "@bufbuild/protobuf/wkt";
-import type { ConnectError } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
 import { file_google_rpc_error_details } from "../../gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../gen/google/rpc/status_pb.js";
+import type { ErrorBody } from "../transport/http-handler.js";
+import type { RouteTable } from "./route-table.js";
 
 /** The detail types a REST error can spell out in JSON (`@type` and fields): google.rpc's error details. */
 const detailTypes = createRegistry(file_google_rpc_error_details);
@@ -30,4 +32,13 @@ export function statusBody(error: ConnectError): string {
   if (Array.isArray(json.details))
     json.details = json.details.map((detail) => ({ "@type": (detail as JsonObject)["@type"] ?? null, ...(detail as JsonObject) }));
   return JSON.stringify(json);
+}
+
+/**
+ * Refusals answered before a call (by the listener's screening, or for a
+ * request that failed unexpectedly) on the paths the REST routes claim, as
+ * REST clients read every other error: a google.rpc.Status.
+ */
+export function restErrorBody(routes: Pick<RouteTable, "claims">): ErrorBody {
+  return (path: string, code: Code, message: string) => (routes.claims(path) ? statusBody(new ConnectError(message, code)) : undefined);
 }

@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "../logger.js";
 import { refuse } from "./grpc-answers.js";
-import type { RequestHandler } from "./http-handler.js";
+import type { ErrorBody, RequestHandler } from "./http-handler.js";
 import { resetStream } from "./stream-resets.js";
 
 type Request = Parameters<RequestHandler>[0];
@@ -17,9 +17,9 @@ type Response = Parameters<RequestHandler>[1];
  * half-sent answer cannot be trusted; the failure is logged as the server's
  * fault, with what identifies the request.
  */
-export function containFailures(handler: RequestHandler, logger: Logger): RequestHandler {
+export function containFailures(handler: RequestHandler, logger: Logger, errorBody?: ErrorBody): RequestHandler {
   return (req, res) => {
-    const fail = (error: unknown) => failRequest(req, res, error, logger);
+    const fail = (error: unknown) => failRequest(req, res, error, logger, errorBody);
     try {
       // Typed as returning nothing, but a handler may be async all the same.
       const result: unknown = handler(req, res);
@@ -30,8 +30,11 @@ export function containFailures(handler: RequestHandler, logger: Logger): Reques
   };
 }
 
-/** Logs a request's unexpected failure as the server's fault and answers 500 (INTERNAL), or cuts an answer already begun. */
-export function failRequest(req: Request, res: Response, error: unknown, logger: Logger): void {
+/**
+ * Logs a request's unexpected failure as the server's fault and answers 500
+ * (INTERNAL; in `errorBody`'s form on its paths), or cuts an answer already begun.
+ */
+export function failRequest(req: Request, res: Response, error: unknown, logger: Logger, errorBody?: ErrorBody): void {
   const requestId = req.headers["x-request-id"];
   logger.error(
     {
@@ -46,7 +49,7 @@ export function failRequest(req: Request, res: Response, error: unknown, logger:
   );
   try {
     if (!res.headersSent && !res.writableEnded) {
-      refuse(req, res, 500, Code.Internal, "internal error");
+      refuse(req, res, 500, Code.Internal, "internal error", errorBody);
     } else if (res instanceof http2.Http2ServerResponse) {
       resetStream(res.stream, http2.constants.NGHTTP2_INTERNAL_ERROR);
     } else {

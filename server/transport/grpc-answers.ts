@@ -2,7 +2,7 @@ import * as http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import { encodeGrpcMessage, isGrpc, isGrpcWeb } from "./grpc-message.js";
-import type { RequestHandler } from "./http-handler.js";
+import type { ErrorBody, RequestHandler } from "./http-handler.js";
 
 /**
  * Answers for requests that never reach an RPC handler, in the form each
@@ -39,12 +39,22 @@ export function rejectGrpcWithoutTe(req: Request, res: Response): boolean {
 
 /**
  * Refuses a request before any RPC handler sees it: gRPC and gRPC-Web
- * clients get `grpc-status` and `grpc-message`, everyone else (Connect
- * clients, curl, browsers) a Connect error body, which people can read too.
+ * clients get `grpc-status` and `grpc-message`, a REST route's clients the
+ * body `errorBody` gives its path (a google.rpc.Status), everyone else
+ * (Connect clients, curl, browsers) a Connect error body, which people can
+ * read too.
  */
-export function refuse(req: Request, res: Response, httpStatus: number, code: Code, message: string): void {
+export function refuse(req: Request, res: Response, httpStatus: number, code: Code, message: string, errorBody?: ErrorBody): void {
   if (isGrpc(req)) {
     answerTrailersOnly(req, res, httpStatus, code, message);
+    return;
+  }
+  const target = req.url ?? "";
+  const query = target.indexOf("?");
+  const body = errorBody?.(query < 0 ? target : target.slice(0, query), code, message);
+  if (body !== undefined) {
+    res.writeHead(httpStatus, { "content-type": "application/json" });
+    res.end(body);
     return;
   }
   // A Connect error body's code must agree with the HTTP status (429 for

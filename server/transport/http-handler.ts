@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
+import type { Code } from "@connectrpc/connect";
 import type { connectNodeAdapter, universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 
 /**
@@ -33,4 +34,14 @@ export interface Dispatcher {
    * turns it into a request (Node's compatibility API) for `request`.
    */
   stream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean;
+  /** How a refusal the listener answers reads for a request to a path (see ErrorBody). */
+  readonly errorBody?: ErrorBody;
 }
+
+/**
+ * The body of a refusal answered before the request reaches its handler,
+ * for a path whose protocol has an error body of its own (a REST route's:
+ * a google.rpc.Status in JSON); undefined leaves the refusal in the form
+ * of the request's RPC protocol (see refuse in grpc-answers.ts).
+ */
+export type ErrorBody = (path: string, code: Code, message: string) => string | undefined;

@@ -78,23 +78,27 @@ export async function listen(
   let draining = false;
   // Keepalive and maximum connection age (hooks: accepted, session, http1, response).
   const lifetime = connectionLifetime(config, logger);
-  const screen = screening(config, logger);
+  const screen = screening(config, logger, dispatcher.errorBody);
 
   // HTTP/1.1 requests, and the HTTP/2 streams Node's compatibility layer
   // turned into requests: screened (a refusal is answered here), then the
   // dispatcher's.
-  const handle = containFailures((req, res) => {
-    if (res instanceof http.ServerResponse) {
-      requests.add(res);
-      if (draining) res.shouldKeepAlive = false;
-      lifetime.response(res);
-      h1Responses.add(res);
-      res.once("close", () => h1Responses.delete(res));
-    }
-    if (screenRequest(req, res, screen, logger)) return;
-    normalizeGrpcMessageTrailers(req, res);
-    dispatcher.request(req, res);
-  }, logger);
+  const handle = containFailures(
+    (req, res) => {
+      if (res instanceof http.ServerResponse) {
+        requests.add(res);
+        if (draining) res.shouldKeepAlive = false;
+        lifetime.response(res);
+        h1Responses.add(res);
+        res.once("close", () => h1Responses.delete(res));
+      }
+      if (screenRequest(req, res, screen, logger)) return;
+      normalizeGrpcMessageTrailers(req, res);
+      dispatcher.request(req, res);
+    },
+    logger,
+    dispatcher.errorBody,
+  );
 
   const h1 = http.createServer(
     {

@@ -7,7 +7,7 @@ import { authorizationFields } from "./authorization-fields.js";
 import { disarmOverlongDeadline } from "./deadline.js";
 import { refuse, rejectGrpcWithoutTe } from "./grpc-answers.js";
 import { headerListSize, rawHeaderListSize } from "./header-size.js";
-import type { RequestHandler } from "./http-handler.js";
+import type { ErrorBody, RequestHandler } from "./http-handler.js";
 import { checkRequestTarget, plainAuthority } from "./request-target.js";
 import { ThrottledLog } from "./throttled-log.js";
 
@@ -18,10 +18,17 @@ type Response = Parameters<RequestHandler>[1];
 export interface Screening extends Pick<Config, "maxHeaderBytes" | "maxTimeoutMs"> {
   readonly hosts: HostFilter;
   readonly foreignHosts: ThrottledLog;
+  /** How its refusals read on the paths whose protocol has an error body of its own (REST). */
+  readonly errorBody: ErrorBody | undefined;
 }
 
-export function screening(config: Pick<Config, "maxHeaderBytes" | "maxTimeoutMs" | "allowedHosts">, logger: Logger): Screening {
+export function screening(
+  config: Pick<Config, "maxHeaderBytes" | "maxTimeoutMs" | "allowedHosts">,
+  logger: Logger,
+  errorBody?: ErrorBody,
+): Screening {
   return {
+    errorBody,
     maxHeaderBytes: config.maxHeaderBytes,
     maxTimeoutMs: config.maxTimeoutMs,
     hosts: new HostFilter(config.allowedHosts),
@@ -40,7 +47,7 @@ export function screenRequest(req: Request, res: Response, limits: Screening, lo
   const badTarget = checkRequestTarget(req);
   if (badTarget !== undefined) {
     logger.info({ method: req.method, path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, badTarget);
-    refuse(req, res, 400, Code.InvalidArgument, badTarget);
+    refuse(req, res, 400, Code.InvalidArgument, badTarget, limits.errorBody);
     return true;
   }
   // checkRequestTarget found it present and valid (and filled in HTTP/1.0's).
@@ -55,13 +62,14 @@ export function screenRequest(req: Request, res: Response, limits: Screening, lo
       Code.PermissionDenied,
       `this server does not answer for the host name "${host}": call it by IP address or localhost, ` +
         "or have its operator add the name to ALLOWED_HOSTS",
+      limits.errorBody,
     );
     return true;
   }
   if (authorizationFields(req.rawHeaders) > 1) {
     const message = 'the request has more than one "authorization" header: send one, "authorization: Bearer <token>"';
     logger.info({ path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, message);
-    refuse(req, res, 400, Code.InvalidArgument, message);
+    refuse(req, res, 400, Code.InvalidArgument, message, limits.errorBody);
     return true;
   }
   // HTTP/1.1's limit is enforced by Node's parser (see h1-client-errors.ts).
@@ -69,7 +77,7 @@ export function screenRequest(req: Request, res: Response, limits: Screening, lo
   if (headerBytes !== undefined && headerBytes > limits.maxHeaderBytes) {
     const message = `request headers are ${headerBytes} bytes, more than the ${limits.maxHeaderBytes} allowed`;
     logger.info({ path: req.url, http: req.httpVersion, remoteAddress: req.socket.remoteAddress }, message);
-    refuse(req, res, 431, Code.ResourceExhausted, message);
+    refuse(req, res, 431, Code.ResourceExhausted, message, limits.errorBody);
     return true;
   }
   if (rejectGrpcWithoutTe(req, res)) {

@@ -44,6 +44,16 @@ for (const version of ["1.1", "2"] as const) {
       assert.notEqual(page.headers["content-type"], "application/json", "outside /v1 the page's 404 answers");
     });
 
+    test("the listener's own refusals on /v1 are google.rpc.Status too; elsewhere they stay as before", async () => {
+      // A host name the server does not answer for (ALLOWED_HOSTS): refused before any route sees the request.
+      const foreign: Record<string, string> = version === "2" ? { ":authority": "evil.example" } : { host: "evil.example" };
+      const { body } = await refused(421, 7, "/v1/movies", { headers: foreign });
+      assert.match(body.message, /does not answer for the host name "evil\.example"/);
+      const page = await client.get("/index.html", foreign);
+      assert.equal(page.status, 421);
+      assert.match(page.headers["content-type"] ?? "", /^text\/plain/, "outside /v1 the refusal is plain text, as before");
+    });
+
     test("a known route with the wrong method is 405 with Allow", async () => {
       const { answer } = await refused(405, 12, "/v1/movies/abc", { method: "PUT", body: {} });
       assert.equal(answer.headers.allow, "GET, PATCH, DELETE");

@@ -9,10 +9,10 @@ import cluster from "node:cluster";
  *   against 270). Not smaller: a call's objects must outlive the time
  *   between two scavenges to be promoted, and at 4 MiB too many did. Under
  *   CreateOrder at 1,000 calls/s (after 4 s at 8x16, 10,000 calls, by
- *   --trace-gc-nvp) 4 MiB promoted 3.4-3.9 KB per call, so the old
+ *   --trace-gc-nvp) 4 MiB promoted 3.4-4.2 KB per call, so the old
  *   generation filled and was marked and compacted (12-29 ms pauses) every
- *   5-10 s, and scavenges took 220 ms; up to 8 MiB promotes about 1.9 KB
- *   and scavenges take 120 ms. gRPC unary 8x16 spends about 9 instead of
+ *   5-10 s, and scavenges took 220-290 ms; up to 8 MiB promotes about 2 KB
+ *   and scavenges take 120-160 ms. gRPC unary 8x16 spends about 9 instead of
  *   10.5 µs per call in scavenges. (Unlimited, 16 MiB: 1.7 KB per call, but
  *   the RSS above.)
  * - The old generation grows as V8 lets it. Held to half of what survives a

@@ -235,9 +235,11 @@ function badBody(rng: Rng, body: Buffer): { data: Buffer; what: string } {
   let json: Record<string, unknown> = {};
   try {
     const parsed = JSON.parse(body.toString("utf8")) as unknown;
+    // JSON.parse takes nesting that JSON.stringify, which recurses, cannot write back (a body mutated deep already).
+    JSON.stringify(parsed);
     if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) json = parsed as Record<string, unknown>;
   } catch {
-    // Not JSON already (or empty): mutate from an empty object.
+    // Not JSON already (or empty), or too deep to write again: mutate from an empty object.
   }
   return rng.weighted<() => { data: Buffer; what: string }>([
     [() => mutateJson(rng, json), 5],
